@@ -1,0 +1,151 @@
+/**
+ * The command tree. Commander only parses argv into typed options; behaviour lives in
+ * src/commands/<verb>/run.ts, imported when the command runs. Only commands that work are here.
+ */
+import { Command, Option } from "commander";
+import type { Factory, Globals } from "../factory.js";
+import { topics } from "./topics.js";
+
+export type MakeFactory = (globals: Globals) => Promise<Factory>;
+
+type Action = (f: Factory, args: string[], opts: Record<string, unknown>) => Promise<void>;
+
+export function buildProgram(version: string, makeFactory: MakeFactory): Command {
+  const program = new Command("optout")
+    .description(
+      "Emergency overrides for CI/CD pipelines: granular, authorized, signed, announced, reversible.",
+    )
+    .version(version, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .addOption(
+      new Option("--config <path>", "policy file (default: .optoutrc* found from the current directory)"),
+    )
+    .addOption(
+      new Option("--provider <name>", "override the policy's provider").choices(["github", "gitlab", "git"]),
+    )
+    .addOption(new Option("--repo <repo>", "override the policy's repo (owner/name or group/sub/project)"))
+    .option("--json", "one JSON document on stdout; no colour, no spinner")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--dry-run", "print what would be done and change nothing")
+    .option("--no-color", "no colour (also NO_COLOR / FORCE_COLOR)")
+    .option("-v, --verbose", "debug output on stderr (tokens redacted)")
+    .showSuggestionAfterError(true)
+    .addHelpCommand(false)
+    .addHelpText(
+      "after",
+      `\nHelp topics:\n  optout help exit-codes    exit codes and what they mean\n  optout help environment   environment variables optout reads\n\nDocs: https://github.com/optout-dev/optout/tree/main/docs`,
+    );
+
+  const wire = (cmd: Command, action: Action) =>
+    cmd.action(async (...argv: unknown[]) => {
+      const self = argv.at(-1) as Command;
+      const opts = self.optsWithGlobals() as Record<string, unknown>;
+      const args = argv.slice(0, -2).map((a) => a as string);
+      const globals: Globals = {
+        json: opts.json === true,
+        yes: opts.yes === true,
+        dryRun: opts.dryRun === true,
+        verbose: opts.verbose === true,
+        ...(opts.color === false ? { color: false } : {}),
+        ...(typeof opts.config === "string" ? { config: opts.config } : {}),
+        ...(typeof opts.provider === "string" ? { provider: opts.provider as Globals["provider"] } : {}),
+        ...(typeof opts.repo === "string" ? { repo: opts.repo } : {}),
+      };
+      await action(await makeFactory(globals), args, self.opts());
+    });
+
+  program
+    .command("help [topic]")
+    .description("show help for a command or topic (exit-codes, environment)")
+    .action((topic: string | undefined) => {
+      const page = topic ? topics[topic] : undefined;
+      if (page) process.stdout.write(page());
+      else if (topic) {
+        const sub = program.commands.find((c) => c.name() === topic);
+        if (sub) sub.outputHelp();
+        else program.error(`unknown help topic or command "${topic}"`, { code: "optout.usage", exitCode: 2 });
+      } else program.outputHelp();
+    });
+
+  wire(
+    program
+      .command("skip <stage>")
+      .description("waive one pipeline stage for one ref or commit")
+      .option("--reason <text>", "why (required; the policy sets a minimum length)")
+      .option("--ref <ref>", "branch or tag the waiver applies to (default: the current branch)")
+      .option("--sha <sha>", "only this commit")
+      .option("--ttl <duration>", "how long it lasts (30m, 4h, PT4H; default from the policy)")
+      .option("--ticket <id>", "incident or change ticket"),
+    async (f, [stage], o) => (await import("../commands/skip/run.js")).runSkip(f, { stage: stage!, ...o }),
+  );
+
+  wire(
+    program
+      .command("guard <stage>")
+      .description(
+        "for pipelines: exit 0 and print skip when a valid override waives this stage, else exit 1 and print run",
+      )
+      .option("--ref <ref>", "ref to check (default: from CI variables, else the current branch)")
+      .option("--sha <sha>", "commit to check (default: from CI variables, else HEAD)")
+      .addOption(
+        new Option("--format <format>", "output format")
+          .choices(["plain", "github", "gitlab"])
+          .default("plain"),
+      ),
+    async (f, [stage], o) => (await import("../commands/guard/run.js")).runGuard(f, { stage: stage!, ...o }),
+  );
+
+  wire(
+    program.command("status").description("active overrides, pending requests and unfinished operations"),
+    async (f) => (await import("../commands/status/run.js")).runStatus(f),
+  );
+
+  wire(
+    program
+      .command("revert <id>")
+      .description("undo one override: restore the state recorded before it")
+      .option("--reason <text>", "why it is being reverted"),
+    async (f, [id], o) => (await import("../commands/revert/run.js")).runRevert(f, { id: id!, ...o }),
+  );
+
+  wire(
+    program
+      .command("expire")
+      .description("end every override whose TTL has passed (for a scheduled job); idempotent")
+      .option("--now <time>", "treat this ISO 8601 time as now"),
+    async (f, _a, o) => (await import("../commands/expire/run.js")).runExpire(f, o),
+  );
+
+  wire(
+    program
+      .command("log")
+      .description("the ledger, newest first; --verify checks every signature and the chain")
+      .option("--since <when>", "only records after this (7d, 24h, or an ISO 8601 time)")
+      .option("--until <when>", "only records before this")
+      .option("--type <type>", "only this record type (skip, revert, deny, …)")
+      .option("--stage <stage>", "only records about this stage")
+      .option("--actor <login>", "only records by this actor")
+      .option("--limit <n>", "at most this many records")
+      .option("--ndjson", "one JSON record per line")
+      .option(
+        "--verify",
+        "verify signatures, hash chain, sequence and history; exit 1 naming the first bad record",
+      ),
+    async (f, _a, o) => (await import("../commands/log/run.js")).runLog(f, o),
+  );
+
+  wire(
+    program
+      .command("sync")
+      .description("push ledger records kept locally and report operations left half-done"),
+    async (f) => (await import("../commands/sync/run.js")).runSync(f),
+  );
+
+  const policy = program.command("policy").description("the policy file");
+  wire(
+    policy.command("check").description("validate the policy file (every problem, one per line)"),
+    async (f) => (await import("../commands/policy/check.js")).runPolicyCheck(f),
+  );
+
+  return program;
+}

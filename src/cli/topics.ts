@@ -1,0 +1,39 @@
+/** `optout help <topic>` pages. */
+import { exitCodeTable } from "../errors.js";
+
+export const environment: ReadonlyArray<readonly [string, string]> = [
+  ["OPTOUT_SIGNING_KEY", "path of the SSH key that signs ledger records (after policy audit.signingKey)"],
+  ["SSH_AUTH_SOCK", "ssh-agent socket, used for encrypted or hardware-backed keys"],
+  ["HOME", "where ~/.ssh/id_ed25519, the last-resort signing key, is looked up"],
+  ["CI", "set (and not 0/false): never prompt, no spinner"],
+  ["NO_COLOR", "set: no colour"],
+  ["FORCE_COLOR", "0: no colour; anything else: colour even when not a terminal"],
+  ["OPTOUT_DEBUG", "1: stack traces and debug lines on stderr, as --verbose"],
+  [
+    "OPTOUT_APPEND_TIMEOUT_MS",
+    "how long an append keeps retrying a rejected push before queueing (default 60000)",
+  ],
+  ["GITHUB_OUTPUT", "guard --format github appends skip=true|false to this file"],
+  ["GITHUB_HEAD_REF, GITHUB_REF_NAME, CI_COMMIT_REF_NAME", "the ref guard checks, when --ref is not given"],
+  ["GITHUB_SHA, CI_COMMIT_SHA", "the commit guard checks, when --sha is not given"],
+];
+
+export const topics: Record<string, () => string> = {
+  "exit-codes": () =>
+    [
+      "Exit codes of optout:",
+      "",
+      ...exitCodeTable.map(([code, text]) => `  ${String(code).padEnd(4)} ${text}`),
+      "",
+    ].join("\n"),
+  environment: () => {
+    const width = Math.max(...environment.map(([k]) => k.length));
+    return [
+      "Environment variables optout reads (secrets only ever come from the environment):",
+      "",
+      ...environment.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+      "",
+      "",
+    ].join("\n");
+  },
+};

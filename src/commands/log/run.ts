@@ -1,0 +1,129 @@
+import { parseTimeOrAgo } from "../../core/duration.js";
+import type { LedgerRecord } from "../../core/record.js";
+import { ExitCode, QuietExit, UsageError, VerificationError } from "../../errors.js";
+import type { Factory } from "../../factory.js";
+import { isAncestor } from "../../git/repo.js";
+import { readHistory } from "../../ledger/history.js";
+import { verifyEntries } from "../../ledger/verify.js";
+import { paint } from "../../ui/paint.js";
+import { inertLine } from "../../ui/text.js";
+import { describeEntry } from "../rules.js";
+
+export interface LogOptions {
+  since?: string;
+  until?: string;
+  type?: string;
+  stage?: string;
+  actor?: string;
+  limit?: string;
+  ndjson?: boolean;
+  verify?: boolean;
+}
+
+export async function runLog(f: Factory, o: LogOptions): Promise<void> {
+  const store = await f.ledgerStore();
+  const fetched = await store.fetch();
+  if (!fetched.reachable)
+    f.io.err(`optout: warning: cannot reach the remote (${fetched.error}); reading the local copy`);
+  const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
+  const entries = tip ? await readHistory(store.cfg.repo.root, tip) : [];
+  if (o.verify) return verify(f, entries, tip);
+
+  const now = f.now();
+  const since = o.since ? parseTimeOrAgo(o.since, now, "--since") : undefined;
+  const until = o.until ? parseTimeOrAgo(o.until, now, "--until") : undefined;
+  const limit = o.limit === undefined ? undefined : Number(o.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new UsageError(`--limit "${o.limit}" is not a positive whole number`);
+  }
+  const records: LedgerRecord[] = [];
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const bytes = entries[i]!.recordBytes;
+    if (!bytes) continue;
+    let r: LedgerRecord;
+    try {
+      r = JSON.parse(bytes.toString("utf8")) as LedgerRecord;
+    } catch {
+      continue;
+    }
+    const t = Date.parse(r.time);
+    if (since && t < since.getTime()) continue;
+    if (until && t > until.getTime()) continue;
+    if (o.type && r.type !== o.type && r.op !== o.type) continue;
+    if (o.stage && r.target?.stage !== o.stage) continue;
+    if (o.actor && r.actor?.login !== o.actor) continue;
+    records.push(r);
+    if (limit && records.length >= limit) break;
+  }
+  if (o.ndjson) {
+    for (const r of records) f.io.out(JSON.stringify(r));
+    return;
+  }
+  if (f.io.json) {
+    f.io.printJson(records);
+    return;
+  }
+  if (records.length === 0) {
+    f.io.out(tip ? "no records match" : "the audit branch has no records yet");
+    return;
+  }
+  const p = await paint(f.io);
+  for (const r of records) {
+    const head = `${r.time.replace("T", " ").replace(/\.\d+Z$/, "Z")}  ${p.cyan(r.type.padEnd(7))} ${inertLine(describeEntry(r))}`;
+    f.io.out(`${head}  ${p.dim(`#${r.seq} ${r.id}`)}`);
+    const who = `by ${inertLine(r.actor.login)}`;
+    const extra = [
+      r.outcome !== "applied" ? r.outcome : "",
+      r.expiresAt ? `expires ${r.expiresAt}` : "",
+      r.links?.reverts ? `ends ${r.links.reverts}` : "",
+      r.links?.intent ? `result of ${r.links.intent}` : "",
+    ]
+      .filter(Boolean)
+      .join(", ");
+    f.io.out(`    ${who}${extra ? `; ${extra}` : ""}`);
+    if (r.reason) f.io.out(`    ${p.dim("reason:")} ${inertLine(r.reason)}`);
+    if (typeof r.error === "string") f.io.out(`    ${p.dim("error:")} ${inertLine(r.error)}`);
+  }
+}
+
+async function verify(f: Factory, entries: Awaited<ReturnType<typeof readHistory>>, tip: string | undefined) {
+  const [store, trust, policy] = await Promise.all([f.ledgerStore(), f.trust(), f.policy()]);
+  const anchorCommit = await store.readAnchor();
+  const anchor = anchorCommit
+    ? {
+        commit: anchorCommit,
+        isAncestor: !!tip && (await isAncestor(store.cfg.repo.root, anchorCommit, tip)),
+      }
+    : undefined;
+  const report = verifyEntries({
+    entries,
+    signers: trust.signers,
+    namespace: policy.audit.namespace,
+    ...(anchor ? { anchor } : {}),
+  });
+  if (report.ok && tip) await store.writeAnchor(tip);
+  if (f.io.json) {
+    f.io.printJson(report);
+    if (!report.ok) throw new QuietExit(ExitCode.failed);
+    return;
+  }
+  if (report.ok) {
+    f.io.out(
+      `verified ${report.records} record(s): signatures (allowed_signers from ${trust.branch}), hash chain, sequence and history intact${tip ? `; tip ${tip.slice(0, 12)}` : ""}`,
+    );
+    return;
+  }
+  const first = report.problems[0]!;
+  const name =
+    first.seq !== null
+      ? `record #${first.seq} ${first.id} (${first.path})`
+      : `commit ${first.commit.slice(0, 12)}`;
+  const more = report.problems.length - 1;
+  const error = new VerificationError(`verification failed at ${name}: ${first.problem}`, {
+    hint:
+      more > 0
+        ? `${more} more problem(s); --json lists them all`
+        : "the ledger was altered after it was written",
+  });
+  throw error;
+}

@@ -1,0 +1,36 @@
+import { relative } from "node:path";
+import { ExitCode, QuietExit } from "../../errors.js";
+import type { Factory } from "../../factory.js";
+import { PolicyErrors } from "../../policy/problems.js";
+
+/** `optout policy check`: every problem of the file, one per line; exit 2 when there is one. */
+export async function runPolicyCheck(f: Factory): Promise<void> {
+  try {
+    const policy = await f.policy();
+    const file = relative(f.cwd, policy.file) || policy.file;
+    const summary = {
+      file,
+      valid: true,
+      provider: policy.provider,
+      stages: Object.keys(policy.stages),
+      flags: Object.keys(policy.flags),
+      rollout: !!policy.rollout,
+      failover: !!policy.failover,
+      notify: policy.notify.map((n) => n.type),
+    };
+    if (f.io.json) f.io.printJson(summary);
+    else {
+      f.io.out(
+        `${file}: valid (provider ${policy.provider}; ${summary.stages.length} stage(s), ${summary.flags.length} flag(s))`,
+      );
+    }
+  } catch (e) {
+    if (!(e instanceof PolicyErrors)) throw e;
+    if (f.io.json) {
+      f.io.printJson({ file: e.file, valid: false, problems: e.problems });
+    }
+    for (const line of e.lines()) f.io.err(`optout: ${line}`);
+    for (const p of e.problems) if (p.hint) f.io.err(`hint: ${p.path ? `${p.path}: ` : ""}${p.hint}`);
+    throw new QuietExit(ExitCode.usage);
+  }
+}

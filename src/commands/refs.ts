@@ -1,0 +1,52 @@
+/** Which ref and commit a skip or a guard is about: flags, then CI variables, then the checkout. */
+import { UsageError } from "../errors.js";
+import { currentBranch, resolveRef } from "../git/repo.js";
+
+export function normalizeRef(ref: string): string {
+  return ref.replace(/^refs\/(heads|tags)\//, "");
+}
+
+export async function refForSkip(root: string, flag: string | undefined): Promise<string> {
+  if (flag) return normalizeRef(flag);
+  const branch = await currentBranch(root);
+  if (!branch) {
+    throw new UsageError("cannot tell which ref to waive (HEAD is detached)", {
+      hint: "pass --ref <branch>",
+    });
+  }
+  return branch;
+}
+
+export async function shaForSkip(root: string, flag: string | undefined): Promise<string | null> {
+  if (!flag) return null;
+  if (!/^[0-9a-f]{4,64}$/i.test(flag)) throw new UsageError(`--sha "${flag}" is not a commit id`);
+  const full = await resolveRef(root, flag);
+  if (full) return full;
+  if (/^[0-9a-f]{40}$|^[0-9a-f]{64}$/i.test(flag)) return flag.toLowerCase();
+  throw new UsageError(`--sha ${flag} is not a commit in this clone`, {
+    hint: "fetch it, or pass the full 40-character id",
+  });
+}
+
+/** The ref a pipeline job runs for: --ref, CI variables, else the current branch. */
+export async function refForGuard(
+  root: string,
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+): Promise<string | undefined> {
+  if (flag) return normalizeRef(flag);
+  const ci = env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || env.CI_COMMIT_REF_NAME;
+  if (ci) return normalizeRef(ci);
+  return currentBranch(root);
+}
+
+export async function shaForGuard(
+  root: string,
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+): Promise<string | undefined> {
+  if (flag) return (await resolveRef(root, flag)) ?? flag.toLowerCase();
+  const ci = env.GITHUB_SHA || env.CI_COMMIT_SHA;
+  if (ci) return ci.toLowerCase();
+  return resolveRef(root, "HEAD");
+}

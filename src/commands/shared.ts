@@ -1,0 +1,79 @@
+/** What the override commands share: the flow's dependencies and the summary they print. */
+import type { FlowDeps, FlowResult } from "../core/flow.js";
+import type { Plan } from "../core/ports.js";
+import type { Factory } from "../factory.js";
+import { ulid } from "../ledger/ulid.js";
+import { paint } from "../ui/paint.js";
+import { inertLine } from "../ui/text.js";
+
+export async function flowDeps(f: Factory): Promise<FlowDeps> {
+  const [provider, ledger, repo] = await Promise.all([f.provider(), f.ledger(), f.repoName()]);
+  const p = await paint(f.io);
+  return {
+    provider,
+    ledger,
+    repo,
+    now: () => f.now(),
+    newId: () => ulid(f.now().getTime()),
+    dryRun: f.globals.dryRun,
+    confirm: (plan) => confirmPlan(f, plan),
+    report: {
+      plan: (lines) => {
+        for (const l of lines) f.io.info(`${p.dim("plan:")} ${l}`);
+      },
+      step: (text) => f.io.info(`${p.green("✓")} ${text}`),
+      warn: (text) => f.io.err(`${p.yellow("warning:")} ${text}`),
+    },
+  };
+}
+
+async function confirmPlan(f: Factory, _plan: Plan): Promise<boolean> {
+  if (!f.io.canPrompt) return true;
+  const { confirm } = await import("@inquirer/prompts");
+  return confirm({ message: "Go ahead?", default: false }, { output: process.stderr });
+}
+
+/** Asks for a value on a terminal, or says which flag is missing. */
+export async function askReason(f: Factory, minLength: number): Promise<string | undefined> {
+  if (!f.io.canPrompt) return undefined;
+  const { input } = await import("@inquirer/prompts");
+  return input(
+    {
+      message: `Reason (at least ${minLength} characters):`,
+      validate: (v) => [...v.trim()].length >= minLength || `${[...v.trim()].length}/${minLength} characters`,
+    },
+    { output: process.stderr },
+  );
+}
+
+export async function presentFlow(f: Factory, r: FlowResult, verb: string): Promise<void> {
+  if (f.io.json) {
+    f.io.printJson({
+      id: r.id,
+      type: r.type,
+      status: r.status,
+      record: r.record,
+      ...(r.result ? { result: r.result } : {}),
+      plan: r.plan.steps,
+      ...(r.status === "dry-run" ? { calls: r.plan.calls } : {}),
+      revert: r.revert,
+      expiresAt: r.expiresAt,
+      notifications: [],
+    });
+    return;
+  }
+  const p = await paint(f.io);
+  if (r.status === "dry-run") {
+    f.io.out(`${p.bold("dry run")}: nothing was changed. It would:`);
+    for (const c of r.plan.calls) f.io.out(`  - ${c}`);
+    f.io.out(
+      `  record ${r.record.type} ${r.id} by ${r.actor.login}${r.expiresAt ? `, expiring ${r.expiresAt}` : ""}`,
+    );
+    return;
+  }
+  f.io.out(`${p.green("✓")} ${verb} ${p.dim(`(${r.id})`)}`);
+  if (r.record.reason) f.io.out(`  reason   ${inertLine(String(r.record.reason))}`);
+  f.io.out(`  by       ${r.actor.login}`);
+  if (r.expiresAt) f.io.out(`  expires  ${r.expiresAt}`);
+  if (r.revert) f.io.out(`  revert   ${r.revert}`);
+}

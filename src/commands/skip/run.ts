@@ -1,0 +1,45 @@
+import { requireDurationMs } from "../../core/duration.js";
+import { runOverride } from "../../core/flow.js";
+import { UsageError } from "../../errors.js";
+import type { Factory } from "../../factory.js";
+import { refForSkip, shaForSkip } from "../refs.js";
+import { askReason, flowDeps, presentFlow } from "../shared.js";
+
+export interface SkipOptions {
+  stage: string;
+  reason?: string;
+  ref?: string;
+  sha?: string;
+  ttl?: string;
+  ticket?: string;
+}
+
+export async function runSkip(f: Factory, o: SkipOptions): Promise<void> {
+  const policy = await f.policy();
+  const stage = policy.stages[o.stage];
+  if (!stage) {
+    const known = Object.keys(policy.stages);
+    throw new UsageError(`unknown stage "${o.stage}"`, {
+      hint: known.length
+        ? `stages in the policy: ${known.join(", ")}`
+        : `add it under "stages" in ${policy.file}`,
+    });
+  }
+  const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
+  const root = (await f.repoInfo()).root;
+  const ref = await refForSkip(root, o.ref);
+  const sha = await shaForSkip(root, o.sha);
+  const reason = o.reason ?? (await askReason(f, stage.reasonMinLength));
+  const deps = await flowDeps(f);
+  const result = await runOverride(deps, {
+    op: "skip",
+    rules: stage,
+    label: `skip ${o.stage}`,
+    target: { stage: o.stage, ref, sha },
+    mechanism: stage.mechanism,
+    reason,
+    ticket: o.ticket,
+    ttlMs,
+  });
+  await presentFlow(f, result, `waived ${o.stage} on ${sha ? sha.slice(0, 12) : ref}`);
+}

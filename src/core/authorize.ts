@@ -1,0 +1,71 @@
+import { NotAllowedError, UsageError } from "../errors.js";
+import type { EntryRules, Principal } from "./policy.js";
+import { principalToString } from "./policy.js";
+import type { ProviderPort } from "./ports.js";
+import type { Actor } from "./record.js";
+
+/** The first principal of `allow` that covers the actor, or undefined. */
+export async function matchingPrincipal(
+  provider: ProviderPort,
+  actor: Actor,
+  allow: readonly Principal[],
+): Promise<Principal | undefined> {
+  // Cheap checks first: user principals need no forge request.
+  const ordered = [...allow].sort((a, b) => Number(b.kind === "user") - Number(a.kind === "user"));
+  for (const p of ordered) {
+    if (await provider.hasPrincipal(actor, p)) return p;
+  }
+  return undefined;
+}
+
+export function notAllowed(actor: Actor, what: string, allow: readonly Principal[]): NotAllowedError {
+  return new NotAllowedError(`${actor.login} may not ${what}`, {
+    hint: `the policy allows: ${allow.map(principalToString).join(", ")}`,
+  });
+}
+
+export interface Inputs {
+  reason: string | undefined;
+  ticket: string | undefined;
+  ttlMs: number | null | undefined;
+}
+
+/** Reason, ticket and TTL against the entry's rules: UsageError (exit 2) naming the flag. */
+export function validateInputs(rules: EntryRules, inputs: Inputs, label: string): { ttlMs: number | null } {
+  const reason = inputs.reason?.trim() ?? "";
+  if (reason.length === 0) {
+    throw new UsageError("--reason is required", {
+      hint: `say why, in at least ${rules.reasonMinLength} characters (e.g. "linter crashes on node 22, INC-4411")`,
+    });
+  }
+  if ([...reason].length < rules.reasonMinLength) {
+    throw new UsageError(
+      `--reason is ${[...reason].length} characters; ${label} needs at least ${rules.reasonMinLength}`,
+      { hint: "say what is broken and why overriding is safe" },
+    );
+  }
+  const ticket = inputs.ticket?.trim();
+  if (rules.ticket.required && !ticket) {
+    throw new UsageError(`--ticket is required for ${label}`, {
+      hint: rules.ticket.pattern ? `it must match ${rules.ticket.pattern.source}` : undefined,
+    });
+  }
+  if (ticket && rules.ticket.pattern && !rules.ticket.pattern.test(ticket)) {
+    throw new UsageError(`--ticket "${ticket}" does not match ${rules.ticket.pattern.source}`);
+  }
+  const ttlMs = inputs.ttlMs === undefined ? rules.ttlMs : inputs.ttlMs;
+  if (ttlMs !== null && ttlMs > rules.maxTtlMs) {
+    throw new UsageError(
+      `--ttl is longer than the ${formatMs(rules.maxTtlMs)} the policy allows for ${label}`,
+      {
+        hint: `ask for ${formatMs(rules.maxTtlMs)} or less; it can be extended by a new override later`,
+      },
+    );
+  }
+  return { ttlMs };
+}
+
+function formatMs(ms: number): string {
+  const h = ms / 3_600_000;
+  return Number.isInteger(h) ? `${h}h` : `${Math.round(ms / 60_000)}m`;
+}

@@ -1,0 +1,240 @@
+/**
+ * The ledger record (ledger.md) and the active index, as domain types. A record is what a
+ * signer vouches for; the index (`state/active.json`) is a cache derived from records.
+ */
+export const recordTypes = [
+  "skip",
+  "flag",
+  "rollout",
+  "failover",
+  "revert",
+  "expire",
+  "request",
+  "approve",
+  "reject",
+  "deny",
+  "result",
+  "review",
+] as const;
+export type RecordType = (typeof recordTypes)[number];
+
+/** The four kinds of override. */
+export const overrideTypes = ["skip", "flag", "rollout", "failover"] as const;
+export type OverrideType = (typeof overrideTypes)[number];
+
+export type Outcome = "intent" | "applied" | "failed" | "pending" | "denied";
+
+export interface Actor {
+  provider: string;
+  login: string;
+  id: string;
+}
+
+/** What an override acts on; keys per type (ledger.md): stage/ref/sha, flag/env, env/artifact, target/env. */
+export type Target = Record<string, string | null>;
+
+export interface Links {
+  request?: string | null;
+  reverts?: string | null;
+  intent?: string | null;
+}
+
+export interface LedgerRecord {
+  v: 1;
+  id: string;
+  seq: number;
+  prev: string | null;
+  time: string;
+  type: RecordType;
+  /** For request/deny/result/revert/expire: the override type concerned. */
+  op: OverrideType | null;
+  actor: Actor;
+  signer: string;
+  repo: string;
+  target: Target;
+  reason: string | null;
+  ticket: string | null;
+  mechanism: string | null;
+  before: unknown;
+  after: unknown;
+  expiresAt: string | null;
+  links: Links;
+  outcome: Outcome;
+  tool: string;
+  /** Type-specific inputs: flag value, artifact, skip list, failover target. */
+  params?: Record<string, string | null>;
+  /** Why an operation failed or was denied. */
+  error?: string;
+  /** Who approved a request (approve records, and the override they applied). */
+  approvers?: string[];
+}
+
+/** A record before the ledger gives it its place in the chain. */
+export type RecordDraft = Omit<LedgerRecord, "v" | "seq" | "prev" | "time" | "tool" | "signer"> & {
+  time?: string;
+};
+
+/** An entry of `state/active.json`: an override in force, or a request awaiting approval. */
+export interface IndexEntry {
+  id: string;
+  type: RecordType;
+  op: OverrideType | null;
+  target: Target;
+  mechanism: string | null;
+  expiresAt: string | null;
+  /** Path of the record that establishes it (the override record, or the result that applied it). */
+  record: string;
+  /** Path of the override (intent) record when `record` is a result. */
+  intent?: string;
+  before?: unknown;
+  after?: unknown;
+  actor: string;
+  time: string;
+}
+
+export interface ActiveIndex {
+  v: 1;
+  seq: number;
+  /** Overrides in force (until they expire or are reverted). */
+  active: IndexEntry[];
+  /** Requests awaiting approval. */
+  pending: IndexEntry[];
+  /** Intents whose result is not recorded yet (a crash, or still running). */
+  inflight: IndexEntry[];
+}
+
+export function emptyIndex(): ActiveIndex {
+  return { v: 1, seq: 0, active: [], pending: [], inflight: [] };
+}
+
+/** The key under which two overrides of one type compete: a newer one supersedes the older. */
+export function scopeKey(type: string | null, target: Target): string {
+  switch (type) {
+    case "skip":
+      return `skip:${target.stage}@${target.ref ?? ""}#${target.sha ?? ""}`;
+    case "flag":
+      return `flag:${target.flag}@${target.env ?? ""}`;
+    case "rollout":
+      return `rollout:${target.env ?? ""}`;
+    case "failover":
+      return `failover:${target.env ?? ""}`;
+    default:
+      return `${type}:${JSON.stringify(target)}`;
+  }
+}
+
+function entryOf(r: LedgerRecord, path: string, extra: Partial<IndexEntry> = {}): IndexEntry {
+  return {
+    id: r.id,
+    type: r.type,
+    op: r.op,
+    target: r.target,
+    mechanism: r.mechanism,
+    expiresAt: r.expiresAt,
+    record: path,
+    ...(r.before !== undefined ? { before: r.before } : {}),
+    ...(r.after !== undefined ? { after: r.after } : {}),
+    actor: r.actor.login,
+    time: r.time,
+    ...extra,
+  };
+}
+
+function isOverride(t: string): t is OverrideType {
+  return (overrideTypes as readonly string[]).includes(t);
+}
+
+/**
+ * The index after `record` (stored at `path`) is appended. Pure: the same records always give the
+ * same index, so anyone can rebuild it from the branch.
+ */
+export function applyToIndex(prev: ActiveIndex, record: LedgerRecord, path: string): ActiveIndex {
+  const next: ActiveIndex = {
+    v: 1,
+    seq: record.seq,
+    active: [...prev.active],
+    pending: [...prev.pending],
+    inflight: [...prev.inflight],
+  };
+  const drop = (list: IndexEntry[], id: string | null | undefined) => list.filter((e) => e.id !== id);
+  const activate = (entry: IndexEntry) => {
+    const key = scopeKey(entry.op ?? entry.type, entry.target);
+    next.active = next.active.filter((e) => scopeKey(e.op ?? e.type, e.target) !== key);
+    next.active.push(entry);
+  };
+
+  if (isOverride(record.type)) {
+    if (record.outcome === "applied") {
+      // An override that restores the previous state (flag unset) removes the entry it undoes.
+      if (record.after === null && record.type === "flag") {
+        const key = scopeKey("flag", record.target);
+        next.active = next.active.filter((e) => scopeKey(e.op ?? e.type, e.target) !== key);
+      } else {
+        activate(entryOf(record, path, { op: record.type }));
+      }
+    } else if (record.outcome === "intent") {
+      next.inflight.push(entryOf(record, path, { op: record.type }));
+    }
+    if (record.links.request) next.pending = drop(next.pending, record.links.request);
+    return next;
+  }
+
+  switch (record.type) {
+    case "result": {
+      const intentId = record.links.intent;
+      const intent = next.inflight.find((e) => e.id === intentId);
+      next.inflight = drop(next.inflight, intentId);
+      if (record.outcome === "applied" && intent) {
+        if (intent.type === "revert" || intent.type === "expire") {
+          const reverted = next.active.find((e) => e.id === record.links.reverts);
+          next.active = drop(next.active, record.links.reverts);
+          // Reverting a rollout or failover makes the state it restored current again.
+          if (reverted && (reverted.op === "rollout" || reverted.op === "failover") && record.after) {
+            activate({
+              ...entryOf(record, path),
+              id: intent.id,
+              op: reverted.op,
+              intent: intent.record,
+              after: record.after,
+            });
+          }
+        } else {
+          activate({
+            ...intent,
+            record: path,
+            intent: intent.record,
+            after: record.after ?? intent.after,
+          });
+        }
+      }
+      break;
+    }
+    case "revert":
+    case "expire":
+      if (record.outcome === "applied") next.active = drop(next.active, record.links.reverts);
+      else if (record.outcome === "intent") next.inflight.push(entryOf(record, path));
+      break;
+    case "request":
+      if (record.outcome === "pending") next.pending.push(entryOf(record, path));
+      break;
+    case "reject":
+      next.pending = drop(next.pending, record.links.request);
+      break;
+    default:
+      break;
+  }
+  return next;
+}
+
+/** `optout: <type> <subject> <ULID>`: the first line of the record's commit. */
+export function recordSubject(r: Pick<LedgerRecord, "type" | "op" | "target" | "id" | "outcome">): string {
+  const t = r.target;
+  let what = "";
+  if (t.stage) what = `${t.stage}@${t.sha ?? t.ref ?? ""}`;
+  else if (t.flag) what = `${t.flag}${t.env ? `@${t.env}` : ""}`;
+  else if (t.artifact) what = `${t.env}:${t.artifact}`;
+  else if (t.target) what = `${t.target}${t.env ? `@${t.env}` : ""}`;
+  else if (t.override) what = `${t.override}`;
+  const type = r.op && r.type !== r.op ? `${r.type}(${r.op})` : r.type;
+  return `optout: ${type} ${what || r.outcome} ${r.id}`.replace(/\s+/g, " ");
+}

@@ -1,0 +1,212 @@
+/**
+ * The composition root: lazy getters for everything a command may need. Nothing heavy is
+ * imported until a command asks for it, so `--help`, `--version` and `guard` stay fast.
+ */
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import type { Policy, ProviderName } from "./core/policy.js";
+import type { LedgerPort, ProviderPort } from "./core/ports.js";
+import type { IndexEntry, LedgerRecord } from "./core/record.js";
+import { ConfigError, NotAllowedError, UsageError } from "./errors.js";
+import type { RepoInfo } from "./git/repo.js";
+import type { Signer } from "./ledger/keys.js";
+import type { Ledger } from "./ledger/store.js";
+import type { TrustSource } from "./ledger/trust.js";
+import type { IO } from "./ui/io.js";
+
+export interface Globals {
+  config?: string;
+  provider?: ProviderName;
+  repo?: string;
+  json: boolean;
+  yes: boolean;
+  dryRun: boolean;
+  color?: boolean;
+  verbose: boolean;
+}
+
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => {
+    p ??= fn();
+    return p;
+  };
+}
+
+export class Factory {
+  constructor(
+    readonly globals: Globals,
+    readonly io: IO,
+    readonly env: Record<string, string | undefined>,
+    readonly cwd: string,
+  ) {}
+
+  now(): Date {
+    return new Date();
+  }
+
+  readonly policy = once(async (): Promise<Policy> => {
+    const { loadPolicy } = await import("./policy/load.js");
+    return loadPolicy({
+      cwd: this.cwd,
+      ...(this.globals.config ? { configPath: this.globals.config } : {}),
+      ...(this.globals.provider ? { provider: this.globals.provider } : {}),
+      ...(this.globals.repo ? { repo: this.globals.repo } : {}),
+    });
+  });
+
+  readonly repoInfo = once(async (): Promise<RepoInfo> => {
+    const { openRepo } = await import("./git/repo.js");
+    return openRepo(this.cwd);
+  });
+
+  /** `owner/name` (or a GitLab path): policy/--repo, else derived from the audit remote's URL. */
+  readonly repoName = once(async (): Promise<string> => {
+    const policy = await this.policy();
+    if (policy.repo) return policy.repo;
+    const { remoteUrl } = await import("./git/repo.js");
+    const url = await remoteUrl((await this.repoInfo()).root, policy.audit.remote);
+    const name = url ? repoFromUrl(url) : undefined;
+    if (!name) {
+      throw new ConfigError(`cannot tell the repository: set "repo" in ${policy.file} or pass --repo`, {
+        hint: `the remote "${policy.audit.remote}" has no URL optout understands`,
+      });
+    }
+    return name;
+  });
+
+  readonly ledgerStore = once(async (): Promise<Ledger> => {
+    const [{ Ledger }, policy, repo] = await Promise.all([
+      import("./ledger/store.js"),
+      this.policy(),
+      this.repoInfo(),
+    ]);
+    const timeout = Number(this.env.OPTOUT_APPEND_TIMEOUT_MS);
+    return new Ledger({
+      repo,
+      remote: policy.audit.remote,
+      branch: policy.audit.branch,
+      appendTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000,
+      now: () => this.now(),
+      onRetry: (n, why) => this.io.debug(`append attempt ${n}: ${why}; retrying`),
+    });
+  });
+
+  /** allowed_signers from the remote's default branch (fetched once per command). */
+  readonly trust = once(async (): Promise<TrustSource> => {
+    const [{ loadAllowedSigners }, policy, repo] = await Promise.all([
+      import("./ledger/trust.js"),
+      this.policy(),
+      this.repoInfo(),
+    ]);
+    return loadAllowedSigners(repo, policy.audit.remote, policy.audit.allowedSigners, { fetch: true });
+  });
+
+  /** The signing key: policy audit.signingKey > OPTOUT_SIGNING_KEY > git user.signingkey (ssh) > ~/.ssh/id_ed25519. */
+  readonly signer = once(async (): Promise<Signer> => {
+    const policy = await this.policy();
+    const { loadSigner } = await import("./ledger/keys.js");
+    const path = await this.signingKeyPath(policy);
+    return loadSigner(path, this.env as NodeJS.ProcessEnv);
+  });
+
+  private async signingKeyPath(policy: Policy): Promise<string> {
+    const home = this.env.HOME || homedir();
+    const expand = (p: string) =>
+      p.startsWith("~/") ? join(home, p.slice(2)) : isAbsolute(p) ? p : resolve(this.cwd, p);
+    if (policy.audit.signingKey) return expand(policy.audit.signingKey);
+    if (this.env.OPTOUT_SIGNING_KEY) return expand(this.env.OPTOUT_SIGNING_KEY);
+    const { git } = await import("./git/run.js");
+    const repo = await this.repoInfo();
+    const fmt = await git(["config", "--get", "gpg.format"], { cwd: repo.root, allowFailure: true });
+    if (fmt.stdout.toString().trim() === "ssh") {
+      const key = await git(["config", "--get", "user.signingkey"], { cwd: repo.root, allowFailure: true });
+      const value = key.stdout.toString().trim();
+      if (value && !value.startsWith("key::")) return expand(value);
+    }
+    return join(home, ".ssh", "id_ed25519");
+  }
+
+  /** The principal allowed_signers gives the signing key now; refused when it has none. */
+  readonly signerPrincipal = once(async (): Promise<string> => {
+    const [signer, trust, policy] = await Promise.all([this.signer(), this.trust(), this.policy()]);
+    const { principalsForKey } = await import("./ledger/allowed-signers.js");
+    const names = principalsForKey(trust.signers, signer.publicKeyBlob, policy.audit.namespace, this.now());
+    if (names.length === 0) {
+      throw new NotAllowedError(
+        `your signing key ${signer.fingerprint} is not in ${trust.path} on ${policy.audit.remote}/${trust.branch}`,
+        {
+          hint: `ask a maintainer to add "<you> ${signer.publicKeyLine}" to ${trust.path} on the default branch`,
+        },
+      );
+    }
+    return names[0]!;
+  });
+
+  readonly provider = once(async (): Promise<ProviderPort> => {
+    const policy = await this.policy();
+    if (policy.provider === "git") {
+      const { GitProvider } = await import("./providers/git/index.js");
+      return new GitProvider({ signerPrincipal: () => this.signerPrincipal() });
+    }
+    throw new UsageError(`the ${policy.provider} provider is not available in this version of optout`, {
+      hint: 'use "provider": "git" (skips enforced by `optout guard`), or pass --provider git',
+    });
+  });
+
+  /** The ledger as the override flow sees it. */
+  readonly ledger = once(async (): Promise<LedgerPort> => {
+    const [store, policy] = await Promise.all([this.ledgerStore(), this.policy()]);
+    const { signSshsig } = await import("./ledger/sshsig.js");
+    const { readVerifiedRecord } = await import("./ledger/reader.js");
+    const sign = async (bytes: Buffer) => signSshsig(bytes, await this.signer(), policy.audit.namespace);
+    return {
+      current: async () => {
+        const f = await store.fetch();
+        if (!f.reachable)
+          this.io.err(
+            `optout: warning: cannot reach ${policy.audit.remote} (${f.error}); using the local copy`,
+          );
+        const st = await store.state(f.exists || !f.reachable ? await store.localTip() : undefined);
+        return { seq: st.seq, index: st.index };
+      },
+      append: async (draftFor) => store.append(draftFor, sign, await this.signerPrincipal()),
+      record: async (entry: IndexEntry): Promise<LedgerRecord> => {
+        const tip = await store.localTip();
+        if (!tip) throw new UsageError("the audit branch is empty");
+        return readVerifiedRecord(
+          store,
+          tip,
+          entry.intent ?? entry.record,
+          await this.trust(),
+          policy.audit.namespace,
+        );
+      },
+    };
+  });
+}
+
+/** owner/name from git@host:owner/name.git, https://host/group/sub/name.git, or a local path. */
+export function repoFromUrl(url: string): string | undefined {
+  const scp = /^[^/@]+@[^:]+:(.+?)(?:\.git)?\/?$/.exec(url);
+  if (scp) return scp[1];
+  try {
+    const u = new URL(url);
+    if (u.protocol !== "file:") {
+      const p = u.pathname
+        .replace(/^\/+/, "")
+        .replace(/\.git\/?$/, "")
+        .replace(/\/$/, "");
+      return p || undefined;
+    }
+    return basenameRepo(u.pathname);
+  } catch {
+    return basenameRepo(url);
+  }
+}
+
+function basenameRepo(path: string): string | undefined {
+  const parts = path.replace(/\/+$/, "").split("/").filter(Boolean);
+  const last = parts.at(-1)?.replace(/\.git$/, "");
+  return last || undefined;
+}

@@ -1,0 +1,117 @@
+/**
+ * Reading and writing git objects for the audit branch without touching the worktree or index.
+ * Reads go through one `git cat-file --batch` process per call; writes compute object ids in
+ * process and store loose objects directly (ledger.md allows it), so an append costs a handful
+ * of object writes whatever the number of records on the branch.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { deflateSync } from "node:zlib";
+import { git } from "./run.js";
+
+export type ObjectType = "blob" | "tree" | "commit";
+
+export interface GitObject {
+  type: string;
+  data: Buffer;
+}
+
+/** Reads objects by name (oid or `<rev>:<path>`); missing names are absent from the map. */
+export async function readObjects(cwd: string, names: readonly string[]): Promise<Map<string, GitObject>> {
+  const found = new Map<string, GitObject>();
+  if (names.length === 0) return found;
+  for (const n of names) {
+    if (n.includes("\n")) throw new Error("object name with a newline");
+  }
+  const r = await git(["cat-file", "--batch"], { cwd, input: `${names.join("\n")}\n` });
+  const out = r.stdout;
+  let pos = 0;
+  for (const name of names) {
+    const eol = out.indexOf(10, pos);
+    if (eol < 0) break;
+    const header = out.toString("utf8", pos, eol);
+    pos = eol + 1;
+    if (header.endsWith(" missing") || header.endsWith(" ambiguous")) continue;
+    const parts = header.split(" ");
+    const size = Number(parts[2]);
+    found.set(name, { type: parts[1]!, data: out.subarray(pos, pos + size) });
+    pos += size + 1;
+  }
+  return found;
+}
+
+export async function readBlob(cwd: string, name: string): Promise<Buffer | undefined> {
+  return (await readObjects(cwd, [name])).get(name)?.data;
+}
+
+export interface TreeEntry {
+  mode: string;
+  name: string;
+  oid: string;
+}
+
+export function parseTree(data: Buffer, hashBytes = 20): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  let pos = 0;
+  while (pos < data.length) {
+    const sp = data.indexOf(32, pos);
+    const nul = data.indexOf(0, sp);
+    const mode = data.toString("utf8", pos, sp);
+    const name = data.toString("utf8", sp + 1, nul);
+    const oid = data.subarray(nul + 1, nul + 1 + hashBytes).toString("hex");
+    entries.push({ mode, name, oid });
+    pos = nul + 1 + hashBytes;
+  }
+  return entries;
+}
+
+/** git sorts tree entries by name, comparing a tree's name as if it ended in "/". */
+function treeSortKey(e: TreeEntry): string {
+  return e.mode === "40000" ? `${e.name}/` : e.name;
+}
+
+export function serializeTree(entries: readonly TreeEntry[]): Buffer {
+  const sorted = [...entries].sort((a, b) => {
+    const ka = Buffer.from(treeSortKey(a));
+    const kb = Buffer.from(treeSortKey(b));
+    return Buffer.compare(ka, kb);
+  });
+  return Buffer.concat(
+    sorted.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, "hex")]),
+  );
+}
+
+export class ObjectWriter {
+  private readonly hashAlgo: "sha1" | "sha256";
+  constructor(
+    private readonly objectsDir: string,
+    objectFormat: "sha1" | "sha256" = "sha1",
+  ) {
+    this.hashAlgo = objectFormat;
+  }
+
+  get hashBytes(): number {
+    return this.hashAlgo === "sha1" ? 20 : 32;
+  }
+
+  /** Stores a loose object (if not there yet) and returns its id. */
+  async write(type: ObjectType, data: Buffer): Promise<string> {
+    const raw = Buffer.concat([Buffer.from(`${type} ${data.length}\0`), data]);
+    const oid = createHash(this.hashAlgo).update(raw).digest("hex");
+    const dir = join(this.objectsDir, oid.slice(0, 2));
+    const file = join(dir, oid.slice(2));
+    try {
+      await stat(file);
+      return oid;
+    } catch {
+      // not there yet
+    }
+    await mkdir(dir, { recursive: true });
+    // Write to a temp name and rename, so a crash never leaves a truncated object under its id.
+    const tmp = join(dir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    await writeFile(tmp, deflateSync(raw), { mode: 0o444 });
+    await rename(tmp, file);
+    return oid;
+  }
+}

@@ -1,0 +1,126 @@
+/** Typed git operations over `git()`: one function per operation, no shell anywhere. */
+import { isAbsolute, join } from "node:path";
+import { UsageError } from "../errors.js";
+import { git, gitText } from "./run.js";
+
+export interface RepoInfo {
+  /** The worktree root. */
+  root: string;
+  /** The common git dir (shared by worktrees): objects and optout's local state live here. */
+  commonDir: string;
+  objectFormat: "sha1" | "sha256";
+}
+
+export async function openRepo(cwd: string): Promise<RepoInfo> {
+  const r = await git(["rev-parse", "--show-toplevel", "--git-common-dir", "--show-object-format=storage"], {
+    cwd,
+    allowFailure: true,
+  });
+  if (r.code !== 0) {
+    throw new UsageError(`${cwd} is not inside a git repository`, {
+      hint: "run optout from a clone of the repository whose pipeline you are overriding",
+    });
+  }
+  const [root, common, format] = r.stdout.toString("utf8").trim().split("\n");
+  const commonDir = isAbsolute(common!) ? common! : join(cwd, common!);
+  return { root: root!, commonDir, objectFormat: format === "sha256" ? "sha256" : "sha1" };
+}
+
+/** The object id a ref points at, or undefined when it does not exist. */
+export async function resolveRef(cwd: string, ref: string): Promise<string | undefined> {
+  const r = await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd, allowFailure: true });
+  return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
+}
+
+export async function currentBranch(cwd: string): Promise<string | undefined> {
+  const r = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd, allowFailure: true });
+  return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
+}
+
+export async function remoteUrl(cwd: string, remote: string): Promise<string | undefined> {
+  const r = await git(["remote", "get-url", remote], { cwd, allowFailure: true });
+  return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
+}
+
+/**
+ * The remote's default branch: `refs/remotes/<remote>/HEAD` when the clone knows it, otherwise
+ * asked of the remote (`ls-remote --symref`), as CI checkouts often lack the symbolic ref.
+ */
+export async function defaultBranch(cwd: string, remote: string): Promise<string | undefined> {
+  const local = await git(["symbolic-ref", "--quiet", `refs/remotes/${remote}/HEAD`], {
+    cwd,
+    allowFailure: true,
+  });
+  if (local.code === 0) {
+    return local.stdout.toString("utf8").trim().replace(`refs/remotes/${remote}/`, "");
+  }
+  const r = await git(["ls-remote", "--symref", remote, "HEAD"], { cwd, allowFailure: true });
+  const m = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(r.stdout.toString("utf8"));
+  return m?.[1];
+}
+
+/** Fetches one branch of the remote into `dest`, forced (the anchor check catches rewrites). */
+export async function fetchBranch(
+  cwd: string,
+  remote: string,
+  branch: string,
+  dest: string,
+  extraArgs: readonly string[] = [],
+): Promise<{ ok: boolean; missing: boolean; message: string }> {
+  const args = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", ...extraArgs];
+  const r = await git([...args, remote, `+refs/heads/${branch}:${dest}`], {
+    cwd,
+    allowFailure: true,
+  });
+  if (r.code === 0) return { ok: true, missing: false, message: "" };
+  const missing = /couldn't find remote ref|no such ref/i.test(r.stderr);
+  return { ok: false, missing, message: r.stderr.trim().split("\n").at(-1) ?? "" };
+}
+
+export type PushOutcome =
+  | { kind: "ok" }
+  | { kind: "rejected"; message: string }
+  | { kind: "error"; message: string };
+
+/** Pushes a commit to a branch, never forced: a rejection means someone else appended first. */
+export async function pushCommit(
+  cwd: string,
+  remote: string,
+  commit: string,
+  branch: string,
+): Promise<PushOutcome> {
+  const r = await git(["push", "--porcelain", "--quiet", remote, `${commit}:refs/heads/${branch}`], {
+    cwd,
+    allowFailure: true,
+  });
+  if (r.code === 0) return { kind: "ok" };
+  const text = `${r.stdout.toString("utf8")}\n${r.stderr}`;
+  // A non-fast-forward, or a lock held by a concurrent push on the remote: rebuild and retry.
+  if (
+    /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to lock|stale info|incorrect old value/i.test(
+      text,
+    )
+  ) {
+    return { kind: "rejected", message: lastLine(text) };
+  }
+  return { kind: "error", message: lastLine(r.stderr) || lastLine(text) };
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").filter(Boolean).at(-1) ?? "";
+}
+
+export async function isAncestor(cwd: string, ancestor: string, descendant: string): Promise<boolean> {
+  const r = await git(["merge-base", "--is-ancestor", ancestor, descendant], { cwd, allowFailure: true });
+  return r.code === 0;
+}
+
+export async function updateRef(cwd: string, ref: string, oid: string): Promise<void> {
+  await git(["update-ref", ref, oid], { cwd });
+}
+
+export async function headSha(cwd: string): Promise<string | undefined> {
+  return resolveRef(cwd, "HEAD");
+}
+
+export { gitText };

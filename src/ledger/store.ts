@@ -1,0 +1,281 @@
+/**
+ * The audit branch: read its tip, append a signed record (fetch → build → sign → push, never
+ * forced, retried with jittered backoff on rejection), and queue what cannot land.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type ActiveIndex,
+  applyToIndex,
+  emptyIndex,
+  type LedgerRecord,
+  type RecordDraft,
+  recordSubject,
+} from "../core/record.js";
+import { ObjectWriter, readObjects } from "../git/objects.js";
+import { fetchBranch, pushCommit, type RepoInfo, resolveRef, updateRef } from "../git/repo.js";
+import { canonicalize } from "./canonical.js";
+import { buildTree, commitBody } from "./tree.js";
+import { ulidTime } from "./ulid.js";
+
+export const toolVersion = "optout/0.1.0";
+
+export interface LedgerConfig {
+  repo: RepoInfo;
+  remote: string;
+  branch: string;
+  /** Give up pushing after this long and queue the record (ledger.md: about 60 s). */
+  appendTimeoutMs: number;
+  now: () => Date;
+  /** Told about each rejected push, for the spinner / verbose log. */
+  onRetry?: (attempt: number, why: string) => void;
+}
+
+export interface TipState {
+  tip: string | undefined;
+  seq: number;
+  prev: string | null;
+  lastPath: string | undefined;
+  index: ActiveIndex;
+}
+
+export interface SignedFiles {
+  bytes: Buffer;
+  sig: string;
+}
+
+export type AppendResult =
+  | { kind: "landed"; record: LedgerRecord; path: string; commit: string; attempts: number }
+  | { kind: "queued"; record: RecordDraft; reason: string; attempts: number };
+
+export type Sign = (bytes: Buffer) => Promise<string>;
+
+export function recordPath(id: string): { dir: string[]; name: string; path: string } {
+  const d = new Date(ulidTime(id));
+  const dir = [
+    String(d.getUTCFullYear()),
+    String(d.getUTCMonth() + 1).padStart(2, "0"),
+    String(d.getUTCDate()).padStart(2, "0"),
+  ];
+  const name = `${id}.json`;
+  return { dir, name, path: `records/${dir.join("/")}/${name}` };
+}
+
+export function sha256Ref(bytes: Buffer): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+export function parseTrailers(message: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of message.split("\n")) {
+    const m = /^(Optout-[A-Za-z]+):\s*(.+)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!.trim();
+  }
+  return out;
+}
+
+export class Ledger {
+  readonly trackingRef: string;
+  private readonly writer: ObjectWriter;
+  readonly queueDir: string;
+  readonly anchorFile: string;
+
+  constructor(readonly cfg: LedgerConfig) {
+    this.trackingRef = `refs/remotes/${cfg.remote}/${cfg.branch}`;
+    this.writer = new ObjectWriter(join(cfg.repo.commonDir, "objects"), cfg.repo.objectFormat);
+    this.queueDir = join(cfg.repo.commonDir, "optout", "queue");
+    this.anchorFile = join(cfg.repo.commonDir, "optout", "anchor");
+  }
+
+  private get cwd(): string {
+    return this.cfg.repo.root;
+  }
+
+  /** Fetches the branch; `reachable: false` when the remote could not be asked. */
+  async fetch(): Promise<{ reachable: boolean; exists: boolean; error?: string }> {
+    const r = await fetchBranch(this.cwd, this.cfg.remote, this.cfg.branch, this.trackingRef);
+    if (r.ok) return { reachable: true, exists: true };
+    if (r.missing) {
+      // The branch is gone (or never was): forget a stale local copy so we do not build on it.
+      return { reachable: true, exists: false };
+    }
+    return { reachable: false, exists: false, error: r.message };
+  }
+
+  localTip(): Promise<string | undefined> {
+    return resolveRef(this.cwd, this.trackingRef);
+  }
+
+  /** Seq, prev hash and index at `tip` (empty state for a branch that does not exist yet). */
+  async state(tip: string | undefined): Promise<TipState> {
+    if (!tip) return { tip, seq: 0, prev: null, lastPath: undefined, index: emptyIndex() };
+    const commit = (await readObjects(this.cwd, [tip])).get(tip);
+    if (!commit) throw new Error(`audit branch tip ${tip} is missing`);
+    const trailers = parseTrailers(commit.data.toString("utf8"));
+    const lastPath = trailers["Optout-Record"];
+    const seq = Number(trailers["Optout-Seq"] ?? 0);
+    const names = [`${tip}:state/active.json`, ...(lastPath ? [`${tip}:${lastPath}`] : [])];
+    const objs = await readObjects(this.cwd, names);
+    const last = lastPath ? objs.get(`${tip}:${lastPath}`)?.data : undefined;
+    const indexBlob = objs.get(names[0]!)?.data;
+    let index = emptyIndex();
+    if (indexBlob) {
+      try {
+        index = JSON.parse(indexBlob.toString("utf8")) as ActiveIndex;
+      } catch {
+        // A broken cache is rebuilt from nothing rather than trusted; verify reports the record.
+      }
+    }
+    return { tip, seq, prev: last ? sha256Ref(last) : null, lastPath, index };
+  }
+
+  async readFiles(tip: string, paths: readonly string[]): Promise<Map<string, Buffer>> {
+    const objs = await readObjects(
+      this.cwd,
+      paths.map((p) => `${tip}:${p}`),
+    );
+    const out = new Map<string, Buffer>();
+    for (const p of paths) {
+      const o = objs.get(`${tip}:${p}`);
+      if (o) out.set(p, o.data);
+    }
+    return out;
+  }
+
+  /**
+   * Appends one record. `draftFor` builds the record against the current tip's state (it is
+   * called again after every rejection, so it sees what others appended meanwhile).
+   */
+  async append(
+    draftFor: (s: TipState) => RecordDraft,
+    sign: Sign,
+    signerPrincipal: string,
+    options: { fetch?: boolean } = {},
+  ): Promise<AppendResult> {
+    const deadline = Date.now() + this.cfg.appendTimeoutMs;
+    let attempts = 0;
+    let lastReason = "";
+    let draft: RecordDraft | undefined;
+    for (;;) {
+      attempts++;
+      let tip: string | undefined;
+      if (options.fetch !== false || attempts > 1) {
+        const f = await this.fetch();
+        if (!f.reachable) {
+          lastReason = `cannot reach remote ${this.cfg.remote}: ${f.error}`;
+          if (Date.now() + this.backoff(attempts) >= deadline) break;
+          await sleep(this.backoff(attempts));
+          continue;
+        }
+        tip = f.exists ? await this.localTip() : undefined;
+      } else {
+        tip = await this.localTip();
+      }
+      const st = await this.state(tip);
+      draft = draftFor(st);
+      const time = this.cfg.now().toISOString();
+      const record: LedgerRecord = {
+        ...draft,
+        v: 1,
+        seq: st.seq + 1,
+        prev: st.prev,
+        time,
+        signer: signerPrincipal,
+        tool: toolVersion,
+      } as LedgerRecord;
+      const bytes = Buffer.from(canonicalize(record), "utf8");
+      const sig = await sign(bytes);
+      const where = recordPath(record.id);
+      const index = applyToIndex(st.index, record, where.path);
+      const tree = await buildTree(this.cwd, this.writer, tip, {
+        dir: where.dir,
+        recordName: where.name,
+        record: bytes,
+        sigName: `${where.name}.sig`,
+        sig: Buffer.from(sig, "utf8"),
+        index: Buffer.from(`${JSON.stringify(index, null, 1)}\n`, "utf8"),
+      });
+      const message = `${recordSubject(record)}\n\nOptout-Seq: ${record.seq}\nOptout-Record: ${where.path}\n`;
+      const commit = await this.writer.write(
+        "commit",
+        commitBody({
+          tree,
+          ...(tip ? { parent: tip } : {}),
+          authorName: record.actor.login,
+          authorEmail: signerPrincipal.includes("@") ? signerPrincipal : `${signerPrincipal}@optout.invalid`,
+          time: new Date(time),
+          message,
+        }),
+      );
+      const pushed = await pushCommit(this.cwd, this.cfg.remote, commit, this.cfg.branch);
+      if (pushed.kind === "ok") {
+        await updateRef(this.cwd, this.trackingRef, commit);
+        return { kind: "landed", record, path: where.path, commit, attempts };
+      }
+      lastReason =
+        pushed.kind === "rejected" ? `push rejected: ${pushed.message}` : `push failed: ${pushed.message}`;
+      this.cfg.onRetry?.(attempts, lastReason);
+      const wait = this.backoff(attempts);
+      if (Date.now() + wait >= deadline) break;
+      await sleep(wait);
+    }
+    if (!draft) {
+      // Never reached the remote: build the draft on what we have locally, to queue it.
+      draft = draftFor(await this.state(await this.localTip()));
+    }
+    await this.enqueue(draft, signerPrincipal);
+    return { kind: "queued", record: draft, reason: lastReason, attempts };
+  }
+
+  /** Exponential backoff with full jitter, capped: many writers spread out instead of colliding. */
+  private backoff(attempt: number): number {
+    const cap = Math.min(2_000, 40 * 2 ** Math.min(attempt, 10));
+    return Math.floor(Math.random() * cap) + 10;
+  }
+
+  async enqueue(draft: RecordDraft, signer: string): Promise<void> {
+    await mkdir(this.queueDir, { recursive: true });
+    const file = join(this.queueDir, `${draft.id}.json`);
+    const tmp = `${file}.tmp-${process.pid}`;
+    await writeFile(tmp, JSON.stringify({ v: 1, signer, draft }, null, 2));
+    await rename(tmp, file);
+  }
+
+  async queued(): Promise<{ file: string; signer: string; draft: RecordDraft }[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.queueDir)).filter((n) => n.endsWith(".json")).sort();
+    } catch {
+      return [];
+    }
+    const out = [];
+    for (const n of names) {
+      const file = join(this.queueDir, n);
+      const data = JSON.parse(await readFile(file, "utf8")) as { signer: string; draft: RecordDraft };
+      out.push({ file, signer: data.signer, draft: data.draft });
+    }
+    return out;
+  }
+
+  async dequeue(file: string): Promise<void> {
+    await rm(file, { force: true });
+  }
+
+  async readAnchor(): Promise<string | undefined> {
+    try {
+      return (await readFile(this.anchorFile, "utf8")).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async writeAnchor(commit: string): Promise<void> {
+    await mkdir(join(this.anchorFile, ".."), { recursive: true });
+    await writeFile(this.anchorFile, `${commit}\n`);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

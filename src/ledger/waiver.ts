@@ -1,0 +1,130 @@
+/**
+ * What `optout guard` relies on. The index (`state/active.json`) only nominates candidates; a
+ * candidate counts when its record verifies against allowed_signers today, is for this repo,
+ * stage and ref/commit, has not expired, its signer is still allowed by the policy, and no later
+ * record (a bounded scan: the days since it was written) reverts or expires it.
+ */
+import type { IndexEntry, LedgerRecord } from "../core/record.js";
+import { parseTree, readObjects } from "../git/objects.js";
+import { checkRecord } from "./reader.js";
+import type { Ledger } from "./store.js";
+import type { TrustSource } from "./trust.js";
+import { ulidTime } from "./ulid.js";
+
+export interface GuardQuery {
+  repo: string;
+  stage: string;
+  ref: string | undefined;
+  sha: string | undefined;
+  now: Date;
+}
+
+export type GuardDecision =
+  | { skip: true; record: LedgerRecord; path: string }
+  | { skip: false; why: string; ignored: { id: string; why: string }[] };
+
+function matchesScope(e: { target: Record<string, string | null> }, q: GuardQuery): boolean {
+  const t = e.target;
+  if (t.stage !== q.stage) return false;
+  if (t.sha) return !!q.sha && (q.sha.startsWith(t.sha) || t.sha.startsWith(q.sha));
+  return !!q.ref && t.ref === q.ref;
+}
+
+export async function findWaiver(
+  ledger: Ledger,
+  tip: string,
+  index: { active: IndexEntry[] },
+  query: GuardQuery,
+  trust: TrustSource,
+  namespace: string,
+  hasPrincipal: (login: string) => boolean,
+): Promise<GuardDecision> {
+  const ignored: { id: string; why: string }[] = [];
+  const candidates = index.active
+    .filter((e) => (e.op ?? e.type) === "skip" && matchesScope(e, query))
+    .filter((e) => {
+      if (e.expiresAt && Date.parse(e.expiresAt) <= query.now.getTime()) {
+        ignored.push({ id: e.id, why: "expired" });
+        return false;
+      }
+      return true;
+    })
+    .sort((a, b) => (a.id < b.id ? 1 : -1));
+  for (const c of candidates) {
+    const files = await ledger.readFiles(tip, [c.record, `${c.record}.sig`]);
+    const check = checkRecord(files.get(c.record), files.get(`${c.record}.sig`), trust, namespace);
+    if (!check.ok) {
+      ignored.push({ id: c.id, why: check.reason });
+      continue;
+    }
+    const r = check.record;
+    // Re-check the record itself, never the index's copy of it.
+    const why =
+      r.type !== "skip" || r.outcome !== "applied"
+        ? "record is not an applied skip"
+        : r.repo !== query.repo
+          ? `record is for ${r.repo}`
+          : !matchesScope(r, query)
+            ? "record is for another stage or ref"
+            : r.expiresAt && Date.parse(r.expiresAt) <= query.now.getTime()
+              ? "expired"
+              : !hasPrincipal(r.actor.login)
+                ? `${r.actor.login} is no longer allowed to skip ${query.stage}`
+                : undefined;
+    if (why) {
+      ignored.push({ id: c.id, why });
+      continue;
+    }
+    const ended = await endedBy(ledger, tip, r, query.now);
+    if (ended) {
+      ignored.push({ id: c.id, why: `ended by ${ended}` });
+      continue;
+    }
+    return { skip: true, record: r, path: c.record };
+  }
+  return {
+    skip: false,
+    why: candidates.length || ignored.length ? "no valid override" : "no override",
+    ignored,
+  };
+}
+
+/** The id of a later record that reverts or expires `r`, scanning only the days since `r`. */
+async function endedBy(ledger: Ledger, tip: string, r: LedgerRecord, now: Date): Promise<string | undefined> {
+  const cwd = ledger.cfg.repo.root;
+  const days: string[] = [];
+  const start = new Date(ulidTime(r.id));
+  start.setUTCHours(0, 0, 0, 0);
+  // Bounded: from the record's day to today (one extra for clock skew); a TTL caps this span.
+  for (let d = start.getTime(); d <= now.getTime() + 86_400_000; d += 86_400_000) {
+    const day = new Date(d);
+    days.push(
+      `records/${day.getUTCFullYear()}/${String(day.getUTCMonth() + 1).padStart(2, "0")}/${String(day.getUTCDate()).padStart(2, "0")}`,
+    );
+    if (days.length > 400) break;
+  }
+  const trees = await readObjects(
+    cwd,
+    days.map((d) => `${tip}:${d}`),
+  );
+  const later: string[] = [];
+  for (const d of days) {
+    const t = trees.get(`${tip}:${d}`);
+    if (!t || t.type !== "tree") continue;
+    for (const e of parseTree(t.data, ledger.cfg.repo.objectFormat === "sha256" ? 32 : 20)) {
+      if (e.name.endsWith(".json") && e.name.slice(0, -5) > r.id) later.push(e.oid);
+    }
+  }
+  const blobs = await readObjects(cwd, later);
+  for (const b of blobs.values()) {
+    try {
+      const rec = JSON.parse(b.data.toString("utf8")) as LedgerRecord;
+      // A revert/expire record, applied directly or through its result, ends the override.
+      if (rec.links?.reverts === r.id && (rec.outcome === "applied" || rec.outcome === "intent"))
+        return rec.id;
+    } catch {
+      // An unreadable later record cannot vouch for anything; verify reports it.
+    }
+  }
+  return undefined;
+}

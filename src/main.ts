@@ -1,0 +1,113 @@
+/**
+ * Entry point: builds the Factory, runs the command tree, and maps typed errors to exit codes.
+ * This is the only place that ends the process.
+ */
+import { readFileSync } from "node:fs";
+import type { CommanderError } from "commander";
+import { ExitCode, OptoutError, QuietExit } from "./errors.js";
+import type { Globals } from "./factory.js";
+import { IO, type Streams } from "./ui/io.js";
+import { redact } from "./ui/redact.js";
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export interface RunContext {
+  streams: Streams;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+/** Runs one invocation and returns its exit code (tests call this; `main` exits with it). */
+export async function run(argv: string[], ctx: RunContext): Promise<number> {
+  // Fast path: --version needs nothing but package.json (no commander, no policy).
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    ctx.streams.stdout.write(`${version()}\n`);
+    return ExitCode.ok;
+  }
+  let io = new IO(ctx.streams, ctx.env, {
+    json: argv.includes("--json"),
+    yes: false,
+    verbose: argv.includes("--verbose") || argv.includes("-v"),
+  });
+  try {
+    const { buildProgram } = await import("./cli/program.js");
+    const { Factory } = await import("./factory.js");
+    const program = buildProgram(version(), async (globals: Globals) => {
+      io = new IO(ctx.streams, ctx.env, globals);
+      return new Factory(globals, io, ctx.env, ctx.cwd);
+    });
+    program.exitOverride();
+    program.configureOutput({
+      writeOut: (s) => ctx.streams.stdout.write(s),
+      writeErr: (s) => ctx.streams.stderr.write(s),
+      outputError: () => {},
+    });
+    await program.parseAsync(argv, { from: "user" });
+    return ExitCode.ok;
+  } catch (e) {
+    return report(e, io, ctx.env);
+  }
+}
+
+function isCommanderError(e: unknown): e is CommanderError {
+  return (
+    e instanceof Error &&
+    typeof (e as CommanderError).code === "string" &&
+    (e as CommanderError).code.startsWith("commander.")
+  );
+}
+
+function report(e: unknown, io: IO, env: Record<string, string | undefined>): number {
+  if (isCommanderError(e)) {
+    if (
+      e.code === "commander.helpDisplayed" ||
+      e.code === "commander.version" ||
+      e.code === "commander.help"
+    ) {
+      return ExitCode.ok;
+    }
+    const msg = e.message.replace(/^error: /, "");
+    io.err(`optout: ${msg}`);
+    io.err("hint: run `optout --help` (or `optout <command> --help`) for usage");
+    if (io.json) io.printJson({ error: { code: ExitCode.usage, message: msg } });
+    return ExitCode.usage;
+  }
+  if (e instanceof QuietExit) return e.exitCode;
+  if (e instanceof OptoutError) {
+    const message = redact(e.message, env);
+    io.err(`optout: ${message}`);
+    for (const line of (e as { details?: string[] }).details ?? []) io.err(redact(line, env));
+    if (e.hint) io.err(`hint: ${redact(e.hint, env)}`);
+    if (io.verbose && e.stack) io.err(redact(e.stack, env));
+    if (io.json) {
+      io.printJson({
+        error: { code: e.exitCode, message, ...(e.hint ? { hint: redact(e.hint, env) } : {}) },
+      });
+    }
+    return e.exitCode;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.err(`optout: unexpected error: ${redact(err.message, env)}`);
+  if (io.verbose) io.err(redact(err.stack ?? "", env));
+  else io.err("hint: run with --verbose for details");
+  if (io.json) io.printJson({ error: { code: ExitCode.failed, message: redact(err.message, env) } });
+  return ExitCode.failed;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const code = await run(argv, {
+    streams: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+    env: process.env,
+    cwd: process.cwd(),
+  });
+  // Let stdout drain before exiting: piping `optout log --json | jq` must get everything.
+  process.exitCode = code;
+  if (code !== 0) {
+    process.stdout.write("", () => process.exit(code));
+  }
+}

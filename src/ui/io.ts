@@ -1,0 +1,79 @@
+/**
+ * Terminal decisions in one place: whether we may prompt, use colour, show a spinner, and where
+ * output goes. stdout is data, stderr is talk; `--json` prints one document on stdout and nothing else.
+ */
+export interface Streams {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+  stdin: { isTTY?: boolean };
+}
+
+export interface IOOptions {
+  json: boolean;
+  yes: boolean;
+  /** commander's `--no-color` sets color false. */
+  color?: boolean;
+  verbose: boolean;
+}
+
+export class IO {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly color: boolean;
+  readonly canPrompt: boolean;
+  readonly spinnerAllowed: boolean;
+
+  constructor(
+    readonly streams: Streams,
+    readonly env: Record<string, string | undefined>,
+    options: IOOptions,
+  ) {
+    this.json = options.json;
+    this.verbose = options.verbose || env.OPTOUT_DEBUG === "1";
+    const ci = isCI(env);
+    this.canPrompt = !options.yes && !ci && !options.json && !!streams.stdin.isTTY && !!streams.stdout.isTTY;
+    this.spinnerAllowed = !options.json && !ci && !!streams.stderr.isTTY;
+    this.color = decideColor(env, options.color, !!streams.stdout.isTTY, options.json);
+  }
+
+  /** Data: the result of the command. */
+  out(text: string): void {
+    this.streams.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /** Talk: progress, plans, warnings. Never part of the data. */
+  err(text: string): void {
+    this.streams.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /** Progress chatter, suppressed with --json (stdout stays clean anyway; stderr too, for scripts). */
+  info(text: string): void {
+    if (!this.json) this.err(text);
+  }
+
+  debug(text: string): void {
+    if (this.verbose) this.err(text);
+  }
+
+  printJson(value: unknown): void {
+    this.out(JSON.stringify(value, null, 2));
+  }
+}
+
+export function isCI(env: Record<string, string | undefined>): boolean {
+  const ci = env.CI;
+  return ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false";
+}
+
+function decideColor(
+  env: Record<string, string | undefined>,
+  flag: boolean | undefined,
+  tty: boolean,
+  json: boolean,
+): boolean {
+  if (json || flag === false) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== "0" && force !== "false";
+  return tty && env.TERM !== "dumb";
+}
