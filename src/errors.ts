@@ -93,3 +93,21 @@ export class QuietExit extends OptoutError {
     this.exitCode = code;
   }
 }
+
+/**
+ * A forge refused or failed a request: "GitHub refused: token lacks permission to write commit
+ * statuses on acme/shop (403)". 401/403 are "not allowed" (exit 3); everything else exit 1.
+ * The message never carries a token, header or full URL with credentials.
+ */
+export class ForgeError extends OptoutError {
+  override readonly exitCode: ExitCodeValue;
+  constructor(
+    readonly forge: "GitHub" | "GitLab",
+    readonly status: number,
+    message: string,
+    options: ErrorOptions = {},
+  ) {
+    super(message, options);
+    this.exitCode = status === 401 || status === 403 ? ExitCode.notAllowed : ExitCode.failed;
+  }
+}

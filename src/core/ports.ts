@@ -43,13 +43,30 @@ export interface Plan {
   external: boolean;
 }
 
+/**
+ * One override, as the provider sees it. Shapes by `op` (recorded in the ledger; revert restores
+ * `before`):
+ * - skip: target `{ stage, ref, sha }` (sha null = the whole ref; forge `status` skips resolve it);
+ *   mechanism `status` | `variable` | `guard`. before/after for status: `{ state, description,
+ *   targetUrl } | null`; for variable: `{ value: string | null }`.
+ * - flag: target `{ flag, env }` (env null = repo level); params `{ value }` (null = unset).
+ *   before/after: `{ value: string | null }`.
+ * - rollout: target `{ env, artifact }`; params `{ skip (comma list or null), wait ("true"|null),
+ *   timeoutMs }`. before: `{ artifact: string | null }`; after: `{ artifact, run?: { id, url,
+ *   conclusion } }`.
+ * - failover: target `{ target, env }`; params `{ wait, timeoutMs }`. before/after: `{ target: string | null }`.
+ * The provider reads its policy entry (stage context/variable, rollout workflow/command, …) from
+ * the Policy it was built with.
+ */
 export interface OverrideSpec {
   op: OverrideType;
   target: Target;
   mechanism: string;
-  /** Type-specific inputs (flag value, artifact, skip list, failover target). */
+  /** Type-specific inputs (flag value, skip list, wait). */
   params: Record<string, string | null>;
   expiresAt: string | null;
+  /** The record id the override will have (workflows carry it in run-name / OPTOUT_RECORD). */
+  recordId?: string;
 }
 
 export interface ProviderPort {
@@ -71,4 +88,20 @@ export interface ProviderPort {
     plan: Plan,
     record: LedgerRecord,
   ): Promise<{ after: unknown }>;
+}
+
+/** What a forge provider is built with (src/factory.ts makes it). */
+export interface ProviderContext {
+  policy: import("./policy.js").Policy;
+  /** owner/name or group/sub/project. */
+  repo: string;
+  env: Record<string, string | undefined>;
+  /** --verbose request log: "GET /repos/acme/shop 200 41ms" (never a token or auth header). */
+  log: (line: string) => void;
+  /** Progress for the spinner (waiting on a run, a Retry-After). */
+  progress: (text: string) => void;
+  warn: (text: string) => void;
+  now: () => Date;
+  /** Tests shorten these; production uses ~60 s budget, 5 attempts, Retry-After ≤ 60 s. */
+  retry?: { budgetMs?: number; maxAttempts?: number; maxRetryAfterMs?: number };
 }
