@@ -105,3 +105,46 @@ export interface ProviderContext {
   /** Tests shorten these; production uses ~60 s budget, 5 attempts, Retry-After ≤ 60 s. */
   retry?: { budgetMs?: number; maxAttempts?: number; maxRetryAfterMs?: number };
 }
+
+/** The events every override announces (issue: notifications). */
+export type NotifyEventName =
+  | "applied"
+  | "pending"
+  | "approved"
+  | "rejected"
+  | "reverted"
+  | "expired"
+  | "denied"
+  | "failed"
+  | "test";
+
+export interface NotifyEvent {
+  event: NotifyEventName;
+  /** The record the event is about (for a denial: the deny record; for applied: the override). */
+  record: import("./record.js").LedgerRecord | import("./record.js").RecordDraft;
+  repo: string;
+  links: {
+    /** URL of the record on the audit branch, when the forge can show it. */
+    record?: string;
+    /** e.g. the workflow run or pipeline URL. */
+    run?: string;
+    /** `optout revert <id>` / `optout approve <id>`: commands to paste. */
+    revert?: string;
+    approve?: string;
+  };
+}
+
+export interface NotificationResult {
+  /** `slack`, `webhook`, `issue`, with a `#n` suffix when a type appears twice. */
+  channel: string;
+  status: "sent" | "failed" | "skipped" | "dry-run";
+  attempts: number;
+  error?: string;
+}
+
+export interface NotifierPort {
+  /** Sends to every channel in parallel; never throws; each channel bounded in time. */
+  announce(e: NotifyEvent): Promise<NotificationResult[]>;
+  /** What would be sent (for --dry-run): channel → payload, secrets left out. */
+  preview(e: NotifyEvent): { channel: string; payload: unknown }[];
+}
