@@ -17,15 +17,19 @@ export interface ErrorOptions {
   /** A second line telling the user how to fix it. */
   hint?: string;
   cause?: unknown;
+  data?: Record<string, unknown>;
 }
 
 export class OptoutError extends Error {
   readonly exitCode: ExitCodeValue = ExitCode.failed;
   readonly hint?: string;
+  /** Fields merged into the `--json` error document (e.g. a pending request's id). */
+  readonly data?: Record<string, unknown>;
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     if (options.hint !== undefined) this.hint = options.hint;
+    if (options.data !== undefined) this.data = options.data;
   }
 }
 

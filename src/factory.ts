@@ -147,7 +147,14 @@ export class Factory {
     const policy = await this.policy();
     if (policy.provider === "git") {
       const { GitProvider } = await import("./providers/git/index.js");
-      return new GitProvider({ signerPrincipal: () => this.signerPrincipal() });
+      const env = Object.fromEntries(Object.entries(this.env).filter(([k]) => !/^OPTOUT_.*TOKEN$/.test(k)));
+      return new GitProvider({
+        policy,
+        cwd: (await this.repoInfo()).root,
+        env,
+        signerPrincipal: () => this.signerPrincipal(),
+        output: (chunk) => this.io.streams.stderr.write(chunk),
+      });
     }
     throw new UsageError(`the ${policy.provider} provider is not available in this version of optout`, {
       hint: 'use "provider": "git" (skips enforced by `optout guard`), or pass --provider git',

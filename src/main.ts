@@ -81,11 +81,11 @@ function report(e: unknown, io: IO, env: Record<string, string | undefined>): nu
   if (e instanceof OptoutError) {
     const message = redact(e.message, env);
     io.err(`optout: ${message}`);
-    for (const line of (e as { details?: string[] }).details ?? []) io.err(redact(line, env));
     if (e.hint) io.err(`hint: ${redact(e.hint, env)}`);
     if (io.verbose && e.stack) io.err(redact(e.stack, env));
     if (io.json) {
       io.printJson({
+        ...(e.data ?? {}),
         error: { code: e.exitCode, message, ...(e.hint ? { hint: redact(e.hint, env) } : {}) },
       });
     }

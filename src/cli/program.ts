@@ -95,6 +95,100 @@ export function buildProgram(version: string, makeFactory: MakeFactory): Command
     async (f, [stage], o) => (await import("../commands/guard/run.js")).runGuard(f, { stage: stage!, ...o }),
   );
 
+  const flag = program.command("flag").description("deploy flags declared in the policy");
+  wire(
+    flag
+      .command("set [name] [value]")
+      .description("set a declared deploy flag")
+      .option("--env <environment>", "one of the flag's environments")
+      .option("--reason <text>", "why (required)")
+      .option("--ttl <duration>", "how long it lasts (default from the policy)")
+      .option("--ticket <id>", "incident or change ticket"),
+    async (f, [name, value], o) =>
+      (await import("../commands/flag/run.js")).runFlagSet(f, {
+        ...o,
+        ...(name ? { name } : {}),
+        ...(value !== undefined ? { value } : {}),
+      }),
+  );
+  wire(
+    flag
+      .command("unset <name>")
+      .description("remove a flag override (restores the previous value if there was one)")
+      .option("--env <environment>", "one of the flag's environments")
+      .option("--reason <text>", "why (required)")
+      .option("--ticket <id>", "incident or change ticket"),
+    async (f, [name], o) =>
+      (await import("../commands/flag/run.js")).runFlagSet(f, { ...o, name: name!, value: null }),
+  );
+  wire(
+    flag
+      .command("list")
+      .description("declared flags and their values in force")
+      .option("--env <environment>", "only this environment")
+      .addOption(
+        new Option("--format <format>", "output format")
+          .choices(["table", "json", "dotenv"])
+          .default("table"),
+      ),
+    async (f, _a, o) => (await import("../commands/flag/run.js")).runFlagList(f, o),
+  );
+  wire(
+    flag
+      .command("get <name>")
+      .description("the flag's value in force, alone on stdout (exit 1 when unset)")
+      .option("--env <environment>", "one of the flag's environments"),
+    async (f, [name], o) => (await import("../commands/flag/run.js")).runFlagGet(f, { ...o, name: name! }),
+  );
+
+  wire(
+    program
+      .command("rollout")
+      .description("artifact-only deploy: run the policy's rollout with an already-built artifact")
+      .option("--artifact <ref>", "digest-pinned artifact (must match the policy's artifact.pattern)")
+      .option("--env <environment>", "target environment")
+      .option("--reason <text>", "why (required)")
+      .option("--skip <stages>", "comma list of stages to skip (only those the policy marks skippable)")
+      .option("--wait", "follow the rollout to its end")
+      .option("--timeout <duration>", "with --wait: give up after this long")
+      .option("--ttl <duration>", "make the rollout expire (rollouts do not expire by default)")
+      .option("--ticket <id>", "incident or change ticket"),
+    async (f, _a, o) => (await import("../commands/rollout/run.js")).runRollout(f, o),
+  );
+
+  wire(
+    program
+      .command("failover")
+      .description(
+        "switch the active target (region, cluster) by the policy's failover path; --show prints it",
+      )
+      .option("--to <target>", "one of the policy's failover targets")
+      .option("--env <environment>", "environment, when the policy has several")
+      .option("--reason <text>", "why (required)")
+      .option("--wait", "follow the failover run to its end")
+      .option("--timeout <duration>", "with --wait: give up after this long")
+      .option("--ttl <duration>", "fail back automatically after this long")
+      .option("--ticket <id>", "incident or change ticket")
+      .option("--show", "print the active target (exit 1 when none is recorded)"),
+    async (f, _a, o) => (await import("../commands/failover/run.js")).runFailover(f, o),
+  );
+
+  wire(
+    program
+      .command("approve <request-id>")
+      .description("approve a pending request; the last required approval applies it")
+      .option("--reason <text>", "a note for the record"),
+    async (f, [id], o) =>
+      (await import("../commands/approve/run.js")).runApproveCommand(f, { ...o, id: id! }),
+  );
+  wire(
+    program
+      .command("reject <request-id>")
+      .description("reject a pending request (the requester may withdraw their own)")
+      .option("--reason <text>", "why (required)"),
+    async (f, [id], o) => (await import("../commands/approve/run.js")).runRejectCommand(f, { ...o, id: id! }),
+  );
+
   wire(
     program.command("status").description("active overrides, pending requests and unfinished operations"),
     async (f) => (await import("../commands/status/run.js")).runStatus(f),

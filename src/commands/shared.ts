@@ -1,6 +1,7 @@
 /** What the override commands share: the flow's dependencies and the summary they print. */
 import type { FlowDeps, FlowResult } from "../core/flow.js";
 import type { Plan } from "../core/ports.js";
+import { UsageError } from "../errors.js";
 import type { Factory } from "../factory.js";
 import { ulid } from "../ledger/ulid.js";
 import { paint } from "../ui/paint.js";
@@ -33,6 +34,25 @@ async function confirmPlan(f: Factory, _plan: Plan): Promise<boolean> {
   return confirm({ message: "Go ahead?", default: false }, { output: process.stderr });
 }
 
+/** Picks one of `choices` on a terminal; elsewhere a usage error naming the missing flag. */
+export async function choose(
+  f: Factory,
+  message: string,
+  choices: readonly string[],
+  flag: string,
+): Promise<string> {
+  if (!f.io.canPrompt || choices.length === 0) {
+    throw new UsageError(`missing ${flag}`, {
+      hint: choices.length ? `one of: ${choices.join(", ")}` : "see `optout <command> --help`",
+    });
+  }
+  const { select } = await import("@inquirer/prompts");
+  return select(
+    { message, choices: choices.map((c) => ({ value: c, name: c })) },
+    { output: process.stderr },
+  );
+}
+
 /** Asks for a value on a terminal, or says which flag is missing. */
 export async function askReason(f: Factory, minLength: number): Promise<string | undefined> {
   if (!f.io.canPrompt) return undefined;
@@ -58,7 +78,7 @@ export async function presentFlow(f: Factory, r: FlowResult, verb: string): Prom
       ...(r.status === "dry-run" ? { calls: r.plan.calls } : {}),
       revert: r.revert,
       expiresAt: r.expiresAt,
-      notifications: [],
+      notifications: r.notifications,
     });
     return;
   }
@@ -76,4 +96,8 @@ export async function presentFlow(f: Factory, r: FlowResult, verb: string): Prom
   f.io.out(`  by       ${r.actor.login}`);
   if (r.expiresAt) f.io.out(`  expires  ${r.expiresAt}`);
   if (r.revert) f.io.out(`  revert   ${r.revert}`);
+  for (const n of r.notifications as { channel: string; status: string; error?: string }[]) {
+    const line = `  notify   ${n.channel}: ${n.status}${n.error ? ` (${n.error})` : ""}`;
+    f.io.out(n.status === "failed" ? p.yellow(line) : line);
+  }
 }

@@ -1,12 +1,27 @@
 /**
  * The one override flow, for every override type and provider:
- * authorize → validate → plan → (dry-run stops) → confirm → intent → apply → result.
- * Refusals by policy are recorded (`deny`) so reviewers see attempts, not just successes.
+ * authorize → validate → plan → (dry-run stops) → (approval needed: request, exit 4) → confirm →
+ * intent → apply → result. Refusals by policy are recorded (`deny`) so reviewers see attempts.
  */
-import { FailedError, type NotAllowedError, OptoutError, PartialError, UsageError } from "../errors.js";
+import {
+  FailedError,
+  type NotAllowedError,
+  OptoutError,
+  PartialError,
+  PendingError,
+  UsageError,
+} from "../errors.js";
 import { matchingPrincipal, notAllowed, validateInputs } from "./authorize.js";
-import type { EntryRules } from "./policy.js";
-import type { AppendOutcome, LedgerPort, OverrideSpec, Plan, ProviderPort } from "./ports.js";
+import type { Approvals, EntryRules } from "./policy.js";
+import { principalToString } from "./policy.js";
+import type {
+  AppendOutcome,
+  LedgerPort,
+  NotifyEventName,
+  OverrideSpec,
+  Plan,
+  ProviderPort,
+} from "./ports.js";
 import type { Actor, IndexEntry, LedgerRecord, OverrideType, RecordDraft, Target } from "./record.js";
 
 export interface FlowReporter {
@@ -25,6 +40,8 @@ export interface FlowDeps {
   /** Resolves true to go ahead; the caller prompts only when interactive and not --yes. */
   confirm: (plan: Plan) => Promise<boolean>;
   report: FlowReporter;
+  /** Announces an event; returns the per-channel results (never throws). */
+  announce?: (event: NotifyEventName, record: LedgerRecord | RecordDraft) => Promise<unknown[]>;
 }
 
 export interface OverrideInput {
@@ -38,6 +55,8 @@ export interface OverrideInput {
   reason: string | undefined;
   ticket: string | undefined;
   ttlMs: number | null | undefined;
+  /** The environment approvals.environments is matched against. */
+  env?: string | null;
 }
 
 export type FlowStatus = "applied" | "failed" | "partial" | "pending" | "dry-run";
@@ -52,6 +71,7 @@ export interface FlowResult {
   revert: string | null;
   expiresAt: string | null;
   actor: Actor;
+  notifications: unknown[];
 }
 
 function draftBase(
@@ -76,80 +96,138 @@ function draftBase(
   };
 }
 
-async function landOrThrow(
-  deps: FlowDeps,
-  draftFor: () => RecordDraft,
-  what: string,
-): Promise<AppendOutcome> {
-  const r = await deps.ledger.append(draftFor);
+async function land(deps: FlowDeps, draft: RecordDraft, what: string): Promise<AppendOutcome> {
+  const r = await deps.ledger.append(() => draft);
   if (r.kind === "queued") {
     deps.report.warn(`${what} could not be pushed (${r.reason}); it is kept locally — run \`optout sync\``);
   }
   return r;
 }
 
-/** Writes a `deny` record for a policy refusal, then throws it. Dry runs write nothing. */
-async function deny(
+async function announce(deps: FlowDeps, event: NotifyEventName, record: LedgerRecord | RecordDraft) {
+  return deps.announce ? deps.announce(event, record) : [];
+}
+
+/** Records a policy refusal (`deny`), announces it, then throws it. Dry runs write nothing. */
+export async function deny(
   deps: FlowDeps,
   actor: Actor,
-  input: OverrideInput,
+  about: {
+    op: OverrideType | null;
+    target: Target;
+    reason?: string | null;
+    ticket?: string | null;
+    mechanism?: string | null;
+    links?: RecordDraft["links"];
+  },
   error: NotAllowedError,
 ): Promise<never> {
   if (!deps.dryRun) {
-    await landOrThrow(
-      deps,
-      () =>
-        draftBase(deps, actor, {
-          type: "deny",
-          op: input.op,
-          target: input.target,
-          reason: input.reason ?? null,
-          ticket: input.ticket ?? null,
-          mechanism: input.mechanism,
-          outcome: "denied",
-          error: error.message,
-        }),
-      "the deny record",
-    );
+    const d = draftBase(deps, actor, {
+      type: "deny",
+      op: about.op,
+      target: about.target,
+      reason: about.reason ?? null,
+      ticket: about.ticket ?? null,
+      mechanism: about.mechanism ?? null,
+      links: about.links ?? {},
+      outcome: "denied",
+      error: error.message,
+    });
+    const r = await land(deps, d, "the deny record");
+    await announce(deps, "denied", r.record);
   }
   throw error;
 }
 
+/** Whether this override needs a second person, given the environment it targets. */
+export function approvalsFor(rules: EntryRules, env: string | null | undefined): Approvals | undefined {
+  const a = rules.approvals;
+  if (!a || a.required < 1) return undefined;
+  if (a.environments && !(env && a.environments.includes(env))) return undefined;
+  return a;
+}
+
 export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise<FlowResult> {
   const actor = await deps.provider.identity();
-  const match = await matchingPrincipal(deps.provider, actor, input.rules.allow);
-  if (!match) await deny(deps, actor, input, notAllowed(actor, input.label, input.rules.allow));
+  const about = {
+    op: input.op,
+    target: input.target,
+    reason: input.reason ?? null,
+    ticket: input.ticket ?? null,
+    mechanism: input.mechanism,
+  };
+  if (!(await matchingPrincipal(deps.provider, actor, input.rules.allow))) {
+    await deny(deps, actor, about, notAllowed(actor, input.label, input.rules.allow));
+  }
   const { ttlMs } = validateInputs(input.rules, input, input.label);
-  const expiresAt = ttlMs === null ? null : new Date(deps.now().getTime() + ttlMs).toISOString();
   const spec: OverrideSpec = {
     op: input.op,
     target: input.target,
     mechanism: input.mechanism,
     params: input.params ?? {},
-    expiresAt,
+    expiresAt: ttlMs === null ? null : new Date(deps.now().getTime() + ttlMs).toISOString(),
   };
-  const state = await deps.ledger.current();
-  const plan = await deps.provider.plan(spec, state);
+  const plan = await deps.provider.plan(spec, await deps.ledger.current());
   deps.report.plan(plan.steps);
+  const approvals = approvalsFor(input.rules, input.env);
+  const fields = { reason: input.reason!.trim(), ticket: input.ticket?.trim() || null };
 
-  const draftFor = (outcome: "intent" | "applied"): RecordDraft => ({
-    ...draftBase(deps, actor, {
-      type: input.op,
+  if (approvals) {
+    const request = draftBase(deps, actor, {
+      type: "request",
       op: input.op,
       target: input.target,
-      reason: input.reason!.trim(),
-      ticket: input.ticket?.trim() || null,
       mechanism: input.mechanism,
       before: plan.before,
       after: plan.after,
-      expiresAt,
-      outcome,
-    }),
-    ...(Object.keys(spec.params).length ? { params: spec.params } : {}),
-  });
-
+      ...fields,
+      // The request itself expires; the override's TTL starts when it is approved.
+      expiresAt: new Date(deps.now().getTime() + approvals.timeoutMs).toISOString(),
+      ttlMs,
+      outcome: "pending",
+      ...(Object.keys(spec.params).length ? { params: spec.params } : {}),
+    });
+    if (deps.dryRun) {
+      return {
+        id: request.id,
+        type: "request",
+        status: "dry-run",
+        record: request,
+        plan,
+        revert: null,
+        expiresAt: request.expiresAt,
+        actor,
+        notifications: [],
+      };
+    }
+    const landed = await land(deps, request, "the request");
+    if (landed.kind === "queued") throw new FailedError("could not record the request; nothing was changed");
+    await announce(deps, "pending", landed.record);
+    const who = approvals.from.map(principalToString).join(", ");
+    throw new PendingError(`request ${request.id} awaits ${approvals.required} approval(s) from ${who}`, {
+      hint: `a second person approves with: optout approve ${request.id}`,
+      data: {
+        id: request.id,
+        type: "request",
+        status: "pending",
+        record: landed.record,
+        approve: `optout approve ${request.id}`,
+      },
+    });
+  }
   if (deps.dryRun) {
-    const preview = draftFor(plan.external ? "intent" : "applied");
+    const preview = draftBase(deps, actor, {
+      type: input.op,
+      op: input.op,
+      target: input.target,
+      mechanism: input.mechanism,
+      before: plan.before,
+      after: plan.after,
+      expiresAt: spec.expiresAt,
+      outcome: plan.external ? "intent" : "applied",
+      ...fields,
+    });
     return {
       id: preview.id,
       type: input.op,
@@ -157,38 +235,73 @@ export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise
       record: preview,
       plan,
       revert: null,
-      expiresAt,
+      expiresAt: spec.expiresAt,
       actor,
+      notifications: [],
     };
   }
   if (!(await deps.confirm(plan))) throw new UsageError("cancelled; nothing was changed");
+  return execute(deps, actor, spec, plan, { ...fields, label: input.label });
+}
 
-  // Write-ahead: the record lands before the forge changes. The id is fixed across retries.
-  const first = draftFor(plan.external ? "intent" : "applied");
-  const landed = await landOrThrow(deps, () => ({ ...first, before: first.before }), "the record");
+/**
+ * Applies a planned override: the record lands first (write-ahead), then the provider acts, then
+ * the result is recorded. Ledger-only overrides (mechanism guard, flags on git) are one record.
+ */
+export async function execute(
+  deps: FlowDeps,
+  actor: Actor,
+  spec: OverrideSpec,
+  plan: Plan,
+  fields: {
+    reason: string;
+    ticket: string | null;
+    label: string;
+    links?: RecordDraft["links"];
+    requester?: string;
+    approvers?: string[];
+  },
+): Promise<FlowResult> {
+  const first = draftBase(deps, actor, {
+    type: spec.op,
+    op: spec.op,
+    target: spec.target,
+    reason: fields.reason,
+    ticket: fields.ticket,
+    mechanism: spec.mechanism,
+    before: plan.before,
+    after: plan.after,
+    expiresAt: spec.expiresAt,
+    links: fields.links ?? {},
+    outcome: plan.external ? "intent" : "applied",
+    ...(Object.keys(spec.params).length ? { params: spec.params } : {}),
+    ...(fields.requester ? { requester: fields.requester } : {}),
+    ...(fields.approvers ? { approvers: fields.approvers } : {}),
+  });
+  const landed = await land(deps, first, "the record");
+  const base = {
+    id: first.id,
+    type: spec.op,
+    plan,
+    revert: `optout revert ${first.id}`,
+    expiresAt: spec.expiresAt,
+    actor,
+  };
   if (landed.kind === "queued") {
     if (plan.external) {
       throw new FailedError("could not write the intent record; nothing was changed", {
         hint: "check that the remote is reachable and you may push to the audit branch, then try again",
       });
     }
-    throw new PartialError(`override ${first.id} is recorded locally but not pushed yet`, {
+    throw new PartialError(`${fields.label} (${first.id}) is recorded locally but not pushed yet`, {
       hint: "run `optout sync` when the remote is reachable; until then pipelines do not see it",
     });
   }
   const record = landed.record;
   if (!plan.external) {
-    deps.report.step(`recorded ${input.op} ${record.id} on the audit branch`);
-    return {
-      id: record.id,
-      type: input.op,
-      status: "applied",
-      record,
-      plan,
-      revert: `optout revert ${record.id}`,
-      expiresAt,
-      actor,
-    };
+    deps.report.step(`recorded ${spec.op} ${record.id} on the audit branch`);
+    const notifications = await announce(deps, "applied", record);
+    return { ...base, status: "applied", record, notifications };
   }
   deps.report.step(`recorded intent ${record.id}`);
   let outcome: "applied" | "failed" = "applied";
@@ -202,40 +315,31 @@ export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise
     outcome = "failed";
     failure = e instanceof OptoutError ? e : new FailedError(`applying failed: ${(e as Error).message}`);
   }
-  const result = await landOrThrow(
+  const notifications = await announce(deps, outcome === "applied" ? "applied" : "failed", record);
+  const result = await land(
     deps,
-    () =>
-      draftBase(deps, actor, {
-        type: "result",
-        op: input.op,
-        target: input.target,
-        mechanism: input.mechanism,
-        before: plan.before,
-        after: outcome === "applied" ? after : plan.before,
-        expiresAt,
-        links: { intent: record.id },
-        outcome,
-        ...(failure ? { error: failure.message } : {}),
-      }),
+    draftBase(deps, actor, {
+      type: "result",
+      op: spec.op,
+      target: spec.target,
+      mechanism: spec.mechanism,
+      before: plan.before,
+      after: outcome === "applied" ? after : plan.before,
+      expiresAt: spec.expiresAt,
+      links: { intent: record.id },
+      outcome,
+      ...(failure ? { error: failure.message } : {}),
+      ...(notifications.length ? { notifications } : {}),
+    }),
     "the result record",
   );
   if (failure) throw failure;
   if (result.kind === "queued") {
-    throw new PartialError(`${input.label} was applied, but its result record is kept locally`, {
+    throw new PartialError(`${fields.label} was applied, but its result record is kept locally`, {
       hint: "run `optout sync` to push it",
     });
   }
-  return {
-    id: record.id,
-    type: input.op,
-    status: "applied",
-    record,
-    result: result.record,
-    plan,
-    revert: `optout revert ${record.id}`,
-    expiresAt,
-    actor,
-  };
+  return { ...base, status: "applied", record, result: result.record, notifications };
 }
 
 export interface RestoreInput {
@@ -253,38 +357,25 @@ export async function runRestore(
   const actor = await deps.provider.identity();
   const original = await deps.ledger.record(input.entry);
   await authorize(actor, original);
-  const state = await deps.ledger.current();
-  const plan = await deps.provider.planRestore(input.entry, original, state);
+  const plan = await deps.provider.planRestore(input.entry, original, await deps.ledger.current());
   deps.report.plan(plan.steps);
   const op = (input.entry.op ?? input.entry.type) as OverrideType;
-  const draftFor = (outcome: "intent" | "applied"): RecordDraft =>
-    draftBase(deps, actor, {
-      type: input.kind,
-      op,
-      target: input.entry.target,
-      reason: input.reason,
-      mechanism: input.entry.mechanism,
-      before: plan.before,
-      after: plan.after,
-      links: { reverts: input.entry.id },
-      outcome,
-    });
-  if (deps.dryRun) {
-    const preview = draftFor(plan.external ? "intent" : "applied");
-    return {
-      id: preview.id,
-      type: input.kind,
-      status: "dry-run",
-      record: preview,
-      plan,
-      revert: null,
-      expiresAt: null,
-      actor,
-    };
-  }
+  const draft = draftBase(deps, actor, {
+    type: input.kind,
+    op,
+    target: input.entry.target,
+    reason: input.reason,
+    mechanism: input.entry.mechanism,
+    before: plan.before,
+    after: plan.after,
+    links: { reverts: input.entry.id },
+    outcome: plan.external ? "intent" : "applied",
+  });
+  const base = { id: draft.id, type: input.kind, plan, revert: null, expiresAt: null, actor };
+  if (deps.dryRun) return { ...base, status: "dry-run", record: draft, notifications: [] };
   if (!(await deps.confirm(plan))) throw new UsageError("cancelled; nothing was changed");
-  const first = draftFor(plan.external ? "intent" : "applied");
-  const landed = await landOrThrow(deps, () => first, `the ${input.kind} record`);
+  const event = input.kind === "revert" ? "reverted" : "expired";
+  const landed = await land(deps, draft, `the ${input.kind} record`);
   if (landed.kind === "queued") {
     if (plan.external) throw new FailedError(`could not write the ${input.kind} intent; nothing was changed`);
     throw new PartialError(`${input.kind} of ${input.entry.id} is recorded locally but not pushed yet`, {
@@ -293,16 +384,8 @@ export async function runRestore(
   }
   if (!plan.external) {
     deps.report.step(`recorded ${input.kind} ${landed.record.id} of ${input.entry.id}`);
-    return {
-      id: landed.record.id,
-      type: input.kind,
-      status: "applied",
-      record: landed.record,
-      plan,
-      revert: null,
-      expiresAt: null,
-      actor,
-    };
+    const notifications = await announce(deps, event, landed.record);
+    return { ...base, status: "applied", record: landed.record, notifications };
   }
   let outcome: "applied" | "failed" = "applied";
   let after: unknown = plan.after;
@@ -313,34 +396,25 @@ export async function runRestore(
     outcome = "failed";
     failure = e instanceof OptoutError ? e : new FailedError(`restoring failed: ${(e as Error).message}`);
   }
-  const result = await landOrThrow(
+  const notifications = await announce(deps, outcome === "applied" ? event : "failed", landed.record);
+  const result = await land(
     deps,
-    () =>
-      draftBase(deps, actor, {
-        type: "result",
-        op,
-        target: input.entry.target,
-        mechanism: input.entry.mechanism,
-        before: plan.before,
-        after,
-        links: { intent: landed.record.id, reverts: input.entry.id },
-        outcome,
-        ...(failure ? { error: failure.message } : {}),
-      }),
+    draftBase(deps, actor, {
+      type: "result",
+      op,
+      target: input.entry.target,
+      mechanism: input.entry.mechanism,
+      before: plan.before,
+      after,
+      links: { intent: landed.record.id, reverts: input.entry.id },
+      outcome,
+      ...(failure ? { error: failure.message } : {}),
+      ...(notifications.length ? { notifications } : {}),
+    }),
     "the result record",
   );
   if (failure) throw failure;
   if (result.kind === "queued")
     throw new PartialError(`${input.kind} applied; its result record is kept locally`);
-  return {
-    id: landed.record.id,
-    type: input.kind,
-    status: "applied",
-    record: landed.record,
-    result: result.record,
-    plan,
-    revert: null,
-    expiresAt: null,
-    actor,
-  };
+  return { ...base, status: "applied", record: landed.record, result: result.record, notifications };
 }

@@ -65,8 +65,14 @@ export interface LedgerRecord {
   params?: Record<string, string | null>;
   /** Why an operation failed or was denied. */
   error?: string;
-  /** Who approved a request (approve records, and the override they applied). */
+  /** Who approved a request (the override it applied). */
   approvers?: string[];
+  /** Who asked for an override that a second person approved. */
+  requester?: string;
+  /** A request: the TTL the override gets once approved (ms; null = none). */
+  ttlMs?: number | null;
+  /** Per-channel delivery of the announcement (result records). */
+  notifications?: unknown[];
 }
 
 /** A record before the ledger gives it its place in the chain. */
@@ -90,6 +96,8 @@ export interface IndexEntry {
   after?: unknown;
   actor: string;
   time: string;
+  /** Pending requests: who approved so far, and the paths of their approve records. */
+  approvals?: { login: string; record: string }[];
 }
 
 export interface ActiveIndex {
@@ -140,6 +148,15 @@ function entryOf(r: LedgerRecord, path: string, extra: Partial<IndexEntry> = {})
   };
 }
 
+/** `{ value }` of a flag's before/after; null when absent. */
+export function flagValue(state: unknown): string | null {
+  if (state && typeof state === "object" && "value" in state) {
+    const v = (state as { value: unknown }).value;
+    return typeof v === "string" ? v : null;
+  }
+  return null;
+}
+
 function isOverride(t: string): t is OverrideType {
   return (overrideTypes as readonly string[]).includes(t);
 }
@@ -165,8 +182,8 @@ export function applyToIndex(prev: ActiveIndex, record: LedgerRecord, path: stri
 
   if (isOverride(record.type)) {
     if (record.outcome === "applied") {
-      // An override that restores the previous state (flag unset) removes the entry it undoes.
-      if (record.after === null && record.type === "flag") {
+      // A flag override whose value is null (unset) removes the entry it undoes.
+      if (record.type === "flag" && flagValue(record.after) === null) {
         const key = scopeKey("flag", record.target);
         next.active = next.active.filter((e) => scopeKey(e.op ?? e.type, e.target) !== key);
       } else {
@@ -185,7 +202,10 @@ export function applyToIndex(prev: ActiveIndex, record: LedgerRecord, path: stri
       const intent = next.inflight.find((e) => e.id === intentId);
       next.inflight = drop(next.inflight, intentId);
       if (record.outcome === "applied" && intent) {
-        if (intent.type === "revert" || intent.type === "expire") {
+        if (intent.type === "flag" && flagValue(record.after ?? intent.after) === null) {
+          const key = scopeKey("flag", intent.target);
+          next.active = next.active.filter((e) => scopeKey(e.op ?? e.type, e.target) !== key);
+        } else if (intent.type === "revert" || intent.type === "expire") {
           const reverted = next.active.find((e) => e.id === record.links.reverts);
           next.active = drop(next.active, record.links.reverts);
           // Reverting a rollout or failover makes the state it restored current again.
@@ -211,11 +231,24 @@ export function applyToIndex(prev: ActiveIndex, record: LedgerRecord, path: stri
     }
     case "revert":
     case "expire":
-      if (record.outcome === "applied") next.active = drop(next.active, record.links.reverts);
-      else if (record.outcome === "intent") next.inflight.push(entryOf(record, path));
+      if (record.links.request) {
+        // An expired request, not an override.
+        next.pending = drop(next.pending, record.links.request);
+      } else if (record.outcome === "applied") {
+        next.active = drop(next.active, record.links.reverts);
+      } else if (record.outcome === "intent") {
+        next.inflight.push(entryOf(record, path));
+      }
       break;
     case "request":
-      if (record.outcome === "pending") next.pending.push(entryOf(record, path));
+      if (record.outcome === "pending") next.pending.push(entryOf(record, path, { approvals: [] }));
+      break;
+    case "approve":
+      next.pending = next.pending.map((e) =>
+        e.id === record.links.request
+          ? { ...e, approvals: [...(e.approvals ?? []), { login: record.actor.login, record: path }] }
+          : e,
+      );
       break;
     case "reject":
       next.pending = drop(next.pending, record.links.request);

@@ -30,6 +30,64 @@ function matchesScope(e: { target: Record<string, string | null> }, q: GuardQuer
   return !!q.ref && t.ref === q.ref;
 }
 
+export interface InForce {
+  record: LedgerRecord;
+  entry: IndexEntry;
+}
+
+/**
+ * The newest candidate that is really in force: its record verifies against allowed_signers
+ * today, passes `check` (scope, repo, type — read from the record, never the index), has not
+ * expired, and no later record ends it.
+ */
+export async function findInForce(
+  ledger: Ledger,
+  tip: string,
+  candidates: IndexEntry[],
+  check: (r: LedgerRecord) => string | undefined,
+  trust: TrustSource,
+  namespace: string,
+  now: Date,
+): Promise<{ found?: InForce; ignored: { id: string; why: string }[] }> {
+  const ignored: { id: string; why: string }[] = [];
+  const live = candidates
+    .filter((e) => {
+      if (e.expiresAt && Date.parse(e.expiresAt) <= now.getTime()) {
+        ignored.push({ id: e.id, why: "expired" });
+        return false;
+      }
+      return true;
+    })
+    .sort((a, b) => (a.id < b.id ? 1 : -1));
+  for (const c of live) {
+    const files = await ledger.readFiles(tip, [c.record, `${c.record}.sig`]);
+    const verified = checkRecord(files.get(c.record), files.get(`${c.record}.sig`), trust, namespace);
+    if (!verified.ok) {
+      ignored.push({ id: c.id, why: verified.reason });
+      continue;
+    }
+    const r = verified.record;
+    const why =
+      r.outcome !== "applied"
+        ? `record outcome is ${r.outcome}`
+        : r.expiresAt && Date.parse(r.expiresAt) <= now.getTime()
+          ? "expired"
+          : check(r);
+    if (why) {
+      ignored.push({ id: c.id, why });
+      continue;
+    }
+    // Reverts name the override's id (the intent's, when a result record applied it).
+    const ended = await endedBy(ledger, tip, c.id, now);
+    if (ended) {
+      ignored.push({ id: c.id, why: `ended by ${ended}` });
+      continue;
+    }
+    return { found: { record: r, entry: c }, ignored };
+  }
+  return { ignored };
+}
+
 export async function findWaiver(
   ledger: Ledger,
   tip: string,
@@ -39,61 +97,34 @@ export async function findWaiver(
   namespace: string,
   hasPrincipal: (login: string) => boolean,
 ): Promise<GuardDecision> {
-  const ignored: { id: string; why: string }[] = [];
-  const candidates = index.active
-    .filter((e) => (e.op ?? e.type) === "skip" && matchesScope(e, query))
-    .filter((e) => {
-      if (e.expiresAt && Date.parse(e.expiresAt) <= query.now.getTime()) {
-        ignored.push({ id: e.id, why: "expired" });
-        return false;
-      }
-      return true;
-    })
-    .sort((a, b) => (a.id < b.id ? 1 : -1));
-  for (const c of candidates) {
-    const files = await ledger.readFiles(tip, [c.record, `${c.record}.sig`]);
-    const check = checkRecord(files.get(c.record), files.get(`${c.record}.sig`), trust, namespace);
-    if (!check.ok) {
-      ignored.push({ id: c.id, why: check.reason });
-      continue;
-    }
-    const r = check.record;
-    // Re-check the record itself, never the index's copy of it.
-    const why =
-      r.type !== "skip" || r.outcome !== "applied"
-        ? "record is not an applied skip"
+  const candidates = index.active.filter((e) => (e.op ?? e.type) === "skip" && matchesScope(e, query));
+  const { found, ignored } = await findInForce(
+    ledger,
+    tip,
+    candidates,
+    (r) =>
+      r.type !== "skip"
+        ? "record is not a skip"
         : r.repo !== query.repo
           ? `record is for ${r.repo}`
           : !matchesScope(r, query)
             ? "record is for another stage or ref"
-            : r.expiresAt && Date.parse(r.expiresAt) <= query.now.getTime()
-              ? "expired"
-              : !hasPrincipal(r.actor.login)
-                ? `${r.actor.login} is no longer allowed to skip ${query.stage}`
-                : undefined;
-    if (why) {
-      ignored.push({ id: c.id, why });
-      continue;
-    }
-    const ended = await endedBy(ledger, tip, r, query.now);
-    if (ended) {
-      ignored.push({ id: c.id, why: `ended by ${ended}` });
-      continue;
-    }
-    return { skip: true, record: r, path: c.record };
-  }
-  return {
-    skip: false,
-    why: candidates.length || ignored.length ? "no valid override" : "no override",
-    ignored,
-  };
+            : !hasPrincipal(r.requester ?? r.actor.login)
+              ? `${r.requester ?? r.actor.login} is no longer allowed to skip ${query.stage}`
+              : undefined,
+    trust,
+    namespace,
+    query.now,
+  );
+  if (found) return { skip: true, record: found.record, path: found.entry.record };
+  return { skip: false, why: candidates.length ? "no valid override" : "no override", ignored };
 }
 
 /** The id of a later record that reverts or expires `r`, scanning only the days since `r`. */
-async function endedBy(ledger: Ledger, tip: string, r: LedgerRecord, now: Date): Promise<string | undefined> {
+async function endedBy(ledger: Ledger, tip: string, id: string, now: Date): Promise<string | undefined> {
   const cwd = ledger.cfg.repo.root;
   const days: string[] = [];
-  const start = new Date(ulidTime(r.id));
+  const start = new Date(ulidTime(id));
   start.setUTCHours(0, 0, 0, 0);
   // Bounded: from the record's day to today (one extra for clock skew); a TTL caps this span.
   for (let d = start.getTime(); d <= now.getTime() + 86_400_000; d += 86_400_000) {
@@ -110,9 +141,9 @@ async function endedBy(ledger: Ledger, tip: string, r: LedgerRecord, now: Date):
   const later: string[] = [];
   for (const d of days) {
     const t = trees.get(`${tip}:${d}`);
-    if (!t || t.type !== "tree") continue;
+    if (t?.type !== "tree") continue;
     for (const e of parseTree(t.data, ledger.cfg.repo.objectFormat === "sha256" ? 32 : 20)) {
-      if (e.name.endsWith(".json") && e.name.slice(0, -5) > r.id) later.push(e.oid);
+      if (e.name.endsWith(".json") && e.name.slice(0, -5) > id) later.push(e.oid);
     }
   }
   const blobs = await readObjects(cwd, later);
@@ -120,8 +151,7 @@ async function endedBy(ledger: Ledger, tip: string, r: LedgerRecord, now: Date):
     try {
       const rec = JSON.parse(b.data.toString("utf8")) as LedgerRecord;
       // A revert/expire record, applied directly or through its result, ends the override.
-      if (rec.links?.reverts === r.id && (rec.outcome === "applied" || rec.outcome === "intent"))
-        return rec.id;
+      if (rec.links?.reverts === id && (rec.outcome === "applied" || rec.outcome === "intent")) return rec.id;
     } catch {
       // An unreadable later record cannot vouch for anything; verify reports it.
     }

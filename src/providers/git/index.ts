@@ -1,16 +1,39 @@
 /**
  * The plain-git provider: no forge. Identity is the signing key's principal in allowed_signers;
- * skips and flags live in the ledger and are enforced by `optout guard` / `optout flag get`.
+ * skips and flags live in the ledger and are enforced by `optout guard` / `optout flag get`;
+ * rollouts and failovers run the policy's `command`.
  */
-
-import type { Principal } from "../../core/policy.js";
+import type { Policy, Principal } from "../../core/policy.js";
 import type { LedgerState, OverrideSpec, Plan, ProviderPort } from "../../core/ports.js";
-import type { Actor, IndexEntry, LedgerRecord } from "../../core/record.js";
-import { UsageError } from "../../errors.js";
+import { type Actor, flagValue, type IndexEntry, type LedgerRecord, scopeKey } from "../../core/record.js";
+import { FailedError, UsageError } from "../../errors.js";
+import { fillPlaceholders, runCommand } from "./command.js";
 
 export interface GitProviderDeps {
+  policy: Policy;
+  cwd: string;
+  env: Record<string, string | undefined>;
   /** The allowed_signers principal of the signing key (throws NotAllowedError when there is none). */
   signerPrincipal: () => Promise<string>;
+  /** Where a command's output goes (stderr). */
+  output: (chunk: string) => void;
+}
+
+function current(
+  state: LedgerState,
+  op: string,
+  target: Record<string, string | null>,
+): IndexEntry | undefined {
+  const key = scopeKey(op, target);
+  return state.index.active.find((e) => scopeKey(e.op ?? e.type, e.target) === key);
+}
+
+function field(state: unknown, name: string): string | null {
+  if (state && typeof state === "object" && name in state) {
+    const v = (state as Record<string, unknown>)[name];
+    return typeof v === "string" ? v : null;
+  }
+  return null;
 }
 
 export class GitProvider implements ProviderPort {
@@ -27,41 +50,183 @@ export class GitProvider implements ProviderPort {
     return p.kind === "user" && p.login === actor.login;
   }
 
-  async plan(spec: OverrideSpec, _state: LedgerState): Promise<Plan> {
-    if (spec.op === "skip") {
-      if (spec.mechanism !== "guard") {
-        throw new UsageError(
-          `mechanism "${spec.mechanism}" needs a forge; the git provider skips with "guard"`,
-          {
-            hint: 'set "mechanism": "guard" for this stage and run `optout guard <stage>` in its job',
-          },
-        );
+  async plan(spec: OverrideSpec, state: LedgerState): Promise<Plan> {
+    const t = spec.target;
+    const until = spec.expiresAt ? `until ${spec.expiresAt}` : "until reverted";
+    switch (spec.op) {
+      case "skip": {
+        if (spec.mechanism !== "guard") {
+          throw new UsageError(
+            `mechanism "${spec.mechanism}" needs a forge; the git provider skips with "guard"`,
+            {
+              hint: 'set "mechanism": "guard" for this stage and run `optout guard <stage>` in its job',
+            },
+          );
+        }
+        const where = t.sha ? `commit ${t.sha.slice(0, 12)}` : `ref ${t.ref}`;
+        return {
+          steps: [
+            `will waive stage ${t.stage} on ${where} ${until}: \`optout guard ${t.stage}\` will answer skip`,
+          ],
+          calls: ["ledger: append skip record on the audit branch"],
+          before: null,
+          after: { waived: true },
+          external: false,
+        };
       }
-      const t = spec.target;
-      const where = t.sha ? `commit ${t.sha.slice(0, 12)}` : `ref ${t.ref}`;
-      const until = spec.expiresAt ? `until ${spec.expiresAt}` : "until reverted";
-      return {
-        steps: [
-          `will waive stage ${t.stage} on ${where} ${until}: \`optout guard ${t.stage}\` will answer skip`,
-        ],
-        calls: [`ledger: append skip record on the audit branch`],
-        before: null,
-        after: { waived: true },
-        external: false,
-      };
+      case "flag": {
+        const was = current(state, "flag", t);
+        const before = { value: was ? flagValue(was.after) : null };
+        const value = spec.params.value ?? null;
+        // Unset restores what the flag was before the override in force, if anything.
+        const after = { value: value ?? (was ? flagValue(was.before) : null) };
+        const where = t.env ? ` in ${t.env}` : "";
+        return {
+          steps: [
+            value === null
+              ? `will unset flag ${t.flag}${where} (now ${before.value ?? "unset"}; becomes ${after.value ?? "unset"})`
+              : `will set flag ${t.flag}=${value}${where} ${until} (now ${before.value ?? "unset"}): \`optout flag get ${t.flag}\` will print it`,
+          ],
+          calls: ["ledger: append flag record on the audit branch"],
+          before,
+          after,
+          external: false,
+        };
+      }
+      case "rollout": {
+        const command = this.command("rollout");
+        const before = {
+          artifact: field(current(state, "rollout", { env: t.env ?? null })?.after, "artifact"),
+        };
+        const argv = fillPlaceholders(command, {
+          artifact: t.artifact ?? "",
+          env: t.env ?? "",
+          skip: spec.params.skip ?? "",
+          record: "<record id>",
+        });
+        return {
+          steps: [
+            `will roll out ${t.artifact} to ${t.env} (now ${before.artifact ?? "unknown"}) by running: ${show(argv)}`,
+          ],
+          calls: ["ledger: append rollout intent", `run: ${show(argv)}`, "ledger: append result"],
+          before,
+          after: { artifact: t.artifact },
+          external: true,
+        };
+      }
+      case "failover": {
+        const was = current(state, "failover", { target: null, env: t.env ?? null });
+        const before = { target: field(was?.after, "target") };
+        const command = this.deps.policy.failover?.command;
+        const argv = command
+          ? fillPlaceholders(command, { target: t.target ?? "", env: t.env ?? "", record: "<record id>" })
+          : undefined;
+        return {
+          steps: [
+            `will fail over${t.env ? ` ${t.env}` : ""} to ${t.target} (now ${before.target ?? "unknown"})${argv ? ` by running: ${show(argv)}` : ""}; \`optout failover --show\` will print it`,
+          ],
+          calls: argv
+            ? ["ledger: append failover intent", `run: ${show(argv)}`, "ledger: append result"]
+            : ["ledger: append failover record"],
+          before,
+          after: { target: t.target },
+          external: !!argv,
+        };
+      }
     }
-    throw new UsageError(`${spec.op} is not available on the git provider yet`);
   }
 
-  async apply(): Promise<{ after: unknown }> {
-    throw new Error("ledger-only overrides have nothing to apply");
+  private command(kind: "rollout" | "failover"): string[] {
+    const c = this.deps.policy[kind]?.command;
+    if (!c) throw new UsageError(`the policy's ${kind} has no "command" to run on the git provider`);
+    return c;
+  }
+
+  private async run(argv: string[], label: string): Promise<void> {
+    const r = await runCommand(argv, {
+      cwd: this.deps.cwd,
+      env: this.deps.env,
+      label,
+      output: this.deps.output,
+    });
+    if (r.exitCode !== 0) throw new FailedError(`${label}: ${argv[0]} exited with ${r.exitCode}`);
+  }
+
+  async apply(
+    spec: OverrideSpec,
+    plan: Plan,
+    record: LedgerRecord,
+  ): Promise<{ after: unknown; detail?: string }> {
+    const t = spec.target;
+    if (spec.op === "rollout") {
+      const argv = fillPlaceholders(this.command("rollout"), {
+        artifact: t.artifact ?? "",
+        env: t.env ?? "",
+        skip: spec.params.skip ?? "",
+        record: record.id,
+      });
+      await this.run(argv, "rollout command");
+      return { after: plan.after, detail: `rolled out ${t.artifact} to ${t.env}` };
+    }
+    if (spec.op === "failover") {
+      const argv = fillPlaceholders(this.command("failover"), {
+        target: t.target ?? "",
+        env: t.env ?? "",
+        record: record.id,
+      });
+      await this.run(argv, "failover command");
+      return { after: plan.after, detail: `failed over to ${t.target}` };
+    }
+    throw new Error(`${spec.op} is ledger-only on the git provider; nothing to apply`);
   }
 
   async planRestore(entry: IndexEntry, _original: LedgerRecord, _state: LedgerState): Promise<Plan> {
+    const op = entry.op ?? entry.type;
+    const t = entry.target;
+    if (op === "rollout") {
+      const artifact = field(entry.before, "artifact");
+      if (!artifact) {
+        throw new UsageError(`nothing to roll back to: no earlier rollout to ${t.env} is recorded`, {
+          hint: "roll out the artifact you want with `optout rollout`",
+        });
+      }
+      const argv = fillPlaceholders(this.command("rollout"), {
+        artifact,
+        env: t.env ?? "",
+        skip: "",
+        record: "<record id>",
+      });
+      return {
+        steps: [`will roll ${t.env} back to ${artifact} by running: ${show(argv)}`],
+        calls: ["ledger: append revert intent", `run: ${show(argv)}`, "ledger: append result"],
+        before: entry.after ?? null,
+        after: { artifact },
+        external: true,
+      };
+    }
+    if (op === "failover") {
+      const target = field(entry.before, "target");
+      if (!target) {
+        throw new UsageError(`nothing to fail back to: the target before ${entry.id} is not recorded`);
+      }
+      const command = this.deps.policy.failover?.command;
+      const argv = command
+        ? fillPlaceholders(command, { target, env: t.env ?? "", record: "<record id>" })
+        : undefined;
+      return {
+        steps: [
+          `will fail back${t.env ? ` ${t.env}` : ""} to ${target}${argv ? ` by running: ${show(argv)}` : ""}`,
+        ],
+        calls: argv
+          ? ["ledger: append revert intent", `run: ${show(argv)}`, "ledger: append result"]
+          : ["ledger: append record"],
+        before: entry.after ?? null,
+        after: { target },
+        external: !!argv,
+      };
+    }
     return {
-      steps: [
-        `will end ${entry.op ?? entry.type} ${entry.id} (${describeTarget(entry)}); pipelines stop seeing it at once`,
-      ],
+      steps: [`will end ${op} ${entry.id} (${describeTarget(entry)}); pipelines stop seeing it at once`],
       calls: ["ledger: append record on the audit branch"],
       before: entry.after ?? null,
       after: entry.before ?? null,
@@ -69,9 +234,41 @@ export class GitProvider implements ProviderPort {
     };
   }
 
-  async restore(): Promise<{ after: unknown }> {
-    throw new Error("ledger-only overrides have nothing to restore");
+  async restore(
+    entry: IndexEntry,
+    _original: LedgerRecord,
+    plan: Plan,
+    record: LedgerRecord,
+  ): Promise<{ after: unknown }> {
+    const op = entry.op ?? entry.type;
+    const t = entry.target;
+    if (op === "rollout") {
+      const artifact = field(plan.after, "artifact") ?? "";
+      await this.run(
+        fillPlaceholders(this.command("rollout"), {
+          artifact,
+          env: t.env ?? "",
+          skip: "",
+          record: record.id,
+        }),
+        "rollout command",
+      );
+      return { after: plan.after };
+    }
+    if (op === "failover") {
+      const target = field(plan.after, "target") ?? "";
+      await this.run(
+        fillPlaceholders(this.command("failover"), { target, env: t.env ?? "", record: record.id }),
+        "failover command",
+      );
+      return { after: plan.after };
+    }
+    throw new Error(`${op} is ledger-only on the git provider; nothing to restore`);
   }
+}
+
+function show(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
 }
 
 export function describeTarget(e: { target: Record<string, string | null> }): string {

@@ -1,0 +1,71 @@
+import { requireDurationMs } from "../../core/duration.js";
+import { runOverride } from "../../core/flow.js";
+import { ExitCode, QuietExit, UsageError } from "../../errors.js";
+import type { Factory } from "../../factory.js";
+import { inForce } from "../in-force.js";
+import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+
+export interface FailoverOptions {
+  to?: string;
+  env?: string;
+  reason?: string;
+  wait?: boolean;
+  timeout?: string;
+  ttl?: string;
+  ticket?: string;
+  show?: boolean;
+}
+
+export async function runFailover(f: Factory, o: FailoverOptions): Promise<void> {
+  const policy = await f.policy();
+  const failover = policy.failover;
+  if (!failover)
+    throw new UsageError(`the policy has no "failover" section`, { hint: `add one to ${policy.file}` });
+  const env = o.env ?? null;
+  if (env !== null && failover.environments && !failover.environments.includes(env)) {
+    throw new UsageError(`--env "${env}" is not a failover environment`, {
+      hint: `environments: ${failover.environments.join(", ")}`,
+    });
+  }
+  if (env === null && failover.environments && !o.show) {
+    o.env = await choose(f, "Which environment?", failover.environments, "--env");
+    return runFailover(f, o);
+  }
+  if (o.show) return show(f, env);
+  const to = o.to ?? (await choose(f, "Fail over to?", failover.targets, "--to"));
+  if (!failover.targets.includes(to)) {
+    throw new UsageError(`--to "${to}" is not a failover target`, {
+      hint: `targets: ${failover.targets.join(", ")}`,
+    });
+  }
+  const timeoutMs = o.timeout === undefined ? null : requireDurationMs(o.timeout, "--timeout");
+  const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
+  const reason = o.reason ?? (await askReason(f, failover.reasonMinLength));
+  const result = await runOverride(await flowDeps(f), {
+    op: "failover",
+    rules: failover,
+    label: `fail over${env ? ` ${env}` : ""} to ${to}`,
+    target: { target: to, env },
+    mechanism: policy.provider === "git" ? (failover.command ? "command" : "guard") : "variable",
+    params: { wait: o.wait ? "true" : null, timeoutMs: timeoutMs === null ? null : String(timeoutMs) },
+    reason,
+    ticket: o.ticket,
+    ttlMs,
+    env,
+  });
+  await presentFlow(f, result, `failed over${env ? ` ${env}` : ""} to ${to}`);
+}
+
+async function show(f: Factory, env: string | null): Promise<void> {
+  const [record] = await inForce(f, [
+    {
+      select: (e) => (e.op ?? e.type) === "failover" && (e.target.env ?? null) === env,
+      check: (r) => ((r.target.env ?? null) !== env ? "record is for another environment" : undefined),
+    },
+  ]);
+  const after = record?.after as { target?: string } | undefined;
+  const target = after?.target ?? null;
+  if (f.io.json) f.io.printJson({ env, target, record: record?.id ?? null });
+  else if (target) f.io.out(target);
+  if (!target) throw new QuietExit(ExitCode.failed);
+}

@@ -1,0 +1,148 @@
+import { requireDurationMs } from "../../core/duration.js";
+import { runOverride } from "../../core/flow.js";
+import type { FlagPolicy } from "../../core/policy.js";
+import { flagValue } from "../../core/record.js";
+import { ExitCode, QuietExit, UsageError } from "../../errors.js";
+import type { Factory } from "../../factory.js";
+import { table } from "../../ui/text.js";
+import { inForce } from "../in-force.js";
+import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+
+export interface FlagSetOptions {
+  name?: string;
+  value?: string | null;
+  env?: string;
+  reason?: string;
+  ttl?: string;
+  ticket?: string;
+}
+
+async function declared(f: Factory, name: string | undefined): Promise<FlagPolicy> {
+  const policy = await f.policy();
+  const names = Object.keys(policy.flags);
+  const chosen = name ?? (await choose(f, "Which flag?", names, "<name>"));
+  const flag = policy.flags[chosen];
+  if (!flag) {
+    throw new UsageError(`flag "${chosen}" is not declared in the policy`, {
+      hint: names.length
+        ? `declared flags: ${names.join(", ")}`
+        : `declare it under "flags" in ${policy.file}`,
+    });
+  }
+  return flag;
+}
+
+async function envFor(f: Factory, flag: FlagPolicy, env: string | undefined): Promise<string | null> {
+  if (!flag.environments) {
+    if (env) throw new UsageError(`flag ${flag.name} is repo-wide; --env is not allowed`);
+    return null;
+  }
+  const chosen = env ?? (await choose(f, "Which environment?", flag.environments, "--env"));
+  if (!flag.environments.includes(chosen)) {
+    throw new UsageError(`--env "${chosen}" is not an environment of flag ${flag.name}`, {
+      hint: `environments: ${flag.environments.join(", ")}`,
+    });
+  }
+  return chosen;
+}
+
+function checkValue(flag: FlagPolicy, value: string): void {
+  if (flag.values && !flag.values.includes(value)) {
+    throw new UsageError(`"${value}" is not a value of flag ${flag.name}`, {
+      hint: `values: ${flag.values.join(", ")}`,
+    });
+  }
+  if (flag.pattern && !flag.pattern.test(value)) {
+    throw new UsageError(
+      `"${value}" does not match the pattern of flag ${flag.name} (${flag.pattern.source})`,
+    );
+  }
+}
+
+export async function runFlagSet(f: Factory, o: FlagSetOptions): Promise<void> {
+  const flag = await declared(f, o.name);
+  const env = await envFor(f, flag, o.env);
+  let value = o.value;
+  if (value === undefined) {
+    value = flag.values ? await choose(f, "Which value?", flag.values, "<value>") : undefined;
+    if (value === undefined)
+      throw new UsageError("missing the flag's value", { hint: `optout flag set ${flag.name} <value>` });
+  }
+  if (value !== null) checkValue(flag, value);
+  const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
+  const reason = o.reason ?? (await askReason(f, flag.reasonMinLength));
+  const label = value === null ? `unset flag ${flag.name}` : `set flag ${flag.name}`;
+  const result = await runOverride(await flowDeps(f), {
+    op: "flag",
+    rules: flag,
+    label,
+    target: { flag: flag.name, env },
+    mechanism: "variable",
+    params: { value },
+    reason,
+    ticket: o.ticket,
+    // An unset restores; it does not itself expire.
+    ttlMs: value === null ? null : ttlMs,
+    env,
+  });
+  const where = env ? ` in ${env}` : "";
+  await presentFlow(
+    f,
+    result,
+    value === null ? `unset ${flag.name}${where}` : `set ${flag.name}=${value}${where}`,
+  );
+}
+
+/** The value in force for a flag and environment, from verified ledger records. */
+async function values(f: Factory, pairs: { flag: string; env: string | null }[]): Promise<(string | null)[]> {
+  const found = await inForce(
+    f,
+    pairs.map((p) => ({
+      select: (e) =>
+        (e.op ?? e.type) === "flag" && e.target.flag === p.flag && (e.target.env ?? null) === p.env,
+      check: (r) =>
+        r.type !== "flag" || r.target.flag !== p.flag || (r.target.env ?? null) !== p.env
+          ? "record is for another flag"
+          : undefined,
+    })),
+  );
+  return found.map((r) => (r ? flagValue(r.after) : null));
+}
+
+export async function runFlagGet(f: Factory, o: { name: string; env?: string }): Promise<void> {
+  const flag = await declared(f, o.name);
+  const env = await envFor(f, flag, o.env);
+  const [value] = await values(f, [{ flag: flag.name, env }]);
+  if (f.io.json) f.io.printJson({ flag: flag.name, env, value: value ?? null });
+  else if (value !== null && value !== undefined) f.io.out(value);
+  // Like `git config --get`: nothing set → exit 1 with nothing on stdout.
+  if (value === null || value === undefined) throw new QuietExit(ExitCode.failed);
+}
+
+export async function runFlagList(f: Factory, o: { env?: string; format?: string }): Promise<void> {
+  const policy = await f.policy();
+  const pairs: { flag: string; env: string | null }[] = [];
+  for (const flag of Object.values(policy.flags)) {
+    if (!flag.environments) pairs.push({ flag: flag.name, env: null });
+    else
+      for (const env of flag.environments) if (!o.env || env === o.env) pairs.push({ flag: flag.name, env });
+  }
+  const vals = await values(f, pairs);
+  const rows = pairs.map((p, i) => ({ ...p, value: vals[i] ?? null }));
+  const format = f.io.json ? "json" : (o.format ?? "table");
+  if (format === "json") {
+    f.io.printJson(rows);
+  } else if (format === "dotenv") {
+    // For pipelines: only flags in force, one NAME=value line each. Without --env, a flag set per
+    // environment would give one name several values: those need --env.
+    for (const r of rows) if (r.value !== null && (o.env || r.env === null)) f.io.out(`${r.flag}=${r.value}`);
+    if (!o.env && rows.some((r) => r.env !== null))
+      f.io.err("optout: note: flags scoped to environments are listed with --env <environment>");
+  } else if (format === "table") {
+    f.io.out(
+      table([["FLAG", "ENV", "VALUE"], ...rows.map((r) => [r.flag, r.env ?? "(repo)", r.value ?? "unset"])]),
+    );
+  } else {
+    throw new UsageError(`--format "${format}" is not one of table, json, dotenv`);
+  }
+}

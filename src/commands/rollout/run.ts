@@ -1,0 +1,72 @@
+import { requireDurationMs } from "../../core/duration.js";
+import { runOverride } from "../../core/flow.js";
+import { UsageError } from "../../errors.js";
+import type { Factory } from "../../factory.js";
+import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+
+export interface RolloutOptions {
+  artifact?: string;
+  env?: string;
+  reason?: string;
+  skip?: string;
+  wait?: boolean;
+  timeout?: string;
+  ttl?: string;
+  ticket?: string;
+}
+
+export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
+  const policy = await f.policy();
+  const rollout = policy.rollout;
+  if (!rollout)
+    throw new UsageError(`the policy has no "rollout" section`, { hint: `add one to ${policy.file}` });
+  // Every input is checked against the policy before anything is read or written.
+  if (!o.artifact) {
+    throw new UsageError("missing --artifact", {
+      hint: "a digest-pinned reference, e.g. ghcr.io/acme/shop@sha256:…",
+    });
+  }
+  if (!rollout.artifactPattern.test(o.artifact)) {
+    throw new UsageError(`--artifact "${o.artifact}" does not match the policy's artifact.pattern`, {
+      hint: `only already-built, pinned artifacts can be rolled out: ${rollout.artifactPattern.source}`,
+    });
+  }
+  const env = o.env ?? (await choose(f, "Which environment?", rollout.environments, "--env"));
+  if (!rollout.environments.includes(env)) {
+    throw new UsageError(`--env "${env}" is not a rollout environment`, {
+      hint: `environments: ${rollout.environments.join(", ")}`,
+    });
+  }
+  const skip = (o.skip ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const notSkippable = skip.filter((s) => !rollout.skippable.includes(s));
+  if (notSkippable.length) {
+    throw new UsageError(`--skip ${notSkippable.join(",")}: not skippable on rollout`, {
+      hint: rollout.skippable.length
+        ? `skippable: ${rollout.skippable.join(", ")}`
+        : "the policy lists no skippable stages",
+    });
+  }
+  const timeoutMs = o.timeout === undefined ? null : requireDurationMs(o.timeout, "--timeout");
+  const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
+  const reason = o.reason ?? (await askReason(f, rollout.reasonMinLength));
+  const result = await runOverride(await flowDeps(f), {
+    op: "rollout",
+    rules: rollout,
+    label: `roll out to ${env}`,
+    target: { env, artifact: o.artifact },
+    mechanism: policy.provider === "git" ? "command" : policy.provider === "github" ? "dispatch" : "pipeline",
+    params: {
+      skip: skip.length ? skip.join(",") : null,
+      wait: o.wait ? "true" : null,
+      timeoutMs: timeoutMs === null ? null : String(timeoutMs),
+    },
+    reason,
+    ticket: o.ticket,
+    ttlMs,
+    env,
+  });
+  await presentFlow(f, result, `rolled out ${o.artifact} to ${env}`);
+}

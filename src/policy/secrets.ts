@@ -1,0 +1,99 @@
+/**
+ * Secrets pasted into the policy file. The file is committed and read by everyone with access to
+ * the repository, so a token in it is a leaked token: refuse it, and never repeat it in a message.
+ */
+import type { JsonPath } from "./problems.js";
+
+const tokenKinds: ReadonlyArray<{ what: string; pattern: RegExp }> = [
+  { what: "a GitHub token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})/g },
+  { what: "a GitLab token", pattern: /\bglpat-[A-Za-z0-9_-]{16,}/g },
+  { what: "a Slack token", pattern: /\bxox[abposr]-[A-Za-z0-9-]{8,}/g },
+  {
+    what: "a Slack webhook URL",
+    pattern: /https?:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/\S+/g,
+  },
+  {
+    what: "a private key",
+    pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+  },
+];
+
+/**
+ * Keys that only ever hold a secret (compared lower-case, without `_` and `-`). Allowed keys like
+ * `webhookUrlEnv`, `secretEnv` and `signingKey` (a path) are not in it.
+ */
+const secretKeys = new Set([
+  "webhookurl",
+  "secret",
+  "token",
+  "password",
+  "passwd",
+  "apikey",
+  "apitoken",
+  "accesstoken",
+  "authtoken",
+  "privatekey",
+  "clientsecret",
+  "credentials",
+]);
+
+export const SECRET_MESSAGE =
+  "secrets do not belong in the policy file; put it in an environment variable and name it in webhookUrlEnv/secretEnv";
+export const SECRET_HINT =
+  "if this file was ever committed or shared, treat the secret as leaked and revoke it";
+
+/** What kind of secret the text contains, if any. */
+export function secretKind(text: string): string | undefined {
+  for (const { what, pattern } of tokenKinds) {
+    pattern.lastIndex = 0;
+    if (pattern.test(text)) return what;
+  }
+  return undefined;
+}
+
+/** The text with every secret-looking part replaced: the last guard before anything is printed. */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const { pattern } of tokenKinds) out = out.replace(pattern, "[redacted]");
+  return out;
+}
+
+export function isSecretKey(key: string): boolean {
+  return secretKeys.has(key.toLowerCase().replace(/[-_]/g, ""));
+}
+
+export interface SecretFinding {
+  path: JsonPath;
+  message: string;
+}
+
+/**
+ * Walks the raw file. `isNameMap(path)` tells when an object's keys are names chosen by the user
+ * (a stage called "token" is fine); elsewhere a secret-only key name is a finding.
+ */
+export function findSecrets(raw: unknown, isNameMap: (path: JsonPath) => boolean): SecretFinding[] {
+  const found: SecretFinding[] = [];
+  const visit = (value: unknown, path: JsonPath): void => {
+    if (typeof value === "string") {
+      const kind = secretKind(value);
+      if (kind) found.push({ path, message: `looks like ${kind}; ${SECRET_MESSAGE}` });
+    } else if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) visit(item, [...path, i]);
+    } else if (value !== null && typeof value === "object") {
+      const names = isNameMap(path);
+      for (const [key, item] of Object.entries(value)) {
+        const kind = secretKind(key);
+        if (kind) {
+          // The key itself is the secret: point at the object holding it, never at the key.
+          found.push({ path, message: `has a key that looks like ${kind}; ${SECRET_MESSAGE}` });
+        } else if (!names && isSecretKey(key)) {
+          found.push({ path: [...path, key], message: SECRET_MESSAGE });
+        } else {
+          visit(item, [...path, key]);
+        }
+      }
+    }
+  };
+  visit(raw, []);
+  return found;
+}
