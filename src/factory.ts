@@ -5,7 +5,7 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Policy, ProviderName } from "./core/policy.js";
-import type { LedgerPort, ProviderPort } from "./core/ports.js";
+import type { LedgerPort, NotifierPort, ProviderPort } from "./core/ports.js";
 import type { IndexEntry, LedgerRecord } from "./core/record.js";
 import { ConfigError, NotAllowedError, UsageError } from "./errors.js";
 import type { RepoInfo } from "./git/repo.js";
@@ -158,6 +158,18 @@ export class Factory {
     }
     throw new UsageError(`the ${policy.provider} provider is not available in this version of optout`, {
       hint: 'use "provider": "git" (skips enforced by `optout guard`), or pass --provider git',
+    });
+  });
+
+  /** Announcements to the policy's channels (none configured: nothing loads). */
+  readonly notifier = once(async (): Promise<NotifierPort> => {
+    const [policy, provider] = await Promise.all([this.policy(), this.provider()]);
+    const { createNotifier } = await import("./notify/index.js");
+    return createNotifier({
+      channels: policy.notify,
+      env: this.env,
+      ...(provider.commentOnIssue ? { issueCommenter: provider.commentOnIssue.bind(provider) } : {}),
+      log: (line) => this.io.debug(line),
     });
   });
 

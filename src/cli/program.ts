@@ -235,6 +235,14 @@ export function buildProgram(version: string, makeFactory: MakeFactory): Command
     async (f) => (await import("../commands/sync/run.js")).runSync(f),
   );
 
+  const notify = program.command("notify").description("notification channels");
+  wire(
+    notify
+      .command("test")
+      .description("send a test event to every configured channel and report each result"),
+    async (f) => (await import("../commands/notify/run.js")).runNotifyTest(f),
+  );
+
   const policy = program.command("policy").description("the policy file");
   wire(
     policy.command("check").description("validate the policy file (every problem, one per line)"),

@@ -1,6 +1,7 @@
 /** What the override commands share: the flow's dependencies and the summary they print. */
 import type { FlowDeps, FlowResult } from "../core/flow.js";
-import type { Plan } from "../core/ports.js";
+import type { NotificationResult, NotifyEventName, Plan } from "../core/ports.js";
+import type { LedgerRecord, RecordDraft } from "../core/record.js";
 import { UsageError } from "../errors.js";
 import type { Factory } from "../factory.js";
 import { ulid } from "../ledger/ulid.js";
@@ -8,9 +9,40 @@ import { paint } from "../ui/paint.js";
 import { inertLine } from "../ui/text.js";
 
 export async function flowDeps(f: Factory): Promise<FlowDeps> {
-  const [provider, ledger, repo] = await Promise.all([f.provider(), f.ledger(), f.repoName()]);
+  const [provider, ledger, repo, policy] = await Promise.all([
+    f.provider(),
+    f.ledger(),
+    f.repoName(),
+    f.policy(),
+  ]);
   const p = await paint(f.io);
+  const announce = async (
+    event: NotifyEventName,
+    record: LedgerRecord | RecordDraft,
+  ): Promise<NotificationResult[]> => {
+    if (policy.notify.length === 0) return [];
+    const notifier = await f.notifier();
+    const links = {
+      ...(event === "pending" ? { approve: `optout approve ${record.id}` } : {}),
+      ...(event === "applied" ? { revert: `optout revert ${record.id}` } : {}),
+    };
+    const e = { event, record, repo, links };
+    if (f.globals.dryRun) {
+      for (const pv of notifier.preview(e))
+        f.io.err(`would notify ${pv.channel}: ${JSON.stringify(pv.payload)}`);
+      return notifier.preview(e).map((pv) => ({ channel: pv.channel, status: "dry-run", attempts: 0 }));
+    }
+    const results = await notifier.announce(e);
+    for (const r of results) {
+      if (r.status === "failed")
+        f.io.err(
+          `${p.yellow("warning:")} notification to ${r.channel} failed: ${r.error ?? "unknown error"}`,
+        );
+    }
+    return results;
+  };
   return {
+    announce,
     provider,
     ledger,
     repo,

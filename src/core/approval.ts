@@ -93,6 +93,7 @@ export async function runApprove(deps: FlowDeps, input: ApprovalInput): Promise<
     if (landed.kind === "queued")
       throw new UsageError("could not record the approval; try again when the remote is reachable");
     deps.report.step(`recorded approval ${landed.record.id} (${approvers.length} of ${approvals.required})`);
+    if (deps.announce) await deps.announce("approved", landed.record);
   }
   if (approvers.length < approvals.required) {
     throw new PendingError(

@@ -88,6 +88,10 @@ export interface ProviderPort {
     plan: Plan,
     record: LedgerRecord,
   ): Promise<{ after: unknown }>;
+  /** Comments on the policy's tracking issue (notify channel `issue`); absent without a forge. */
+  commentOnIssue?(issue: number, markdown: string, signal?: AbortSignal): Promise<void>;
+  /** A browsable URL of a file on the audit branch, when the forge can show one. */
+  recordUrl?(path: string): string | undefined;
 }
 
 /** What a forge provider is built with (src/factory.ts makes it). */
