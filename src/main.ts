@@ -37,16 +37,14 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
   try {
     const { buildProgram } = await import("./cli/program.js");
     const { Factory } = await import("./factory.js");
-    const program = buildProgram(version(), async (globals: Globals) => {
-      io = new IO(ctx.streams, ctx.env, globals);
-      return new Factory(globals, io, ctx.env, ctx.cwd);
-    });
-    program.exitOverride();
-    program.configureOutput({
-      writeOut: (s) => ctx.streams.stdout.write(s),
-      writeErr: (s) => ctx.streams.stderr.write(s),
-      outputError: () => {},
-    });
+    const program = buildProgram(
+      version(),
+      async (globals: Globals) => {
+        io = new IO(ctx.streams, ctx.env, globals);
+        return new Factory(globals, io, ctx.env, ctx.cwd);
+      },
+      { writeOut: (s) => ctx.streams.stdout.write(s), writeErr: (s) => ctx.streams.stderr.write(s) },
+    );
     await program.parseAsync(argv, { from: "user" });
     return ExitCode.ok;
   } catch (e) {

@@ -3,6 +3,7 @@
  * src/commands/<verb>/run.ts, imported when the command runs. Only commands that work are here.
  */
 import { Command, Option } from "commander";
+import { UsageError } from "../errors.js";
 import type { Factory, Globals } from "../factory.js";
 import { topics } from "./topics.js";
 
@@ -10,8 +11,18 @@ export type MakeFactory = (globals: Globals) => Promise<Factory>;
 
 type Action = (f: Factory, args: string[], opts: Record<string, unknown>) => Promise<void>;
 
-export function buildProgram(version: string, makeFactory: MakeFactory): Command {
-  const program = new Command("optout")
+export interface ProgramOutput {
+  writeOut(s: string): void;
+  writeErr(s: string): void;
+}
+
+export function buildProgram(version: string, makeFactory: MakeFactory, output?: ProgramOutput): Command {
+  const program = new Command("optout");
+  // Set before any subcommand is added: commander copies these settings into each subcommand
+  // when it is created, and errors must reach main.ts as exceptions (exit 2), not exit 1.
+  program.exitOverride();
+  if (output) program.configureOutput({ ...output, outputError: () => {} });
+  program
     .description(
       "Emergency overrides for CI/CD pipelines: granular, authorized, signed, announced, reversible.",
     )
@@ -59,11 +70,15 @@ export function buildProgram(version: string, makeFactory: MakeFactory): Command
     .description("show help for a command or topic (exit-codes, environment)")
     .action((topic: string | undefined) => {
       const page = topic ? topics[topic] : undefined;
-      if (page) process.stdout.write(page());
+      if (page) (output?.writeOut ?? ((t: string) => process.stdout.write(t)))(page());
       else if (topic) {
         const sub = program.commands.find((c) => c.name() === topic);
         if (sub) sub.outputHelp();
-        else program.error(`unknown help topic or command "${topic}"`, { code: "optout.usage", exitCode: 2 });
+        else {
+          throw new UsageError(`unknown help topic or command "${topic}"`, {
+            hint: `topics: ${Object.keys(topics).join(", ")}; or a command name`,
+          });
+        }
       } else program.outputHelp();
     });
 

@@ -31,7 +31,7 @@ export const badPolicies: BadPolicy[] = [
     expect:
       /test\/fixtures\/policies\/bad\/dotrc-syntax\/\.optoutrc: line 4, column 58: invalid JSON: trailing comma before "}"$/m,
   },
-  { file: `${dir}/empty.json`, expect: /test\/fixtures\/policies\/bad\/empty\.json: the file is empty$/ },
+  { file: `${dir}/empty.json`, expect: /test\/fixtures\/policies\/bad\/empty\.json: the file is empty$/m },
   {
     file: `${dir}/not-an-object.json`,
     expect: /test\/fixtures\/policies\/bad\/not-an-object\.json: the policy must be an object, not a list$/m,
