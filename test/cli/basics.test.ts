@@ -46,7 +46,7 @@ describe("optout basics", () => {
     const codes = await run(["help", "exit-codes"]);
     expect(codes.code).toBe(0);
     for (const [code, text] of exitCodeTable)
-      expect(codes.stdout).toContain(`${code}`.padEnd(4) + ` ${text}`);
+      expect(codes.stdout).toContain(`${String(code).padEnd(4)} ${text}`);
     const envs = await run(["help", "environment"]);
     expect(envs.stdout).toMatch(/OPTOUT_SIGNING_KEY/);
     expect(envs.stdout).toMatch(/SSH_AUTH_SOCK/);
