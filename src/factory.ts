@@ -102,6 +102,13 @@ export class Factory {
     return loadAllowedSigners(repo, policy.audit.remote, policy.audit.allowedSigners, { fetch: true });
   });
 
+  /** Pinning (`"pin": "default-branch"`): the local policy against the default branch's copy. */
+  readonly pinCheck = once(async () => {
+    const [policy, repo, trust] = await Promise.all([this.policy(), this.repoInfo(), this.trust()]);
+    const { comparePolicyWithDefaultBranch } = await import("./policy/pin.js");
+    return comparePolicyWithDefaultBranch(repo.root, policy.file, trust.ref);
+  });
+
   /** The signing key: policy audit.signingKey > OPTOUT_SIGNING_KEY > git user.signingkey (ssh) > ~/.ssh/id_ed25519. */
   readonly signer = once(async (): Promise<Signer> => {
     const policy = await this.policy();

@@ -260,8 +260,11 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
 
   const policy = program.command("policy").description("the policy file");
   wire(
-    policy.command("check").description("validate the policy file (every problem, one per line)"),
-    async (f) => (await import("../commands/policy/check.js")).runPolicyCheck(f),
+    policy
+      .command("check")
+      .description("validate the policy file (every problem, one per line)")
+      .option("--pinned", "also fail (exit 3) when it differs from the copy on the default branch"),
+    async (f, _a, o) => (await import("../commands/policy/check.js")).runPolicyCheck(f, o),
   );
 
   return program;

@@ -1,12 +1,12 @@
 /** What the override commands share: the flow's dependencies and the summary they print. */
-import type { FlowDeps, FlowResult } from "../core/flow.js";
+import { deny, type FlowDeps, type FlowResult } from "../core/flow.js";
 import type { NotificationResult, NotifyEventName, Plan } from "../core/ports.js";
 import type { LedgerRecord, RecordDraft } from "../core/record.js";
-import { UsageError } from "../errors.js";
+import { NotAllowedError, UsageError } from "../errors.js";
 import type { Factory } from "../factory.js";
 import { ulid } from "../ledger/ulid.js";
 import { paint } from "../ui/paint.js";
-import { inertLine } from "../ui/text.js";
+import { inert, inertLine } from "../ui/text.js";
 
 export async function flowDeps(f: Factory): Promise<FlowDeps> {
   const [provider, ledger, repo, policy] = await Promise.all([
@@ -41,7 +41,7 @@ export async function flowDeps(f: Factory): Promise<FlowDeps> {
     }
     return results;
   };
-  return {
+  const deps: FlowDeps = {
     announce,
     provider,
     ledger,
@@ -58,6 +58,24 @@ export async function flowDeps(f: Factory): Promise<FlowDeps> {
       warn: (text) => f.io.err(`${p.yellow("warning:")} ${text}`),
     },
   };
+  if (policy.pin === "default-branch") await enforcePin(f, deps);
+  return deps;
+}
+
+/** Refuses (exit 3, recorded) any change made under a policy that is not the default branch's. */
+async function enforcePin(f: Factory, deps: FlowDeps): Promise<void> {
+  const check = await f.pinCheck();
+  if (check.pinned) return;
+  if (check.diff) f.io.err(inert(check.diff));
+  const actor = await deps.provider.identity();
+  await deny(
+    deps,
+    actor,
+    { op: null, target: { policy: check.path } },
+    new NotAllowedError(`policy is pinned to the default branch: ${check.why}`, {
+      hint: "changes to the policy go through review on the default branch; run `git checkout <remote>/<default> -- <policy>` to use it",
+    }),
+  );
 }
 
 async function confirmPlan(f: Factory, _plan: Plan): Promise<boolean> {

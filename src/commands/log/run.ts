@@ -95,7 +95,7 @@ async function verify(f: Factory, entries: Awaited<ReturnType<typeof readHistory
         isAncestor: !!tip && (await isAncestor(store.cfg.repo.root, anchorCommit, tip)),
       }
     : undefined;
-  const report = verifyEntries({
+  const report = await verifyEntries({
     entries,
     signers: trust.signers,
     namespace: policy.audit.namespace,

@@ -1,12 +1,23 @@
 import { relative } from "node:path";
-import { ExitCode, QuietExit } from "../../errors.js";
+import { ExitCode, NotAllowedError, QuietExit } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { PolicyErrors } from "../../policy/problems.js";
+import { inert } from "../../ui/text.js";
 
-/** `optout policy check`: every problem of the file, one per line; exit 2 when there is one. */
-export async function runPolicyCheck(f: Factory): Promise<void> {
+/**
+ * `optout policy check`: every problem of the file, one per line; exit 2 when there is one.
+ * `--pinned` also compares it with the default branch's copy: exit 3 when they differ.
+ */
+export async function runPolicyCheck(f: Factory, o: { pinned?: boolean } = {}): Promise<void> {
   try {
     const policy = await f.policy();
+    if (o.pinned) {
+      const pin = await f.pinCheck();
+      if (!pin.pinned) {
+        if (pin.diff) f.io.err(inert(pin.diff));
+        throw new NotAllowedError(pin.why, { hint: "the policy in force is the one on the default branch" });
+      }
+    }
     const file = relative(f.cwd, policy.file) || policy.file;
     const summary = {
       file,

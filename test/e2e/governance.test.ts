@@ -1,0 +1,96 @@
+/** Hardening on plain git: pinning, key retirement, inert text, deny records for every refusal. */
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { allowedSignersLine } from "../helpers/keys.js";
+import { basePolicy, makeWorld } from "../helpers/world.js";
+
+describe("governance", () => {
+  it("a local policy edited to add oneself is refused when pinned (exit 3, deny record)", async () => {
+    const w = await makeWorld({
+      people: ["alice", "bob", "mallory"],
+      policy: basePolicy({ pin: "default-branch" }),
+    });
+    try {
+      const ok = await w.run("alice", ["policy", "check", "--pinned"]);
+      expect(ok.code, ok.stderr).toBe(0);
+      const file = join(w.work, ".optoutrc.json");
+      const policy = JSON.parse(await readFile(file, "utf8"));
+      policy.groups.oncall.push("user:mallory");
+      await writeFile(file, `${JSON.stringify(policy, null, 2)}\n`);
+
+      const r = await w.run("mallory", ["skip", "lint", "--reason", "I added myself to oncall"]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(
+        /policy is pinned to the default branch: the local \.optoutrc\.json differs from the copy on origin\/main/,
+      );
+      expect(r.stderr).toMatch(/^\+\s+"user:mallory"$/m);
+      const dry = await w.run("mallory", [
+        "skip",
+        "lint",
+        "--reason",
+        "I added myself to oncall",
+        "--dry-run",
+      ]);
+      expect(dry.code).toBe(3);
+      const check = await w.run("alice", ["policy", "check", "--pinned"]);
+      expect(check.code).toBe(3);
+
+      const log = JSON.parse((await w.run("alice", ["log", "--json"])).stdout);
+      expect(log).toHaveLength(1);
+      expect(log[0]).toMatchObject({
+        type: "deny",
+        actor: { login: "mallory" },
+        target: { policy: ".optoutrc.json" },
+      });
+      expect((await w.run("alice", ["guard", "lint"])).code).toBe(1);
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  it("a key retired with valid-before keeps its earlier records valid and cannot sign new ones", async () => {
+    const w = await makeWorld();
+    try {
+      expect((await w.run("alice", ["skip", "lint", "--reason", "before alice's key retires"])).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 1100));
+      // valid-before takes YYYYMMDDHHMMSS; Z = UTC.
+      const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
+      const lines = [
+        allowedSignersLine("alice", w.keys.alice!.publicLine, `valid-before="${stamp}Z"`),
+        allowedSignersLine("bob", w.keys.bob!.publicLine),
+      ];
+      await w.pushMain({ ".optout/allowed_signers": `${lines.join("\n")}\n` }, "retire alice's key");
+      await new Promise((r) => setTimeout(r, 1100));
+
+      const verify = await w.run("bob", ["log", "--verify"]);
+      expect(verify.code, verify.stderr).toBe(0);
+      expect((await w.run("bob", ["guard", "lint"])).code).toBe(0);
+      const late = await w.run("alice", ["skip", "e2e", "--reason", "after alice's key retired"]);
+      expect(late.code).toBe(3);
+      expect(late.stderr).toMatch(/is not in \.optout\/allowed_signers/);
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  it("a reason with escape sequences is shown inert by log and status", async () => {
+    const w = await makeWorld();
+    try {
+      const evil = "fix \u001b[2J\u001b]0;pwned\u0007 title\u001b[31m red \u202e reversed\r\nforged line";
+      const r = await w.run("alice", ["skip", "lint", "--reason", evil]);
+      expect(r.code, r.stderr).toBe(0);
+      const log = await w.run("bob", ["log"]);
+      for (const out of [log.stdout, r.stdout]) {
+        expect(out).not.toMatch(/[\u001b\u0007\u202e\r]/);
+        expect(out).not.toMatch(/^forged line/m);
+      }
+      expect(log.stdout).toContain("fix  title red  reversed ⏎ forged line");
+      // The record keeps the reason verbatim; only the display is neutralised.
+      const json = JSON.parse((await w.run("bob", ["log", "--json"])).stdout);
+      expect(json[0].reason).toBe(evil);
+    } finally {
+      await w.cleanup();
+    }
+  });
+});
