@@ -4,6 +4,7 @@
  */
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import type { Interrupt } from "./core/interrupt.js";
 import type { Policy, ProviderName } from "./core/policy.js";
 import type { LedgerPort, NotifierPort, ProviderPort } from "./core/ports.js";
 import type { IndexEntry, LedgerRecord } from "./core/record.js";
@@ -39,6 +40,7 @@ export class Factory {
     readonly io: IO,
     readonly env: Record<string, string | undefined>,
     readonly cwd: string,
+    readonly interrupt?: Interrupt,
   ) {}
 
   now(): Date {
@@ -196,7 +198,16 @@ export class Factory {
         const st = await store.state(f.exists || !f.reachable ? await store.localTip() : undefined);
         return { seq: st.seq, index: st.index };
       },
-      append: async (draftFor) => store.append(draftFor, sign, await this.signerPrincipal()),
+      append: async (draftFor) => {
+        const r = await store.append(draftFor, sign, await this.signerPrincipal());
+        // Mark intents this process is carrying out, so `optout sync` on this machine leaves a
+        // running operation alone and settles one whose process died.
+        if (r.kind === "landed" && r.record.outcome === "intent") await store.markRunning(r.record.id);
+        if (r.kind === "landed" && r.record.type === "result" && r.record.links.intent) {
+          await store.clearRunning(r.record.links.intent);
+        }
+        return r;
+      },
       record: async (entry: IndexEntry): Promise<LedgerRecord> => {
         const tip = await store.localTip();
         if (!tip) throw new UsageError("the audit branch is empty");

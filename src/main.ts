@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { CommanderError } from "commander";
+import { Interrupt } from "./core/interrupt.js";
 import { ExitCode, OptoutError, QuietExit } from "./errors.js";
 import type { Globals } from "./factory.js";
 import { IO, type Streams } from "./ui/io.js";
@@ -29,6 +30,13 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
     ctx.streams.stdout.write(`${version()}\n`);
     return ExitCode.ok;
   }
+  const interrupt = new Interrupt(() => {
+    ctx.streams.stderr.write("optout: interrupted\n");
+    process.exit(ExitCode.interrupted);
+  });
+  const onSignal = () => interrupt.fire();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   let io = new IO(ctx.streams, ctx.env, {
     json: argv.includes("--json"),
     yes: false,
@@ -41,7 +49,7 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
       version(),
       async (globals: Globals) => {
         io = new IO(ctx.streams, ctx.env, globals);
-        return new Factory(globals, io, ctx.env, ctx.cwd);
+        return new Factory(globals, io, ctx.env, ctx.cwd, interrupt);
       },
       { writeOut: (s) => ctx.streams.stdout.write(s), writeErr: (s) => ctx.streams.stderr.write(s) },
     );
@@ -49,6 +57,9 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
     return ExitCode.ok;
   } catch (e) {
     return report(e, io, ctx.env);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
 }
 

@@ -246,8 +246,15 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
   wire(
     program
       .command("sync")
-      .description("push ledger records kept locally and report operations left half-done"),
-    async (f) => (await import("../commands/sync/run.js")).runSync(f),
+      .description(
+        "push ledger records kept locally, and settle operations left half-done by reading their real state",
+      )
+      .option(
+        "--settle-after <duration>",
+        "settle an unfinished operation not known to run here after this long",
+        "1h",
+      ),
+    async (f, _a, o) => (await import("../commands/sync/run.js")).runSync(f, o),
   );
 
   const notify = program.command("notify").description("notification channels");
@@ -265,6 +272,58 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
       .description("validate the policy file (every problem, one per line)")
       .option("--pinned", "also fail (exit 3) when it differs from the copy on the default branch"),
     async (f, _a, o) => (await import("../commands/policy/check.js")).runPolicyCheck(f, o),
+  );
+
+  wire(
+    program
+      .command("init")
+      .description(
+        "write .optoutrc.json and .optout/allowed_signers; print the pipeline files for guard and expire",
+      )
+      .option("--stages <names>", "comma list of stages to make overridable (default: lint)")
+      .option("--principal <name>", "who you are: your forge login, or your key's name in allowed_signers")
+      .option("--write", "write the pipeline files too, instead of printing them")
+      .option("--force", "replace files that exist and differ (allowed_signers only gets your key appended)")
+      .addHelpText(
+        "after",
+        "\nAlso: --provider github|gitlab|git (default: from the origin remote, then CI variables),\n-y/--yes (ask nothing: defaults and flags), --dry-run, --json.",
+      ),
+    async (f, _a, o) => (await import("../commands/init/run.js")).runInit(f, o),
+  );
+
+  wire(
+    program
+      .command("review <id>")
+      .description("record a signed post-incident review of an override (active or ended)")
+      .addOption(
+        new Option("--verdict <verdict>", "what the review concluded").choices([
+          "justified",
+          "unjustified",
+          "needs-follow-up",
+        ]),
+      )
+      .option("--note <text>", "what the review found (required)")
+      .option("--ticket <id>", "follow-up or incident ticket"),
+    async (f, [id], o) => (await import("../commands/review/run.js")).runReviewCommand(f, { ...o, id: id! }),
+  );
+
+  wire(
+    program
+      .command("report")
+      .description("how often, how long and by whom overrides were used; the stages waived most")
+      .option("--since <when>", "overrides applied after this (30d, 24h, or an ISO 8601 time)", "30d")
+      .option("--until <when>", "overrides applied before this (default: now)")
+      .addOption(
+        new Option("--by <dimension>", "one table row per")
+          .choices(["stage", "actor", "type", "env"])
+          .default("type"),
+      )
+      .addOption(
+        new Option("--format <format>", "text for a terminal, markdown for a document (or --json)")
+          .choices(["text", "markdown"])
+          .default("text"),
+      ),
+    async (f, _a, o) => (await import("../commands/report/run.js")).runReport(f, o),
   );
 
   return program;

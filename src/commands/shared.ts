@@ -43,6 +43,7 @@ export async function flowDeps(f: Factory): Promise<FlowDeps> {
   };
   const deps: FlowDeps = {
     announce,
+    ...(f.interrupt ? { interrupt: f.interrupt } : {}),
     provider,
     ledger,
     repo,

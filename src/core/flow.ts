@@ -5,6 +5,7 @@
  */
 import {
   FailedError,
+  InterruptedError,
   type NotAllowedError,
   OptoutError,
   PartialError,
@@ -12,6 +13,7 @@ import {
   UsageError,
 } from "../errors.js";
 import { matchingPrincipal, notAllowed, validateInputs } from "./authorize.js";
+import type { Interrupt } from "./interrupt.js";
 import type { Approvals, EntryRules } from "./policy.js";
 import { principalToString } from "./policy.js";
 import type {
@@ -40,6 +42,8 @@ export interface FlowDeps {
   /** Resolves true to go ahead; the caller prompts only when interactive and not --yes. */
   confirm: (plan: Plan) => Promise<boolean>;
   report: FlowReporter;
+  /** Ctrl-C: aborts the step in a critical section, which is then recorded (exit 130). */
+  interrupt?: Interrupt;
   /** Announces an event; returns the per-channel results (never throws). */
   announce?: (event: NotifyEventName, record: LedgerRecord | RecordDraft) => Promise<unknown[]>;
 }
@@ -106,6 +110,31 @@ async function land(deps: FlowDeps, draft: RecordDraft, what: string): Promise<A
 
 async function announce(deps: FlowDeps, event: NotifyEventName, record: LedgerRecord | RecordDraft) {
   return deps.announce ? deps.announce(event, record) : [];
+}
+
+/**
+ * Runs a provider step that changes the world. Ctrl-C aborts it (the provider stops its child
+ * or request); the caller still records the outcome before exiting 130.
+ */
+async function guardedStep<T>(
+  deps: FlowDeps,
+  label: string,
+  fn: (signal?: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const signal = deps.interrupt?.signal;
+  if (!signal) return fn(undefined);
+  const interrupted = new Promise<never>((_, reject) => {
+    signal.addEventListener(
+      "abort",
+      () => reject(new InterruptedError(`interrupted (Ctrl-C) while ${label}; it may be partly done`)),
+      { once: true },
+    );
+  });
+  return Promise.race([fn(signal), interrupted]);
+}
+
+function critical<T>(deps: FlowDeps, fn: () => Promise<T>): Promise<T> {
+  return deps.interrupt ? deps.interrupt.critical(fn) : fn();
 }
 
 /** Records a policy refusal (`deny`), announces it, then throws it. Dry runs write nothing. */
@@ -278,6 +307,18 @@ export async function execute(
     ...(fields.requester ? { requester: fields.requester } : {}),
     ...(fields.approvers ? { approvers: fields.approvers } : {}),
   });
+  // From the intent on, Ctrl-C is recorded rather than obeyed at once.
+  return critical(deps, () => executeRecorded(deps, actor, spec, plan, fields, first));
+}
+
+async function executeRecorded(
+  deps: FlowDeps,
+  actor: Actor,
+  spec: OverrideSpec,
+  plan: Plan,
+  fields: { label: string },
+  first: RecordDraft,
+): Promise<FlowResult> {
   const landed = await land(deps, first, "the record");
   const base = {
     id: first.id,
@@ -308,7 +349,9 @@ export async function execute(
   let after: unknown = plan.after;
   let failure: OptoutError | undefined;
   try {
-    const applied = await deps.provider.apply(spec, plan, record);
+    const applied = await guardedStep(deps, fields.label, (signal) =>
+      deps.provider.apply(spec, plan, record, signal),
+    );
     after = applied.after;
     deps.report.step(applied.detail ?? "applied");
   } catch (e) {
@@ -391,7 +434,11 @@ export async function runRestore(
   let after: unknown = plan.after;
   let failure: OptoutError | undefined;
   try {
-    after = (await deps.provider.restore(input.entry, original, plan, landed.record)).after;
+    after = (
+      await guardedStep(deps, `${input.kind} of ${input.entry.id}`, (signal) =>
+        deps.provider.restore(input.entry, original, plan, landed.record, signal),
+      )
+    ).after;
   } catch (e) {
     outcome = "failed";
     failure = e instanceof OptoutError ? e : new FailedError(`restoring failed: ${(e as Error).message}`);

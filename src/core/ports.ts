@@ -78,7 +78,12 @@ export interface ProviderPort {
   /** Reads the state before, and says what applying would do. Read-only. */
   plan(spec: OverrideSpec, state: LedgerState): Promise<Plan>;
   /** Makes the change. Called only after the intent record landed. */
-  apply(spec: OverrideSpec, plan: Plan, record: LedgerRecord): Promise<{ after: unknown; detail?: string }>;
+  apply(
+    spec: OverrideSpec,
+    plan: Plan,
+    record: LedgerRecord,
+    signal?: AbortSignal,
+  ): Promise<{ after: unknown; detail?: string }>;
   /** Plans undoing an override from its recorded `before`. */
   planRestore(entry: IndexEntry, original: LedgerRecord, state: LedgerState): Promise<Plan>;
   /** Restores the recorded `before` state (revert and expire). */
@@ -87,7 +92,13 @@ export interface ProviderPort {
     original: LedgerRecord,
     plan: Plan,
     record: LedgerRecord,
+    signal?: AbortSignal,
   ): Promise<{ after: unknown }>;
+  /**
+   * After a crash between intent and result: whether the intended change is in effect, read
+   * from the forge (undefined when the provider cannot tell, e.g. a command on plain git).
+   */
+  settle?(intent: LedgerRecord): Promise<{ applied: boolean; after: unknown } | undefined>;
   /** Comments on the policy's tracking issue (notify channel `issue`); absent without a forge. */
   commentOnIssue?(issue: number, markdown: string, signal?: AbortSignal): Promise<void>;
   /** A browsable URL of a file on the audit branch, when the forge can show one. */

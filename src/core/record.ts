@@ -73,6 +73,8 @@ export interface LedgerRecord {
   ttlMs?: number | null;
   /** Per-channel delivery of the announcement (result records). */
   notifications?: unknown[];
+  /** A result written by `optout sync` for an operation left half-done. */
+  settledBy?: "sync";
 }
 
 /** A record before the ledger gives it its place in the chain. */

@@ -262,6 +262,35 @@ export class Ledger {
     await rm(file, { force: true });
   }
 
+  private runningFile(id: string): string {
+    return join(this.cfg.repo.commonDir, "optout", "running", id);
+  }
+
+  async markRunning(id: string): Promise<void> {
+    await mkdir(join(this.cfg.repo.commonDir, "optout", "running"), { recursive: true });
+    await writeFile(this.runningFile(id), `${process.pid}\n`);
+  }
+
+  async clearRunning(id: string): Promise<void> {
+    await rm(this.runningFile(id), { force: true });
+  }
+
+  /** "alive": a process on this machine is carrying it out; "dead": it was, and died; else unknown. */
+  async runningState(id: string): Promise<"alive" | "dead" | "unknown"> {
+    let pid: number;
+    try {
+      pid = Number((await readFile(this.runningFile(id), "utf8")).trim());
+    } catch {
+      return "unknown";
+    }
+    try {
+      process.kill(pid, 0);
+      return "alive";
+    } catch {
+      return "dead";
+    }
+  }
+
   async readAnchor(): Promise<string | undefined> {
     try {
       return (await readFile(this.anchorFile, "utf8")).trim() || undefined;

@@ -1,15 +1,29 @@
-import { PartialError } from "../../errors.js";
+import { parseDurationMs } from "../../core/duration.js";
+import type { IndexEntry, LedgerRecord } from "../../core/record.js";
+import { PartialError, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { signSshsig } from "../../ledger/sshsig.js";
+import { ulid } from "../../ledger/ulid.js";
 import { describeEntry } from "../rules.js";
 
-/** Pushes what was kept locally; reports intents whose outcome is unknown. */
-export async function runSync(f: Factory): Promise<void> {
+export interface SyncOptions {
+  settleAfter?: string;
+}
+
+/**
+ * Pushes what was kept locally, then settles operations left half-done (an intent with no
+ * result): it reads the state from the provider and records what it finds. It never re-applies
+ * anything, so a crash cannot cause a second forge change.
+ */
+export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
+  const settleAfterMs = o.settleAfter === undefined ? 3_600_000 : parseDurationMs(o.settleAfter);
+  if (settleAfterMs === null) throw new UsageError(`--settle-after "${o.settleAfter}" is not a duration`);
   const [store, policy] = await Promise.all([f.ledgerStore(), f.policy()]);
   const queued = await store.queued();
   const pushed: string[] = [];
   const left: { id: string; reason: string }[] = [];
-  if (queued.length && !f.globals.dryRun) {
+  const dry = f.globals.dryRun;
+  if (queued.length && !dry) {
     const signer = await f.signer();
     const principal = await f.signerPrincipal();
     for (const q of queued) {
@@ -29,24 +43,75 @@ export async function runSync(f: Factory): Promise<void> {
   }
   await store.fetch();
   const state = await store.state(await store.localTip());
-  const unfinished = state.index.inflight;
+  const settled: { id: string; outcome: string; why: string }[] = [];
+  const waiting: { id: string; why: string }[] = [];
+  for (const entry of state.index.inflight) {
+    const running = await store.runningState(entry.id);
+    const age = f.now().getTime() - Date.parse(entry.time);
+    if (running === "alive") {
+      waiting.push({ id: entry.id, why: "still running on this machine" });
+      continue;
+    }
+    if (running === "unknown" && age < settleAfterMs) {
+      waiting.push({ id: entry.id, why: "may still be running elsewhere (see --settle-after)" });
+      continue;
+    }
+    settled.push(await settle(f, entry, dry));
+  }
   if (f.io.json) {
     f.io.printJson({
       pushed,
-      ...(f.globals.dryRun ? { wouldPush: queued.map((q) => q.draft.id) } : {}),
+      ...(dry ? { wouldPush: queued.map((q) => q.draft.id) } : {}),
       left,
-      unfinished,
+      settled,
+      waiting,
     });
   } else {
-    if (f.globals.dryRun) for (const q of queued) f.io.out(`would push ${q.draft.type} ${q.draft.id}`);
+    if (dry) for (const q of queued) f.io.out(`would push ${q.draft.type} ${q.draft.id}`);
     for (const id of pushed) f.io.out(`pushed ${id}`);
     for (const l of left) f.io.out(`still kept locally: ${l.id} (${l.reason})`);
-    for (const u of unfinished)
-      f.io.out(`unfinished: ${describeEntry(u)} (${u.id}): intent recorded, no result yet`);
-    if (!queued.length && !unfinished.length) f.io.out("nothing to sync");
+    for (const s of settled) f.io.out(`${dry ? "would settle" : "settled"} ${s.id}: ${s.outcome} (${s.why})`);
+    for (const w of waiting) f.io.out(`left alone: ${w.id}: ${w.why}`);
+    if (!queued.length && !state.index.inflight.length) f.io.out("nothing to sync");
   }
-  if (left.length)
-    throw new PartialError(
-      `${left.length + (queued.length - pushed.length - left.length)} record(s) still kept locally`,
-    );
+  if (left.length) throw new PartialError(`${queued.length - pushed.length} record(s) still kept locally`);
+}
+
+async function settle(
+  f: Factory,
+  entry: IndexEntry,
+  dry: boolean,
+): Promise<{ id: string; outcome: string; why: string }> {
+  const [provider, ledger, repo] = await Promise.all([f.provider(), f.ledger(), f.repoName()]);
+  const intent: LedgerRecord = await ledger.record(entry);
+  const found = provider.settle ? await provider.settle(intent) : undefined;
+  const outcome = found?.applied ? "applied" : "failed";
+  const why = found
+    ? found.applied
+      ? `the change was found in effect on ${provider.name}`
+      : `the change was not in effect on ${provider.name}`
+    : `outcome unknown: optout stopped while carrying out ${describeEntry(entry)}; nothing was re-run — check it and run the override again if needed`;
+  if (!dry) {
+    const actor = await provider.identity();
+    await ledger.append(() => ({
+      id: ulid(f.now().getTime()),
+      type: "result",
+      op: intent.op,
+      actor,
+      repo,
+      target: intent.target,
+      reason: null,
+      ticket: null,
+      mechanism: intent.mechanism,
+      before: intent.before,
+      after: found?.applied ? found.after : intent.before,
+      expiresAt: intent.expiresAt,
+      links: { intent: intent.id, ...(intent.links.reverts ? { reverts: intent.links.reverts } : {}) },
+      outcome,
+      ...(outcome === "failed" ? { error: why } : {}),
+      settledBy: "sync",
+    }));
+    await (await f.ledgerStore()).clearRunning(entry.id);
+  }
+  return { id: entry.id, outcome, why };
 }

@@ -21,6 +21,7 @@ export async function runCommand(
     env: Record<string, string | undefined>;
     label: string;
     output: (chunk: string) => void;
+    signal?: AbortSignal | undefined;
   },
 ): Promise<CommandOutcome> {
   const [file, ...args] = argv;
@@ -35,6 +36,8 @@ export async function runCommand(
     stdin: "ignore",
     all: true,
     buffer: false,
+    // Ctrl-C stops the command too (SIGTERM); the flow records that it was interrupted.
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
   });
   // Stream the command's output as it comes (stderr: stdout stays data for --json).
   child.all?.on("data", (b: Buffer) => options.output(b.toString()));

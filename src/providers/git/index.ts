@@ -142,12 +142,13 @@ export class GitProvider implements ProviderPort {
     return c;
   }
 
-  private async run(argv: string[], label: string): Promise<void> {
+  private async run(argv: string[], label: string, signal?: AbortSignal): Promise<void> {
     const r = await runCommand(argv, {
       cwd: this.deps.cwd,
       env: this.deps.env,
       label,
       output: this.deps.output,
+      signal,
     });
     if (r.exitCode !== 0) throw new FailedError(`${label}: ${argv[0]} exited with ${r.exitCode}`);
   }
@@ -156,6 +157,7 @@ export class GitProvider implements ProviderPort {
     spec: OverrideSpec,
     plan: Plan,
     record: LedgerRecord,
+    signal?: AbortSignal,
   ): Promise<{ after: unknown; detail?: string }> {
     const t = spec.target;
     if (spec.op === "rollout") {
@@ -165,7 +167,7 @@ export class GitProvider implements ProviderPort {
         skip: spec.params.skip ?? "",
         record: record.id,
       });
-      await this.run(argv, "rollout command");
+      await this.run(argv, "rollout command", signal);
       return { after: plan.after, detail: `rolled out ${t.artifact} to ${t.env}` };
     }
     if (spec.op === "failover") {
@@ -174,7 +176,7 @@ export class GitProvider implements ProviderPort {
         env: t.env ?? "",
         record: record.id,
       });
-      await this.run(argv, "failover command");
+      await this.run(argv, "failover command", signal);
       return { after: plan.after, detail: `failed over to ${t.target}` };
     }
     throw new Error(`${spec.op} is ledger-only on the git provider; nothing to apply`);
@@ -239,6 +241,7 @@ export class GitProvider implements ProviderPort {
     _original: LedgerRecord,
     plan: Plan,
     record: LedgerRecord,
+    signal?: AbortSignal,
   ): Promise<{ after: unknown }> {
     const op = entry.op ?? entry.type;
     const t = entry.target;
@@ -252,6 +255,7 @@ export class GitProvider implements ProviderPort {
           record: record.id,
         }),
         "rollout command",
+        signal,
       );
       return { after: plan.after };
     }
@@ -260,6 +264,7 @@ export class GitProvider implements ProviderPort {
       await this.run(
         fillPlaceholders(this.command("failover"), { target, env: t.env ?? "", record: record.id }),
         "failover command",
+        signal,
       );
       return { after: plan.after };
     }
