@@ -28,8 +28,9 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
   const store = await f.ledgerStore();
   const [fetched, trust, repoName] = await Promise.all([store.fetch(), f.trust(), f.repoName()]);
   if (!fetched.reachable) {
-    throw new FailedError(`cannot fetch the audit branch from ${policy.audit.remote}: ${fetched.error}`, {
-      hint: "guard fails closed: the stage should run",
+    // An error, not an answer: exit 2, so the pipeline decides (running the stage is the advice).
+    throw new UsageError(`cannot fetch the audit branch from ${policy.audit.remote}: ${fetched.error}`, {
+      hint: "guard cannot tell whether the stage is waived; fail closed and run it",
     });
   }
   const [ref, sha] = await Promise.all([
