@@ -4,7 +4,7 @@
  * record it relies on. skip → exit 0; run → exit 1; anything wrong → exit ≥ 2 (fail closed).
  */
 import { appendFile } from "node:fs/promises";
-import { ExitCode, FailedError, QuietExit, UsageError } from "../../errors.js";
+import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { findWaiver } from "../../ledger/waiver.js";
 import { refForGuard, shaForGuard } from "../refs.js";
