@@ -257,6 +257,23 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
     async (f, _a, o) => (await import("../commands/sync/run.js")).runSync(f, o),
   );
 
+  const auth = program.command("auth").description("identity");
+  wire(
+    auth
+      .command("status")
+      .description("who you are, where that comes from (never the token), what the policy lets you do"),
+    async (f) => (await import("../commands/auth/run.js")).runAuthStatus(f),
+  );
+
+  wire(
+    program
+      .command("doctor")
+      .description(
+        "check the policy, remote, allowed signers, signing key and audit branch; advise on branch protection",
+      ),
+    async (f) => (await import("../commands/doctor/run.js")).runDoctor(f),
+  );
+
   const notify = program.command("notify").description("notification channels");
   wire(
     notify
