@@ -274,6 +274,11 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
     async (f) => (await import("../commands/doctor/run.js")).runDoctor(f),
   );
 
+  wire(
+    program.command("completion <shell>").description("print a shell completion script (bash, zsh, fish)"),
+    async (f, [shell]) => (await import("../commands/completion/run.js")).runCompletion(f, shell),
+  );
+
   const notify = program.command("notify").description("notification channels");
   wire(
     notify
