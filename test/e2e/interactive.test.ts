@@ -15,7 +15,8 @@ interface Session {
 
 function terminal(w: World, person: string, args: string[]): Session {
   // No CI variable: a person at a terminal.
-  const { CI: _ci, ...env } = { ...w.env(person), TERM: "dumb", NO_COLOR: "1" };
+  const env: Record<string, string> = { ...w.env(person), TERM: "dumb", NO_COLOR: "1" };
+  delete env.CI;
   const command = [process.execPath, cliPath, ...args].map((a) => `'${a}'`).join(" ");
   const child = spawn("script", ["-qfec", command, "/dev/null"], {
     cwd: w.work,
