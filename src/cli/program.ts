@@ -102,6 +102,10 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
       )
       .option("--ref <ref>", "ref to check (default: from CI variables, else the current branch)")
       .option("--sha <sha>", "commit to check (default: from CI variables, else HEAD)")
+      .option(
+        "--strict",
+        "with review.required: run the stage while earlier skips of it are overdue for review",
+      )
       .addOption(
         new Option("--format <format>", "output format")
           .choices(["plain", "github", "gitlab"])
@@ -236,6 +240,7 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
       .option("--actor <login>", "only records by this actor")
       .option("--limit <n>", "at most this many records")
       .option("--ndjson", "one JSON record per line")
+      .option("--unreviewed", "only applied overrides nobody has reviewed yet, oldest first")
       .option(
         "--verify",
         "verify signatures, hash chain, sequence and history; exit 1 naming the first bad record",

@@ -73,6 +73,8 @@ export interface LedgerRecord {
   ttlMs?: number | null;
   /** Per-channel delivery of the announcement (result records). */
   notifications?: unknown[];
+  /** A review's verdict on the override it names (`target.override`). */
+  verdict?: "justified" | "unjustified" | "needs-follow-up";
   /** A result written by `optout sync` for an operation left half-done. */
   settledBy?: "sync";
 }

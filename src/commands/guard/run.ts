@@ -14,6 +14,7 @@ export interface GuardOptions {
   ref?: string;
   sha?: string;
   format?: string;
+  strict?: boolean;
 }
 
 export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
@@ -53,13 +54,19 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
       allowed,
     );
   }
-  const skip = decision.skip;
+  // --strict (with review.required): a waived stage still runs while earlier skips of it are
+  // overdue for review, so reviews cannot be put off forever. Fail closed: say run, and why.
+  const overdue =
+    o.strict && decision.skip && tip
+      ? await (await import("../review/records.js")).overdueForStage(f, tip, o.stage)
+      : [];
+  const skip = decision.skip && overdue.length === 0;
   if (o.format === "github" && f.env.GITHUB_OUTPUT) {
     await appendFile(f.env.GITHUB_OUTPUT, `skip=${skip}\n`);
   }
   if (f.io.json) {
     f.io.printJson(
-      decision.skip
+      skip && decision.skip
         ? {
             stage: o.stage,
             ref,
@@ -70,16 +77,30 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
             actor: decision.record.actor.login,
             reason: decision.record.reason,
           }
-        : { stage: o.stage, ref, sha, decision: "run", ignored: decision.ignored },
+        : {
+            stage: o.stage,
+            ref,
+            sha,
+            decision: "run",
+            ignored: decision.skip ? [] : decision.ignored,
+            ...(overdue.length
+              ? { overdueReviews: overdue.map((r) => ({ id: r.record.id, dueAt: r.dueAt })) }
+              : {}),
+          },
     );
   } else {
     f.io.out(skip ? "skip" : "run");
-    if (decision.skip) {
+    if (skip && decision.skip) {
       const r = decision.record;
       f.io.err(
         `optout: ${o.stage} waived by ${r.actor.login} (${r.id})${r.expiresAt ? ` until ${r.expiresAt}` : ""}`,
       );
-    } else {
+    } else if (overdue.length) {
+      const ids = overdue.map((r) => r.record.id).join(", ");
+      f.io.err(
+        `optout: ${o.stage} runs (--strict): ${overdue.length} skip(s) of it overdue for review: ${ids}; review with: optout review <id> --verdict … --note …`,
+      );
+    } else if (!decision.skip) {
       for (const i of decision.ignored) f.io.debug(`ignored ${i.id}: ${i.why}`);
     }
   }

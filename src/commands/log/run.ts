@@ -18,6 +18,7 @@ export interface LogOptions {
   limit?: string;
   ndjson?: boolean;
   verify?: boolean;
+  unreviewed?: boolean;
 }
 
 export async function runLog(f: Factory, o: LogOptions): Promise<void> {
@@ -28,6 +29,7 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
   const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
   const entries = tip ? await readHistory(store.cfg.repo.root, tip) : [];
   if (o.verify) return verify(f, entries, tip);
+  if (o.unreviewed) return (await import("../review/unreviewed.js")).printUnreviewed(f, entries, o);
 
   const now = f.now();
   const since = o.since ? parseTimeOrAgo(o.since, now, "--since") : undefined;

@@ -3,6 +3,7 @@ import type { IndexEntry } from "../../core/record.js";
 import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine, table } from "../../ui/text.js";
+import { reviewLine, reviewStatus } from "../review/records.js";
 import { describeEntry } from "../rules.js";
 
 export async function runStatus(f: Factory): Promise<void> {
@@ -13,6 +14,7 @@ export async function runStatus(f: Factory): Promise<void> {
   const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
   const state = await store.state(tip);
   const queued = await store.queued();
+  const reviews = await reviewStatus(f, tip);
   const now = f.now().getTime();
   const left = (e: IndexEntry) => (e.expiresAt ? Date.parse(e.expiresAt) - now : null);
   const active = state.index.active.map((e) => ({ ...e, timeLeftMs: left(e), expired: (left(e) ?? 1) <= 0 }));
@@ -22,6 +24,11 @@ export async function runStatus(f: Factory): Promise<void> {
       pending: state.index.pending.map((e) => ({ ...e, timeLeftMs: left(e) })),
       unfinished: state.index.inflight,
       queued: queued.map((q) => ({ id: q.draft.id, type: q.draft.type })),
+      reviews: {
+        awaiting: reviews.awaiting,
+        required: reviews.required,
+        overdue: reviews.overdue.map((o) => ({ id: o.record.id, appliedAt: o.appliedAt, dueAt: o.dueAt })),
+      },
       seq: state.seq,
     });
     return;
@@ -53,6 +60,8 @@ export async function runStatus(f: Factory): Promise<void> {
       e.expiresAt ? `until ${e.expiresAt}` : "",
     ]),
   );
+  const awaiting = reviewLine(reviews);
+  if (awaiting) f.io.out(reviews.required && reviews.overdue.length ? p.yellow(awaiting) : awaiting);
   if (state.index.inflight.length) {
     section(
       "Unfinished (intent recorded, outcome unknown: run optout sync)",

@@ -1,0 +1,259 @@
+/**
+ * Post-incident review of overrides: a signed `review` record per reviewer and override, and the
+ * questions asked of the history about it (which overrides await review, which are overdue).
+ * Pure over a list of records, except `runReview`, which appends through the ledger port.
+ */
+import { NotAllowedError, PartialError, UsageError } from "../errors.js";
+import { matchingPrincipal } from "./authorize.js";
+import { deny, type FlowDeps } from "./flow.js";
+import { principalToString, type ReviewSettings } from "./policy.js";
+import {
+  type Actor,
+  type LedgerRecord,
+  type OverrideType,
+  overrideTypes,
+  type RecordDraft,
+} from "./record.js";
+
+export const verdicts = ["justified", "unjustified", "needs-follow-up"] as const;
+export type Verdict = (typeof verdicts)[number];
+
+export type OverrideRecord = LedgerRecord & { type: OverrideType };
+
+/** A `review` record as written by `optout review`: the record fields plus its verdict. */
+export type ReviewRecord = LedgerRecord & { verdict: Verdict };
+
+export function isVerdict(v: unknown): v is Verdict {
+  return typeof v === "string" && (verdicts as readonly string[]).includes(v);
+}
+
+export function isOverrideRecord(r: LedgerRecord): r is OverrideRecord {
+  return (overrideTypes as readonly string[]).includes(r.type);
+}
+
+/** An override that took effect, and when. */
+export interface AppliedOverride {
+  record: LedgerRecord;
+  /**
+   * When it took effect: the override record's own time when the ledger record is the override
+   * (outcome `applied`), else the time of the `result` record that reported it applied.
+   */
+  appliedAt: string;
+}
+
+function bySeq(records: readonly LedgerRecord[]): LedgerRecord[] {
+  return [...records].sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Every override that took effect, in ledger order. Intents whose result failed or never came are
+ * left out: nothing was overridden, so there is nothing to review.
+ */
+export function appliedOverrides(records: readonly LedgerRecord[]): AppliedOverride[] {
+  const results = new Map<string, LedgerRecord>();
+  for (const r of records) {
+    if (r.type === "result" && r.outcome === "applied" && r.links.intent) results.set(r.links.intent, r);
+  }
+  const out: AppliedOverride[] = [];
+  for (const r of bySeq(records)) {
+    if (!isOverrideRecord(r)) continue;
+    if (r.outcome === "applied") out.push({ record: r, appliedAt: r.time });
+    else if (r.outcome === "intent") {
+      const result = results.get(r.id);
+      if (result) out.push({ record: r, appliedAt: result.time });
+    }
+  }
+  return out;
+}
+
+/** Review records by the id of the override they review, each list in ledger order. */
+export function reviewsByOverride(records: readonly LedgerRecord[]): Map<string, ReviewRecord[]> {
+  const out = new Map<string, ReviewRecord[]>();
+  for (const r of bySeq(records)) {
+    const id = r.target.override;
+    if (r.type !== "review" || r.outcome !== "applied" || !id) continue;
+    if (!isVerdict((r as Partial<ReviewRecord>).verdict)) continue;
+    out.set(id, [...(out.get(id) ?? []), r as ReviewRecord]);
+  }
+  return out;
+}
+
+/** Reviews accumulate; the latest one speaks for the override. */
+export function latestVerdict(reviews: readonly ReviewRecord[] | undefined): Verdict | null {
+  return reviews?.at(-1)?.verdict ?? null;
+}
+
+/** Applied overrides nobody has reviewed yet, oldest first (by when they took effect). */
+export function unreviewed(records: readonly LedgerRecord[]): AppliedOverride[] {
+  const reviews = reviewsByOverride(records);
+  return appliedOverrides(records)
+    .filter((o) => !reviews.has(o.record.id))
+    .sort((a, b) => Date.parse(a.appliedAt) - Date.parse(b.appliedAt));
+}
+
+export interface OverdueReview extends AppliedOverride {
+  /** appliedAt + review.within: when the review was due. */
+  dueAt: string;
+}
+
+/**
+ * Unreviewed overrides whose review was due (`review.within` after they took effect) by `now`,
+ * oldest first. Measured from taking effect, not from ending, so a long-lived override cannot
+ * postpone its own review.
+ */
+export function overdueReviews(
+  records: readonly LedgerRecord[],
+  now: Date,
+  withinMs: number,
+): OverdueReview[] {
+  const out: OverdueReview[] = [];
+  for (const o of unreviewed(records)) {
+    const due = Date.parse(o.appliedAt) + withinMs;
+    if (due <= now.getTime()) out.push({ ...o, dueAt: new Date(due).toISOString() });
+  }
+  return out;
+}
+
+/** The override record with this id, or the only one whose id starts with it (≥ 6 characters). */
+export function findOverride(records: readonly LedgerRecord[], id: string): OverrideRecord {
+  const wanted = id.trim().toUpperCase();
+  const overrides = records.filter(isOverrideRecord);
+  const exact = overrides.find((r) => r.id === wanted);
+  if (exact) return exact;
+  const matches = wanted.length >= 6 ? overrides.filter((r) => r.id.startsWith(wanted)) : [];
+  if (matches.length > 1)
+    throw new UsageError(`"${id}" matches ${matches.length} overrides; give more of the id`);
+  if (!matches[0]) {
+    const other = records.find((r) => r.id === wanted);
+    throw new UsageError(
+      other ? `${other.id} is a ${other.type} record, not an override` : `no override with id ${id}`,
+      {
+        hint: "`optout log --unreviewed` lists overrides awaiting review; ids may be shortened to 6+ characters",
+      },
+    );
+  }
+  return matches[0];
+}
+
+function samePerson(a: Actor, login: string, id?: string): boolean {
+  // A login may be renamed or mapped to a second signer principal: the forge id settles it.
+  return a.login.toLowerCase() === login.toLowerCase() || (id !== undefined && a.id === id);
+}
+
+/**
+ * Whether the actor had a hand in the override: made it, asked for it, or approved it. None of
+ * them is an independent reviewer.
+ */
+export function involvedIn(actor: Actor, override: LedgerRecord): boolean {
+  const o = override.actor;
+  if (o.provider === actor.provider && samePerson(actor, o.login, o.id)) return true;
+  const others = [override.requester, ...(override.approvers ?? [])].filter((x): x is string => !!x);
+  return others.some((login) => samePerson(actor, login));
+}
+
+export interface ReviewInput {
+  override: OverrideRecord;
+  /** The ledger as read (any order): earlier reviews of the override are found here. */
+  history: readonly LedgerRecord[];
+  verdict: string | undefined;
+  note: string | undefined;
+  ticket: string | undefined;
+  settings: ReviewSettings;
+  /** The override's policy entry's ticket pattern, when it has one. */
+  ticketPattern?: RegExp;
+}
+
+export interface ReviewResult {
+  status: "applied" | "dry-run";
+  record: LedgerRecord | RecordDraft;
+  verdict: Verdict;
+  /** Earlier reviews of the same override (by other people). */
+  earlier: ReviewRecord[];
+}
+
+/**
+ * Records a review. Usage errors first (nothing is recorded for a malformed command); then the
+ * policy: `review.allow` and self-review are refusals recorded as `deny`, so attempts stay visible.
+ */
+export async function runReview(deps: FlowDeps, input: ReviewInput): Promise<ReviewResult> {
+  const verdict = input.verdict?.trim();
+  if (!isVerdict(verdict)) {
+    throw new UsageError(verdict ? `--verdict "${verdict}" is not a verdict` : "--verdict is required", {
+      hint: `one of: ${verdicts.join(", ")}`,
+    });
+  }
+  const note = input.note?.trim() ?? "";
+  if (note.length === 0) {
+    throw new UsageError("--note is required", { hint: "say what the review found and why" });
+  }
+  const ticket = input.ticket?.trim() || null;
+  if (ticket && input.ticketPattern && !input.ticketPattern.test(ticket)) {
+    throw new UsageError(`--ticket "${ticket}" does not match ${input.ticketPattern.source}`);
+  }
+  const override = input.override;
+  const actor = await deps.provider.identity();
+  const about = { op: override.type, target: { override: override.id }, reason: note, ticket };
+  const allow = input.settings.allow;
+  if (allow && !(await matchingPrincipal(deps.provider, actor, allow))) {
+    await deny(
+      deps,
+      actor,
+      about,
+      new NotAllowedError(`${actor.login} may not review overrides`, {
+        hint: `the policy's review.allow lists: ${allow.map(principalToString).join(", ")}`,
+      }),
+    );
+  }
+  if (!input.settings.allowSelf && involvedIn(actor, override)) {
+    await deny(
+      deps,
+      actor,
+      about,
+      new NotAllowedError(
+        `${actor.login} may not review ${override.id}: they made, asked for or approved it`,
+        {
+          hint: "someone else reviews it (the policy's review.allowSelf permits self-review)",
+        },
+      ),
+    );
+  }
+  const earlier = reviewsByOverride(input.history).get(override.id) ?? [];
+  const own = earlier.find(
+    (r) => r.actor.provider === actor.provider && samePerson(actor, r.actor.login, r.actor.id),
+  );
+  if (own) {
+    throw new NotAllowedError(`${actor.login} already reviewed ${override.id} (${own.id}, ${own.verdict})`, {
+      hint: "each person reviews an override once; another reviewer may add a review",
+    });
+  }
+  // `verdict` is a field of review records only; the draft type does not know it.
+  const draft: RecordDraft & { verdict: Verdict } = {
+    id: deps.newId(),
+    type: "review",
+    op: override.type,
+    actor,
+    repo: deps.repo,
+    target: { override: override.id },
+    reason: note,
+    ticket,
+    mechanism: null,
+    before: null,
+    after: null,
+    expiresAt: null,
+    links: {},
+    outcome: "applied",
+    verdict,
+  };
+  if (deps.dryRun) return { status: "dry-run", record: draft, verdict, earlier };
+  const landed = await deps.ledger.append(() => draft);
+  if (landed.kind === "queued") {
+    throw new PartialError(
+      `the review of ${override.id} is recorded locally but not pushed yet (${landed.reason})`,
+      {
+        hint: "run `optout sync` when the remote is reachable",
+      },
+    );
+  }
+  deps.report.step(`recorded review ${landed.record.id} of ${override.id}: ${verdict}`);
+  return { status: "applied", record: landed.record, verdict, earlier };
+}

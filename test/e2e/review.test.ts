@@ -1,0 +1,195 @@
+/**
+ * Post-incident reviews end to end on plain git: signed review records checked by stock
+ * ssh-keygen, self-review and review.allow refused and recorded, the review backlog in
+ * `log --unreviewed` and `status`, and `guard --strict` holding a stage until its skips are reviewed.
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sshKeygenVerify } from "../helpers/keys.js";
+import { basePolicy, git, makeWorld, type World } from "../helpers/world.js";
+
+const reason = "linter crashes on node 22, INC-4411";
+const note = "the linter bug was real and fixed upstream the next day";
+
+async function skipLint(w: World, person: string, extra: string[] = []): Promise<string> {
+  const r = await w.run(person, ["skip", "lint", "--reason", reason, "--json", ...extra]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout).id as string;
+}
+
+async function unreviewedIds(w: World): Promise<string[]> {
+  const r = await w.run("alice", ["log", "--unreviewed", "--json"]);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { id: string }[]).map((x) => x.id);
+}
+
+/** The record file and its signature from the remote audit branch, checked by ssh-keygen alone. */
+async function sshKeygenAccepts(w: World, id: string, signer: string): Promise<number> {
+  await git(w.work, "fetch", "-q", "origin", "optout/audit");
+  const path = (await git(w.work, "ls-tree", "-r", "--name-only", "FETCH_HEAD", "records"))
+    .split("\n")
+    .find((p) => p.endsWith(`${id}.json`))!;
+  const dir = join(w.dir, `check-${id}`);
+  await writeFile(`${dir}.json`, await git(w.work, "show", `FETCH_HEAD:${path}`));
+  await writeFile(`${dir}.sig`, `${await git(w.work, "show", `FETCH_HEAD:${path}.sig`)}\n`);
+  await writeFile(`${dir}.signers`, await git(w.work, "show", "origin/main:.optout/allowed_signers"));
+  const r = await sshKeygenVerify({
+    allowedSigners: `${dir}.signers`,
+    principal: signer,
+    namespace: "optout-audit",
+    sigPath: `${dir}.sig`,
+    messagePath: `${dir}.json`,
+  });
+  return r.code;
+}
+
+describe("optout review", () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await makeWorld({ people: ["alice", "bob", "carol"] });
+  });
+  afterAll(() => w.cleanup());
+
+  it("records another person's review, signed; the override leaves the backlog", async () => {
+    const id = await skipLint(w, "alice");
+    expect(await unreviewedIds(w)).toEqual([id]);
+    const before = await w.run("bob", ["status"]);
+    expect(before.stdout).toMatch(/^1 override awaits review: optout log --unreviewed$/m);
+    expect(JSON.parse((await w.run("bob", ["status", "--json"])).stdout).reviews).toEqual({
+      awaiting: 1,
+      required: false,
+      overdue: [],
+    });
+
+    const r = await w.run("bob", ["review", id, "--verdict", "justified", "--note", note, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ type: "review", status: "applied", override: id, verdict: "justified" });
+    expect(out.record).toMatchObject({
+      type: "review",
+      op: "skip",
+      actor: { login: "bob" },
+      signer: "bob",
+      target: { override: id },
+      reason: note,
+      outcome: "applied",
+      verdict: "justified",
+      links: {},
+    });
+    expect(await sshKeygenAccepts(w, out.record.id, "bob")).toBe(0);
+    const verify = await w.run("carol", ["log", "--verify"]);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(await unreviewedIds(w)).toEqual([]);
+    const after = await w.run("bob", ["status"]);
+    expect(after.stdout).not.toMatch(/await/);
+
+    // A second reviewer adds a review (by a prefix of the id); the first may not review twice.
+    const second = await w.run("carol", [
+      "review",
+      id.slice(0, 10),
+      "--verdict",
+      "needs-follow-up",
+      "--note",
+      "pin the linter version",
+    ]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/reviewed skip lint@main .*: needs-follow-up/);
+    expect(second.stdout).toMatch(/earlier {2}bob: justified/);
+    const again = await w.run("bob", ["review", id, "--verdict", "unjustified", "--note", "changed my mind"]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(/bob already reviewed/);
+  });
+
+  it("refuses self-review (exit 3) and records the attempt", async () => {
+    const id = await skipLint(w, "alice");
+    const r = await w.run("alice", ["review", id, "--verdict", "justified", "--note", "all good, trust me"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/alice may not review .*: they made, asked for or approved it/);
+    const [newest] = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout);
+    expect(newest).toMatchObject({
+      type: "deny",
+      op: "skip",
+      actor: { login: "alice" },
+      target: { override: id },
+      reason: "all good, trust me",
+      outcome: "denied",
+    });
+    expect(await unreviewedIds(w)).toContain(id);
+  });
+
+  it("refuses malformed reviews as usage errors, writing nothing", async () => {
+    const id = await skipLint(w, "alice");
+    const seq = async () => JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout)[0].seq;
+    const first = await seq();
+    const cases = [
+      ["review", id, "--verdict", "great", "--note", note],
+      ["review", id, "--verdict", "justified"],
+      ["review", "01NOPE", "--verdict", "justified", "--note", note],
+      ["review", "01", "--verdict", "justified", "--note", note],
+    ];
+    for (const args of cases) {
+      const r = await w.run("bob", args);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+    }
+    expect(await seq()).toBe(first);
+  });
+});
+
+describe("review policy", () => {
+  it("review.allow says who may review; others are refused and recorded", async () => {
+    const w = await makeWorld({
+      people: ["alice", "bob", "carol"],
+      policy: basePolicy({ review: { allow: ["user:carol"] } }),
+    });
+    try {
+      const id = await skipLint(w, "alice");
+      const bob = await w.run("bob", ["review", id, "--verdict", "justified", "--note", note]);
+      expect(bob.code).toBe(3);
+      expect(bob.stderr).toMatch(/bob may not review overrides/);
+      expect(bob.stderr).toMatch(/review\.allow lists: user:carol/);
+      const [deny] = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout);
+      expect(deny).toMatchObject({ type: "deny", actor: { login: "bob" }, target: { override: id } });
+      const carol = await w.run("carol", ["review", id, "--verdict", "justified", "--note", note]);
+      expect(carol.code, carol.stderr).toBe(0);
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  it("with review.required, guard --strict runs a stage whose skip is overdue, until it is reviewed", async () => {
+    const w = await makeWorld({ policy: basePolicy({ review: { required: true, within: "2s" } }) });
+    try {
+      const id = await skipLint(w, "alice");
+      await new Promise((r) => setTimeout(r, 2_200));
+      // Without --strict the waiver holds.
+      const lenient = await w.run("bob", ["guard", "lint"]);
+      expect([lenient.code, lenient.stdout]).toEqual([0, "skip\n"]);
+
+      const strict = await w.run("bob", ["guard", "lint", "--strict"]);
+      expect([strict.code, strict.stdout]).toEqual([1, "run\n"]);
+      expect(strict.stderr).toMatch(
+        new RegExp(`lint runs \\(--strict\\): 1 skip\\(s\\) of it overdue for review: ${id}`),
+      );
+      const json = JSON.parse((await w.run("bob", ["guard", "lint", "--strict", "--json"])).stdout);
+      expect(json).toMatchObject({ decision: "run", overdueReviews: [{ id }] });
+
+      const status = await w.run("bob", ["status"]);
+      expect(status.stdout).toMatch(/^1 override awaits review, 1 overdue: optout log --unreviewed$/m);
+      const listed = await w.run("bob", ["log", "--unreviewed"]);
+      expect(listed.stdout).toMatch(/review overdue since/);
+
+      const review = await w.run("bob", ["review", id, "--verdict", "justified", "--note", note]);
+      expect(review.code, review.stderr).toBe(0);
+      const cleared = await w.run("bob", ["guard", "lint", "--strict"]);
+      expect([cleared.code, cleared.stdout], cleared.stderr).toEqual([0, "skip\n"]);
+      expect(JSON.parse((await w.run("bob", ["status", "--json"])).stdout).reviews).toEqual({
+        awaiting: 0,
+        required: true,
+        overdue: [],
+      });
+    } finally {
+      await w.cleanup();
+    }
+  });
+});

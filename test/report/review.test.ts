@@ -1,0 +1,83 @@
+/** The review questions asked of a history: unreviewed, overdue, which override an id names, who is involved. */
+import { describe, expect, it } from "vitest";
+import {
+  appliedOverrides,
+  findOverride,
+  involvedIn,
+  latestVerdict,
+  overdueReviews,
+  reviewsByOverride,
+  unreviewed,
+} from "../../src/core/review.js";
+import { at, HOUR, id, ledger } from "./ledger.js";
+
+describe("reviews over a history", () => {
+  it("applied overrides leave out failed intents and date forge changes by their result", () => {
+    const applied = appliedOverrides(ledger()).map((o) => [o.record.id, o.appliedAt]);
+    expect(applied).toEqual([
+      [id("Z"), at(0)],
+      [id("A"), at(2)],
+      [id("B"), at(10)],
+      [id("C"), at(20)],
+      [id("D"), at(30.5)],
+      [id("E"), at(31.25)],
+      [id("F"), at(40.25)],
+      [id("G"), at(60)],
+      [id("I"), at(80)],
+      [id("J"), at(81)],
+      [id("K"), at(95)],
+    ]);
+  });
+
+  it("lists unreviewed overrides oldest first; a review with no valid verdict does not count", () => {
+    // Reviewed: A B E F G. C's only review says "meh".
+    expect(unreviewed(ledger()).map((o) => o.record.id)).toEqual([
+      id("Z"),
+      id("C"),
+      id("D"),
+      id("I"),
+      id("J"),
+      id("K"),
+    ]);
+  });
+
+  it("overdue = unreviewed and applied at least `within` before now", () => {
+    // now 100h, within 24h: due by 100h means applied at or before 76h.
+    const overdue = overdueReviews(ledger(), new Date(at(100)), 24 * HOUR);
+    expect(overdue.map((o) => [o.record.id, o.dueAt])).toEqual([
+      [id("Z"), at(24)],
+      [id("C"), at(44)],
+      [id("D"), at(54.5)],
+    ]);
+    expect(overdueReviews(ledger(), new Date(at(100)), 200 * HOUR)).toEqual([]);
+  });
+
+  it("the latest review's verdict wins", () => {
+    const reviews = reviewsByOverride(ledger());
+    expect(reviews.get(id("A"))!.map((r) => r.actor.login)).toEqual(["bob", "carol", "dave"]);
+    expect(latestVerdict(reviews.get(id("A")))).toBe("justified"); // dave's, at 101h
+    expect(latestVerdict(reviews.get(id("C")))).toBeNull();
+  });
+
+  it("finds an override by id or by a unique prefix of 6+ characters", () => {
+    const records = ledger();
+    expect(findOverride(records, id("A")).id).toBe(id("A"));
+    expect(findOverride(records, id("A").toLowerCase()).id).toBe(id("A"));
+    expect(findOverride(records, "01testax").id).toBe(id("A"));
+    // Every override record counts, the failed H too: it can be reviewed.
+    expect(() => findOverride(records, "01TEST")).toThrow(/matches 12 overrides/);
+    expect(() => findOverride(records, "01TESTAX0000000000000000001")).toThrow(/no override/);
+    expect(() => findOverride(records, "01TE")).toThrow(/no override with id 01TE/);
+    expect(() => findOverride(records, id("RG"))).toThrow(/is a request record, not an override/);
+  });
+
+  it("the maker, the requester and the approvers are involved; others are not", () => {
+    const g = findOverride(ledger(), id("G"));
+    const actor = (login: string, actorId = login) => ({ provider: "git", login, id: actorId });
+    expect(involvedIn(actor("dave"), g)).toBe(true);
+    expect(involvedIn(actor("Erin"), g)).toBe(true);
+    expect(involvedIn(actor("renamed", "dave"), g)).toBe(true);
+    expect(involvedIn(actor("alice"), g)).toBe(false);
+    expect(involvedIn({ provider: "github", login: "alice", id: "dave" }, g)).toBe(false);
+  });
+});
