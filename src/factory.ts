@@ -6,7 +6,7 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Interrupt } from "./core/interrupt.js";
 import type { Policy, ProviderName } from "./core/policy.js";
-import type { LedgerPort, NotifierPort, ProviderPort } from "./core/ports.js";
+import type { LedgerPort, NotifierPort, ProviderContext, ProviderPort } from "./core/ports.js";
 import type { IndexEntry, LedgerRecord } from "./core/record.js";
 import { ConfigError, NotAllowedError, UsageError } from "./errors.js";
 import type { RepoInfo } from "./git/repo.js";
@@ -165,10 +165,50 @@ export class Factory {
         output: (chunk) => this.io.streams.stderr.write(chunk),
       });
     }
-    throw new UsageError(`the ${policy.provider} provider is not available in this version of optout`, {
-      hint: 'use "provider": "git" (skips enforced by `optout guard`), or pass --provider git',
-    });
+    const repo = await this.repoName();
+    const ctx: ProviderContext = {
+      policy,
+      repo,
+      env: this.env,
+      log: (line) => this.io.debug(line),
+      progress: (text) => this.io.info(text),
+      warn: (text) => this.io.err(`optout: warning: ${text}`),
+      now: () => this.now(),
+    };
+    const forge =
+      policy.provider === "gitlab"
+        ? (await import("./providers/gitlab/index.js")).createGitLabProvider(ctx)
+        : (await import("./providers/github/index.js")).createGitHubProvider(ctx);
+    return this.withSignerCheck(forge);
   });
+
+  /**
+   * On a forge the actor comes from the forge; the key that signs the records must belong to the
+   * same person: its allowed_signers principal must be the login, or the one policy `signers`
+   * maps the login to. Anything else is refused, so nobody signs as someone else.
+   */
+  private withSignerCheck(provider: ProviderPort): ProviderPort {
+    const identity = provider.identity.bind(provider);
+    let checked: Promise<import("./core/record.js").Actor> | undefined;
+    provider.identity = () => {
+      checked ??= (async () => {
+        const [actor, policy] = await Promise.all([identity(), this.policy()]);
+        const principal = await this.signerPrincipal();
+        const expected = policy.signers[actor.login] ?? actor.login;
+        if (principal !== expected) {
+          throw new NotAllowedError(
+            `your signing key belongs to "${principal}" in allowed_signers, but you are ${actor.login} on ${provider.name}`,
+            {
+              hint: `map the login in the policy: "signers": { "${actor.login}": "${principal}" } (reviewed on the default branch)`,
+            },
+          );
+        }
+        return actor;
+      })();
+      return checked;
+    };
+    return provider;
+  }
 
   /** Announcements to the policy's channels (none configured: nothing loads). */
   readonly notifier = once(async (): Promise<NotifierPort> => {

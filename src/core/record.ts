@@ -152,6 +152,11 @@ function entryOf(r: LedgerRecord, path: string, extra: Partial<IndexEntry> = {})
   };
 }
 
+/** The override a record establishes: its own type, or for a result the type of its intent. */
+export function overrideOf(r: Pick<LedgerRecord, "type" | "op">): string {
+  return r.type === "result" ? (r.op ?? "result") : r.type;
+}
+
 /** `{ value }` of a flag's before/after; null when absent. */
 export function flagValue(state: unknown): string | null {
   if (state && typeof state === "object" && "value" in state) {

@@ -4,7 +4,7 @@
  * stage and ref/commit, has not expired, its signer is still allowed by the policy, and no later
  * record (a bounded scan: the days since it was written) reverts or expires it.
  */
-import type { IndexEntry, LedgerRecord } from "../core/record.js";
+import { type IndexEntry, type LedgerRecord, overrideOf } from "../core/record.js";
 import { parseTree, readObjects } from "../git/objects.js";
 import { checkRecord } from "./reader.js";
 import type { Ledger } from "./store.js";
@@ -103,7 +103,7 @@ export async function findWaiver(
     tip,
     candidates,
     (r) =>
-      r.type !== "skip"
+      overrideOf(r) !== "skip"
         ? "record is not a skip"
         : r.repo !== query.repo
           ? `record is for ${r.repo}`

@@ -1,7 +1,7 @@
 import { requireDurationMs } from "../../core/duration.js";
 import { runOverride } from "../../core/flow.js";
 import type { FlagPolicy } from "../../core/policy.js";
-import { flagValue } from "../../core/record.js";
+import { flagValue, overrideOf } from "../../core/record.js";
 import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { table } from "../../ui/text.js";
@@ -101,7 +101,7 @@ async function values(f: Factory, pairs: { flag: string; env: string | null }[])
       select: (e) =>
         (e.op ?? e.type) === "flag" && e.target.flag === p.flag && (e.target.env ?? null) === p.env,
       check: (r) =>
-        r.type !== "flag" || r.target.flag !== p.flag || (r.target.env ?? null) !== p.env
+        overrideOf(r) !== "flag" || r.target.flag !== p.flag || (r.target.env ?? null) !== p.env
           ? "record is for another flag"
           : undefined,
     })),

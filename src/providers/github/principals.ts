@@ -1,0 +1,74 @@
+/**
+ * Who is acting and what they are (forges.md, Providers): identity from `GET /user`, roles from
+ * the collaborator permission endpoint, teams from team memberships. Answers are cached for the
+ * run: an override asks about the same principals several times (authorize, then revert rules).
+ */
+import type { Principal } from "../../core/policy.js";
+import type { Actor } from "../../core/record.js";
+import { type GhContext, repoParams } from "./context.js";
+
+/** GitHub's repository roles, weakest first. */
+export const roleOrder = ["read", "triage", "write", "maintain", "admin"] as const;
+
+export class Principals {
+  private me?: Promise<Actor>;
+  private readonly answers = new Map<string, Promise<boolean>>();
+
+  constructor(private readonly gh: GhContext) {}
+
+  identity(): Promise<Actor> {
+    this.me ??= this.gh.client
+      .request<{ login: string; id: number }>("GET /user", {}, { action: "read the authenticated user" })
+      .then(({ data }) => ({ provider: "github", login: data.login, id: String(data.id) }));
+    return this.me;
+  }
+
+  has(actor: Actor, p: Principal): Promise<boolean> {
+    if (p.kind === "user") return Promise.resolve(p.login.toLowerCase() === actor.login.toLowerCase());
+    // GitLab groups cannot cover a GitHub actor (the policy check refuses them on github).
+    if (p.kind === "group") return Promise.resolve(false);
+    const key = `${actor.login.toLowerCase()} ${p.kind}:${p.kind === "role" ? p.role : `${p.org}/${p.slug}`}`;
+    let answer = this.answers.get(key);
+    if (!answer) {
+      answer = p.kind === "role" ? this.hasRole(actor, p.role) : this.inTeam(actor, p.org, p.slug);
+      this.answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  private async hasRole(actor: Actor, role: string): Promise<boolean> {
+    const r = await this.gh.client.request<{ permission: string; role_name: string }>(
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission",
+      { ...repoParams(this.gh), username: actor.login },
+      { action: "read collaborator roles", accept: [404] },
+    );
+    // 404: not a collaborator (or no such user), so no role at all.
+    if (r.status === 404) return false;
+    return roleCovers(role, r.data.role_name ?? "", r.data.permission ?? "");
+  }
+
+  private async inTeam(actor: Actor, org: string, slug: string): Promise<boolean> {
+    const r = await this.gh.client.request<{ state: string }>(
+      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}",
+      { org, team_slug: slug, username: actor.login },
+      { action: "read team memberships", on: `team ${org}/${slug}`, accept: [404] },
+    );
+    // 404 is "not a member" or "team not visible to this token": both mean not covered.
+    // A pending invitation is not membership yet.
+    return r.status !== 404 && r.data.state === "active";
+  }
+}
+
+/**
+ * Whether a repository role satisfies `role:<required>`. Standard roles compare by rank
+ * (use `role_name`: `permission` folds maintain→write and triage→read). A custom role in the
+ * policy matches only itself; a user's custom role counts as the base permission GitHub reports
+ * for it, never more.
+ */
+export function roleCovers(required: string, roleName: string, permission: string): boolean {
+  const rank = (r: string) => (roleOrder as readonly string[]).indexOf(r.toLowerCase());
+  const need = rank(required);
+  if (need < 0) return roleName.toLowerCase() === required.toLowerCase();
+  const have = rank(roleName) >= 0 ? rank(roleName) : rank(permission);
+  return have >= need;
+}

@@ -1,0 +1,78 @@
+/**
+ * Where the GitHub token comes from (cli.md, Credentials): OPTOUT_GITHUB_TOKEN > GH_TOKEN >
+ * GITHUB_TOKEN > `gh auth token`. Only the source's name ever leaves this module's callers'
+ * hands for display (`optout auth status`); the value goes to octokit and nowhere else.
+ */
+import { execFile } from "node:child_process";
+import { access, constants } from "node:fs/promises";
+import { delimiter, join } from "node:path";
+import { NotAllowedError } from "../../errors.js";
+
+export type TokenSource = "OPTOUT_GITHUB_TOKEN" | "GH_TOKEN" | "GITHUB_TOKEN" | "gh auth token";
+
+export interface Token {
+  value: string;
+  source: TokenSource;
+}
+
+const envSources = ["OPTOUT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"] as const;
+
+export async function resolveToken(env: Record<string, string | undefined>, apiUrl: string): Promise<Token> {
+  for (const name of envSources) {
+    const value = env[name]?.trim();
+    if (value) return { value, source: name };
+  }
+  const fromGh = await ghAuthToken(env, apiUrl);
+  if (fromGh) return { value: fromGh, source: "gh auth token" };
+  throw new NotAllowedError("not authenticated to GitHub: no token found", {
+    hint: "set OPTOUT_GITHUB_TOKEN (or GH_TOKEN / GITHUB_TOKEN), or log in with `gh auth login`",
+  });
+}
+
+/** The GitHub CLI's token for the API's host, when `gh` is installed and logged in. */
+async function ghAuthToken(
+  env: Record<string, string | undefined>,
+  apiUrl: string,
+): Promise<string | undefined> {
+  const gh = await findOnPath("gh", env);
+  if (!gh) return undefined;
+  const host = ghHost(apiUrl);
+  // Argument array, no shell: nothing from the environment is interpreted.
+  const args = ["auth", "token", ...(host === "github.com" ? [] : ["--hostname", host])];
+  return new Promise((resolve) => {
+    execFile(gh, args, { env, timeout: 10_000, windowsHide: true }, (error, stdout) => {
+      const token = String(stdout ?? "").trim();
+      resolve(error || !token || /\s/.test(token) ? undefined : token);
+    });
+  });
+}
+
+/** The host `gh` knows the server by: github.com for api.github.com, else the API's own host. */
+export function ghHost(apiUrl: string): string {
+  try {
+    const host = new URL(apiUrl).host;
+    return host === "api.github.com" ? "github.com" : host;
+  } catch {
+    return "github.com";
+  }
+}
+
+async function findOnPath(
+  name: string,
+  env: Record<string, string | undefined>,
+): Promise<string | undefined> {
+  const exts = process.platform === "win32" ? [".exe", ".cmd", ""] : [""];
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    for (const ext of exts) {
+      const candidate = join(dir, name + ext);
+      try {
+        await access(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // not here; keep looking
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,281 @@
+/**
+ * The GitLab endpoints optout uses, one method each, answers validated (map.ts). Paths and the
+ * permission each needs are from docs.gitlab.com/api (commits, project_level_variables, members,
+ * pipelines, deployments); the 403 messages name the role GitLab wants.
+ */
+import type { ProviderContext } from "../../core/ports.js";
+import { type ClientOptions, GitLabClient } from "./client.js";
+import type { HttpFailure } from "./errors.js";
+import {
+  type CommitStatus,
+  commitSchema,
+  deploymentsSchema,
+  type GitLabVariable,
+  memberSchema,
+  type Pipeline,
+  parse,
+  pipelineSchema,
+  pipelineVariablesSchema,
+  projectSchema,
+  statusSchema,
+  userSchema,
+  variableSchema,
+} from "./map.js";
+
+const notFound = (f: HttpFailure) => f.status === 404;
+/** A 404 about the variable, not about the project (GitLab says "404 Variable Not Found"). */
+const variableNotFound = (f: HttpFailure) => f.status === 404 && !/project not found/i.test(f.description);
+const variablesForbidden = "Maintainer role is needed to change CI/CD variables";
+
+export interface VariableAttributes {
+  protected?: boolean | undefined;
+  masked?: boolean | undefined;
+  raw?: boolean | undefined;
+  variable_type?: "env_var" | "file" | undefined;
+  description?: string | null | undefined;
+}
+
+export class GitLabApi {
+  readonly client: GitLabClient;
+  /** The project as GitLab paths want it: numeric id, or the full path URL-encoded (acme%2Fshop). */
+  readonly projectRef: string;
+  private projectInfo:
+    | Promise<{ id: number; path_with_namespace: string; default_branch?: string | null | undefined }>
+    | undefined;
+
+  constructor(
+    readonly ctx: ProviderContext,
+    options: ClientOptions = {},
+  ) {
+    this.client = new GitLabClient(ctx, options);
+    this.projectRef = /^\d+$/.test(ctx.repo) ? ctx.repo : encodeURIComponent(ctx.repo);
+  }
+
+  get host(): string {
+    return this.client.host;
+  }
+
+  /** "METHOD /path {body}" exactly as it would be sent, for plans and --dry-run. */
+  call(method: string, path: string, body?: Record<string, unknown>): string {
+    return `${method} /projects/${this.projectRef}${path}${body ? ` ${JSON.stringify(body)}` : ""}`;
+  }
+
+  async currentUser(): Promise<{ id: number; username: string }> {
+    const body = await this.client.must(
+      {
+        what: "read who the token belongs to (GET /user)",
+        forbidden: "the token may not read /user (it needs the api or read_user scope)",
+      },
+      (api) => api.users.showCurrentUser(),
+    );
+    return parse(userSchema, body, "GET /user");
+  }
+
+  /** Path, id and default branch (cached: asked at most once per command). */
+  project(): Promise<{
+    id: number;
+    path_with_namespace: string;
+    default_branch?: string | null | undefined;
+  }> {
+    this.projectInfo ??= this.client
+      .must({ what: "read the project" }, (api) => api.projects.show(this.ctx.repo))
+      .then((body) => parse(projectSchema, body, "GET /projects/:id"));
+    return this.projectInfo;
+  }
+
+  /** Access level including inherited membership; undefined when not a member (404). */
+  async projectAccess(userId: number): Promise<number | undefined> {
+    const body = await this.client.call({ what: "read project members", absent: notFound }, (api) =>
+      api.projectMembers.show(this.ctx.repo, userId, { includeInherited: true }),
+    );
+    return body === undefined
+      ? undefined
+      : activeLevel(parse(memberSchema, body, "GET members/all/:user_id"));
+  }
+
+  /** Group membership including inherited; undefined when not a member or the group is invisible (404). */
+  async groupAccess(groupPath: string, userId: number): Promise<number | undefined> {
+    const body = await this.client.call(
+      { what: `read members of group ${groupPath}`, absent: notFound },
+      (api) => api.groupMembers.show(groupPath, userId, { includeInherited: true }),
+    );
+    return body === undefined ? undefined : activeLevel(parse(memberSchema, body, "GET groups members/all"));
+  }
+
+  async commitSha(ref: string): Promise<string> {
+    const body = await this.client.must(
+      { what: `resolve ${ref} to a commit`, forbidden: "Reporter role is needed to read commits" },
+      (api) => api.commits.show(this.ctx.repo, ref),
+    );
+    return parse(commitSchema, body, "GET repository/commits/:sha").id;
+  }
+
+  /** The latest status named `name` on `sha` for `ref`, or undefined. */
+  async latestStatus(sha: string, ref: string, name: string): Promise<CommitStatus | undefined> {
+    const body = await this.client.must(
+      { what: "read commit statuses", forbidden: "Reporter role is needed to read commit statuses" },
+      // Without `all`, GitLab lists only the latest status per name: one short page.
+      (api) => api.commits.allStatuses(this.ctx.repo, sha, { ref, name }),
+    );
+    const list = parse(statusSchema.array(), body, "GET repository/commits/:sha/statuses");
+    return list.filter((s) => s.name === name).sort((a, b) => b.id - a.id)[0];
+  }
+
+  async postStatus(
+    sha: string,
+    s: { state: string; name: string; ref: string; description: string | null; targetUrl: string | null },
+  ): Promise<CommitStatus> {
+    const body = await this.client.must(
+      { what: `set commit status ${s.name}`, forbidden: "Developer role is needed to set commit statuses" },
+      (api) =>
+        api.commits.editStatus(this.ctx.repo, sha, s.state as "success", {
+          name: s.name,
+          ref: s.ref,
+          ...(s.description !== null ? { description: s.description } : {}),
+          ...(s.targetUrl !== null ? { targetUrl: s.targetUrl } : {}),
+        }),
+    );
+    return parse(statusSchema, body, "POST statuses/:sha");
+  }
+
+  // Variables go through the raw requester: `filter[environment_scope]` must be in the query on
+  // GET, PUT and DELETE (else 409 when a key exists in several scopes), and gitbeaker's typed
+  // edit/remove would put it in the body.
+  private variablePath(key: string): string {
+    return `projects/${this.projectRef}/variables/${encodeURIComponent(key)}`;
+  }
+
+  async variable(key: string, scope: string): Promise<GitLabVariable | undefined> {
+    const r = await this.client.call(
+      {
+        what: `read CI/CD variable ${key}`,
+        forbidden: "Maintainer role is needed to read CI/CD variables",
+        absent: variableNotFound,
+      },
+      (api) =>
+        api.raw.get(this.variablePath(key), { searchParams: { filter: { environment_scope: scope } } }),
+    );
+    return r === undefined ? undefined : parse(variableSchema, r.body, "GET variables/:key");
+  }
+
+  async createVariable(
+    key: string,
+    scope: string,
+    value: string,
+    attrs: VariableAttributes,
+  ): Promise<GitLabVariable> {
+    const body = await this.client.must(
+      { what: `create CI/CD variable ${key}`, forbidden: variablesForbidden },
+      (api) =>
+        api.variables.create(this.ctx.repo, key, value, {
+          environmentScope: scope,
+          ...definedAttributes(attrs),
+        } as Parameters<typeof api.variables.create>[3]),
+    );
+    return parse(variableSchema, body, "POST variables");
+  }
+
+  async updateVariable(
+    key: string,
+    scope: string,
+    value: string,
+    attrs: VariableAttributes,
+  ): Promise<GitLabVariable> {
+    const r = await this.client.must(
+      { what: `change CI/CD variable ${key}`, forbidden: variablesForbidden },
+      (api) =>
+        api.raw.put(this.variablePath(key), {
+          searchParams: { filter: { environment_scope: scope } },
+          body: { value, ...definedAttributes(attrs) },
+        }),
+    );
+    return parse(variableSchema, r.body, "PUT variables/:key");
+  }
+
+  async deleteVariable(key: string, scope: string): Promise<void> {
+    await this.client.call(
+      { what: `delete CI/CD variable ${key}`, forbidden: variablesForbidden, absent: variableNotFound },
+      (api) =>
+        api.raw.delete(this.variablePath(key), { searchParams: { filter: { environment_scope: scope } } }),
+    );
+  }
+
+  async createPipeline(ref: string, variables: { key: string; value: string }[]): Promise<Pipeline> {
+    const body = await this.client.must(
+      {
+        what: `create a pipeline on ${ref}`,
+        forbidden: `Developer role, and the right to run pipelines on ${ref}, is needed to create a pipeline`,
+        // A repeated POST after a lost answer would deploy twice.
+        idempotent: false,
+      },
+      (api) => api.pipelines.create(this.ctx.repo, ref, { variables }),
+    );
+    return parse(pipelineSchema, body, "POST pipeline");
+  }
+
+  async pipeline(id: number): Promise<Pipeline> {
+    const body = await this.client.must({ what: `read pipeline #${id}` }, (api) =>
+      api.pipelines.show(this.ctx.repo, id),
+    );
+    return parse(pipelineSchema, body, "GET pipelines/:id");
+  }
+
+  /** A pipeline's variables; undefined when GitLab will not show them (403/404). */
+  async pipelineVariables(id: number): Promise<{ key: string; value: string | null }[] | undefined> {
+    const body = await this.client.call(
+      { what: `read variables of pipeline #${id}`, absent: (f) => f.status === 403 || f.status === 404 },
+      (api) => api.pipelines.allVariables(this.ctx.repo, id),
+    );
+    return body === undefined
+      ? undefined
+      : parse(pipelineVariablesSchema, body, "GET pipelines/:id/variables");
+  }
+
+  /** A comment (note) on an issue: the notify channel `issue`. Not repeated after a lost answer. */
+  async commentOnIssue(iid: number, markdown: string, signal?: AbortSignal): Promise<void> {
+    await this.client.must(
+      {
+        what: `comment on issue #${iid}`,
+        forbidden: "the token may not comment on issues",
+        idempotent: false,
+        signal,
+      },
+      (api) =>
+        api.raw.post(`projects/${this.projectRef}/issues/${iid}/notes`, {
+          body: { body: markdown },
+          signal: this.client.signal(signal),
+        }),
+    );
+  }
+
+  /** The pipeline id of the last successful deployment to `env`, if any. */
+  async lastDeploymentPipeline(env: string): Promise<number | undefined> {
+    // order_by=id, not finished_at: GitLab refuses finished_at ordering unless it is paired with a
+    // finished_after/finished_before filter (400 "`finished_at` filter and `finished_at` sorting
+    // must be paired", app/finders/deployments_finder.rb), and older versions do not know it.
+    // Ids grow with creation; among successful deployments to one environment the newest id is
+    // the one that finished last unless two ran at once. `page` stops gitbeaker paginating.
+    const r = await this.client.call(
+      { what: `read deployments to ${env}`, absent: (f) => f.status === 403 || f.status === 404 },
+      (api) =>
+        api.deployments.all(this.ctx.repo, {
+          environment: env,
+          status: "success",
+          orderBy: "id",
+          sort: "desc",
+          perPage: 1,
+          page: 1,
+        }),
+    );
+    if (r === undefined) return undefined;
+    return parse(deploymentsSchema, r, "GET deployments")[0]?.deployable?.pipeline?.id;
+  }
+}
+
+function activeLevel(m: { access_level: number; state?: string | undefined }): number | undefined {
+  return m.state === undefined || m.state === "active" ? m.access_level : undefined;
+}
+
+function definedAttributes(a: VariableAttributes): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,192 @@
+/**
+ * The GitLab provider: overrides as GitLab state (commit statuses, project CI/CD variables,
+ * pipelines), each planned read-only first, then applied after the intent record landed, and
+ * reverted from the `before` that record keeps. Endpoints and quirks: docs/spec forges.md.
+ */
+import type { Principal } from "../../core/policy.js";
+import type { LedgerState, OverrideSpec, Plan, ProviderContext, ProviderPort } from "../../core/ports.js";
+import type { Actor, IndexEntry, LedgerRecord } from "../../core/record.js";
+import { UsageError } from "../../errors.js";
+import { Access } from "./access.js";
+import { GitLabApi } from "./api.js";
+import type { ClientOptions, TokenSource } from "./client.js";
+import { auditFileUrl, type GitLabDeps, until } from "./context.js";
+import { applyFailover, planFailover, planFailoverRestore, restoreFailover } from "./failover.js";
+import { applyRollout, planRollout, planRolloutRestore, restoreRollout } from "./rollout.js";
+import { applyStatusSkip, planStatusRestore, planStatusSkip, restoreStatus } from "./statuses.js";
+import {
+  applyVariable,
+  planFlag,
+  planVariableRestore,
+  planVariableSkip,
+  restoreVariableOverride,
+} from "./variable-overrides.js";
+
+export type { TokenSource } from "./client.js";
+
+export interface GitLabProvider extends ProviderPort {
+  readonly name: "gitlab";
+  /** Which environment variable the token came from (never the token), or null. */
+  tokenSource(): TokenSource | null;
+  /** The commit a ref (branch, tag or sha) points at on GitLab. */
+  resolveSha(ref: string): Promise<string>;
+}
+
+export interface GitLabProviderOptions extends ClientOptions {
+  /** How often `--wait` polls a pipeline (default 5 s). */
+  pollIntervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function createGitLabProvider(
+  ctx: ProviderContext,
+  options: GitLabProviderOptions = {},
+): GitLabProvider {
+  return new GitLabProviderImpl(ctx, options);
+}
+
+/** Stage skips with mechanism `guard` are the ledger record alone, on every provider. */
+function ledgerOnlyPlan(steps: string[], before: unknown, after: unknown): Plan {
+  return { steps, calls: ["ledger: append record on the audit branch"], before, after, external: false };
+}
+
+class GitLabProviderImpl implements GitLabProvider {
+  readonly name = "gitlab" as const;
+  private readonly deps: GitLabDeps;
+  private readonly access: Access;
+
+  constructor(ctx: ProviderContext, options: GitLabProviderOptions) {
+    const api = new GitLabApi(ctx, options);
+    this.deps = {
+      api,
+      ctx,
+      pollIntervalMs: options.pollIntervalMs ?? 5_000,
+      sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    };
+    this.access = new Access(api, ctx.warn);
+  }
+
+  tokenSource(): TokenSource | null {
+    return this.deps.api.client.tokenSource();
+  }
+
+  resolveSha(ref: string): Promise<string> {
+    return this.deps.api.commitSha(ref);
+  }
+
+  /** A file on the audit branch as GitLab shows it; a numeric project id has no web path. */
+  recordUrl(path: string): string | undefined {
+    const repo = this.deps.ctx.repo;
+    return /^\d+$/.test(repo) ? undefined : auditFileUrl(this.deps, repo, path);
+  }
+
+  /** A note on the policy's tracking issue (notify channel `issue`). */
+  commentOnIssue(issue: number, markdown: string, signal?: AbortSignal): Promise<void> {
+    return this.deps.api.commentOnIssue(issue, markdown, signal);
+  }
+
+  identity(): Promise<Actor> {
+    return this.access.identity();
+  }
+
+  hasPrincipal(actor: Actor, principal: Principal): Promise<boolean> {
+    return this.access.hasPrincipal(actor, principal);
+  }
+
+  async plan(spec: OverrideSpec, state: LedgerState): Promise<Plan> {
+    const policy = this.deps.ctx.policy;
+    switch (spec.op) {
+      case "skip": {
+        const stage = policy.stages[spec.target.stage ?? ""];
+        if (!stage) throw new UsageError(`unknown stage "${spec.target.stage}"`);
+        if (spec.mechanism === "guard") {
+          const where = spec.target.sha ? `commit ${spec.target.sha.slice(0, 12)}` : `ref ${spec.target.ref}`;
+          return ledgerOnlyPlan(
+            [
+              `will waive stage ${stage.name} on ${where} ${until(spec.expiresAt)}: \`optout guard ${stage.name}\` will answer skip`,
+            ],
+            null,
+            { waived: true },
+          );
+        }
+        if (spec.mechanism === "status") return planStatusSkip(this.deps, stage, spec);
+        if (spec.mechanism === "variable") return planVariableSkip(this.deps, stage, spec);
+        throw new UsageError(`unknown skip mechanism "${spec.mechanism}"`);
+      }
+      case "flag": {
+        const flag = policy.flags[spec.target.flag ?? ""];
+        if (!flag) throw new UsageError(`unknown flag "${spec.target.flag}"`);
+        return planFlag(this.deps, flag, spec);
+      }
+      case "rollout":
+        return planRollout(this.deps, spec, state);
+      case "failover":
+        return planFailover(this.deps, spec);
+    }
+  }
+
+  async apply(
+    spec: OverrideSpec,
+    plan: Plan,
+    record: LedgerRecord,
+  ): Promise<{ after: unknown; detail?: string }> {
+    switch (spec.op) {
+      case "skip":
+        if (spec.mechanism === "status") {
+          const after = await applyStatusSkip(this.deps, plan, record);
+          return { after, detail: `posted ${after.state} on ${after.context} @ ${after.sha.slice(0, 12)}` };
+        }
+        return { after: await applyVariable(this.deps, plan), detail: "set the skip variable" };
+      case "flag":
+        return { after: await applyVariable(this.deps, plan), detail: "changed the flag variable" };
+      case "rollout": {
+        const after = await applyRollout(this.deps, spec, plan, record);
+        return { after, detail: runDetail(after.run) };
+      }
+      case "failover": {
+        const after = await applyFailover(this.deps, spec, plan, record);
+        return {
+          after,
+          detail: `switched ${after.variable.key} to ${after.target}${after.run ? `; ${runDetail(after.run)}` : ""}`,
+        };
+      }
+    }
+  }
+
+  async planRestore(entry: IndexEntry, original: LedgerRecord, _state: LedgerState): Promise<Plan> {
+    const op = entry.op ?? original.op ?? original.type;
+    const mechanism = original.mechanism ?? entry.mechanism;
+    if (op === "skip" && mechanism === "guard") {
+      return ledgerOnlyPlan(
+        [`will end skip ${entry.id}; \`optout guard\` stops answering skip at once`],
+        entry.after ?? null,
+        entry.before ?? null,
+      );
+    }
+    if (op === "skip" && mechanism === "status") return planStatusRestore(this.deps, original);
+    if (op === "skip" || op === "flag") return planVariableRestore(this.deps, original);
+    if (op === "rollout") return planRolloutRestore(this.deps, entry.after ?? null, original);
+    if (op === "failover") return planFailoverRestore(this.deps, original);
+    throw new UsageError(`${op} ${entry.id} cannot be reverted on GitLab`);
+  }
+
+  async restore(
+    entry: IndexEntry,
+    original: LedgerRecord,
+    plan: Plan,
+    record: LedgerRecord,
+  ): Promise<{ after: unknown }> {
+    const op = entry.op ?? original.op ?? original.type;
+    const mechanism = original.mechanism ?? entry.mechanism;
+    if (op === "skip" && mechanism === "status") return { after: await restoreStatus(this.deps, plan) };
+    if (op === "skip" || op === "flag") return { after: await restoreVariableOverride(this.deps, plan) };
+    if (op === "rollout") return { after: await restoreRollout(this.deps, plan, original, record) };
+    if (op === "failover") return { after: await restoreFailover(this.deps, plan, original, record) };
+    throw new UsageError(`${op} ${entry.id} cannot be reverted on GitLab`);
+  }
+}
+
+function runDetail(run: { id: number; url: string | null; conclusion: string | null } | undefined): string {
+  if (!run) return "no pipeline";
+  return `pipeline #${run.id} ${run.conclusion ?? "created"}${run.url ? `: ${run.url}` : ""}`;
+}

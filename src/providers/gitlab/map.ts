@@ -1,0 +1,79 @@
+/**
+ * GitLab's answers, validated at the boundary: only the fields optout reads, checked with zod,
+ * so a changed or proxied response fails clearly instead of writing `undefined` into a record.
+ */
+import { z } from "zod";
+import { FailedError } from "../../errors.js";
+
+export const userSchema = z.object({ id: z.number(), username: z.string() });
+
+export const memberSchema = z.object({
+  id: z.number(),
+  access_level: z.number(),
+  /** "awaiting" members (pending seat approval) have no access yet. */
+  state: z.string().optional(),
+});
+
+export const projectSchema = z.object({
+  id: z.number(),
+  path_with_namespace: z.string(),
+  default_branch: z.string().nullable().optional(),
+});
+
+export const commitSchema = z.object({ id: z.string() });
+
+export const statusSchema = z.object({
+  id: z.number(),
+  name: z.string(),
+  status: z.string(),
+  ref: z.string().nullable().optional(),
+  description: z.string().nullable().optional(),
+  target_url: z.string().nullable().optional(),
+});
+export type CommitStatus = z.infer<typeof statusSchema>;
+
+export const variableSchema = z.object({
+  key: z.string(),
+  // Hidden variables (GitLab 17.4+) come back without a value.
+  value: z.string().nullable().optional(),
+  environment_scope: z.string().optional(),
+  protected: z.boolean().optional(),
+  masked: z.boolean().optional(),
+  hidden: z.boolean().optional(),
+  raw: z.boolean().optional(),
+  variable_type: z.enum(["env_var", "file"]).optional(),
+  description: z.string().nullable().optional(),
+});
+export type GitLabVariable = z.infer<typeof variableSchema>;
+
+export const pipelineSchema = z.object({
+  id: z.number(),
+  status: z.string(),
+  ref: z.string().optional(),
+  web_url: z.string().optional(),
+});
+export type Pipeline = z.infer<typeof pipelineSchema>;
+
+export const pipelineVariablesSchema = z.array(z.object({ key: z.string(), value: z.string().nullable() }));
+
+export const deploymentsSchema = z.array(
+  z.object({
+    id: z.number(),
+    status: z.string(),
+    deployable: z
+      .object({ id: z.number(), pipeline: z.object({ id: z.number() }).nullable().optional() })
+      .nullable()
+      .optional(),
+  }),
+);
+
+/** Parses one answer; a mismatch is a clear failure naming the request, never a silent undefined. */
+export function parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+  const r = schema.safeParse(data);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new FailedError(
+    `GitLab's answer to ${what} is not what optout expects (${issue?.path.join(".") || "body"}: ${issue?.message})`,
+    { hint: "is the host a GitLab API v4 (policy gitlab.url / CI_SERVER_URL)?" },
+  );
+}

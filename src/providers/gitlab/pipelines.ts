@@ -1,0 +1,123 @@
+/**
+ * Pipelines for rollouts and failovers: `POST /projects/:id/pipeline` with `variables`, and
+ * `--wait` by polling `GET /projects/:id/pipelines/:id` until a final status.
+ * https://docs.gitlab.com/api/pipelines/#create-a-new-pipeline
+ */
+import type { LedgerState } from "../../core/ports.js";
+import { FailedError } from "../../errors.js";
+import type { GitLabDeps } from "./context.js";
+
+/** Statuses after which a pipeline never changes again. */
+const finalStatuses = new Set(["success", "failed", "canceled", "skipped"]);
+
+export interface RunInfo {
+  id: number;
+  url: string | null;
+  /** The final status when waited for; null when not waited for. */
+  conclusion: string | null;
+}
+
+export interface PipelineVariable {
+  key: string;
+  value: string;
+}
+
+/** Empty values are left out: `$OPTOUT_SKIP` unset reads the same in `rules:` as an empty one. */
+export function pipelineVariables(vars: Record<string, string | null | undefined>): PipelineVariable[] {
+  return Object.entries(vars)
+    .filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== "")
+    .map(([key, value]) => ({ key, value }));
+}
+
+/** The ref a pipeline runs on: the policy's `ref`, else the project's default branch. */
+export async function pipelineRef(deps: GitLabDeps, policyRef: string | undefined): Promise<string> {
+  if (policyRef) return policyRef;
+  const branch = (await deps.api.project()).default_branch;
+  if (!branch)
+    throw new FailedError(`${deps.ctx.repo} has no default branch to run a pipeline on`, {
+      hint: "set rollout.ref / failover.ref in the policy",
+    });
+  return branch;
+}
+
+export function createCall(deps: GitLabDeps, ref: string, variables: PipelineVariable[]): string {
+  return deps.api.call("POST", "/pipeline", { ref, variables });
+}
+
+export function parseTimeout(text: string | null | undefined): number {
+  const n = Number(text);
+  return Number.isFinite(n) && n > 0 ? n : 30 * 60_000;
+}
+
+/** Creates the pipeline and, with `waitMs`, follows it to a final status (failure → FailedError). */
+export async function runPipeline(
+  deps: GitLabDeps,
+  ref: string,
+  variables: PipelineVariable[],
+  waitMs: number | null,
+): Promise<RunInfo> {
+  const created = await deps.api.createPipeline(ref, variables);
+  const url = created.web_url ?? null;
+  if (waitMs === null) return { id: created.id, url, conclusion: null };
+  const started = Date.now();
+  let status = created.status;
+  for (;;) {
+    if (finalStatuses.has(status)) break;
+    const left = started + waitMs - Date.now();
+    if (left <= 0) {
+      throw new FailedError(
+        `pipeline #${created.id} is still ${status} after ${minutes(waitMs)}: ${url ?? ""}`.trim(),
+        {
+          hint: "it keeps running on GitLab; follow it there",
+        },
+      );
+    }
+    deps.ctx.progress(`pipeline #${created.id} ${status} (${Math.round((Date.now() - started) / 1000)} s)`);
+    await deps.sleep(Math.min(deps.pollIntervalMs, left));
+    status = await pollStatus(deps, created.id, url);
+  }
+  if (status !== "success") {
+    throw new FailedError(
+      `pipeline #${created.id} ${status}: ${url ?? `${deps.api.host}/${deps.ctx.repo}/-/pipelines/${created.id}`}`,
+    );
+  }
+  return { id: created.id, url, conclusion: status };
+}
+
+/** One poll; losing track of a pipeline says where to find it, since it keeps running. */
+async function pollStatus(deps: GitLabDeps, id: number, url: string | null): Promise<string> {
+  try {
+    return (await deps.api.pipeline(id)).status;
+  } catch (e) {
+    throw new FailedError(`lost track of pipeline #${id}: ${(e as Error).message}`, {
+      hint: `it may still be running: ${url ?? `${deps.api.host}/${deps.ctx.repo}/-/pipelines/${id}`}`,
+    });
+  }
+}
+
+function minutes(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
+}
+
+/**
+ * The artifact running in `env` before this rollout: the ledger's active rollout there, else the
+ * OPTOUT_ARTIFACT of the pipeline behind GitLab's last successful deployment, else unknown.
+ */
+export async function previousArtifact(
+  deps: GitLabDeps,
+  state: LedgerState,
+  env: string,
+): Promise<{ artifact: string | null; source: string }> {
+  const active = state.index.active.find((e) => (e.op ?? e.type) === "rollout" && e.target.env === env);
+  const fromLedger = (active?.after as { artifact?: unknown } | undefined)?.artifact;
+  if (typeof fromLedger === "string")
+    return { artifact: fromLedger, source: `the ledger (override ${active!.id})` };
+  const pipelineId = await deps.api.lastDeploymentPipeline(env);
+  if (pipelineId === undefined)
+    return { artifact: null, source: `no successful deployment to ${env} on GitLab` };
+  const vars = await deps.api.pipelineVariables(pipelineId);
+  const artifact = vars?.find((v) => v.key === "OPTOUT_ARTIFACT")?.value ?? null;
+  return artifact
+    ? { artifact, source: `the last successful deployment (pipeline #${pipelineId})` }
+    : { artifact: null, source: `the last deployment (pipeline #${pipelineId}) names no OPTOUT_ARTIFACT` };
+}

@@ -1,0 +1,15 @@
+/** GitLab's error answers, and the permission check every route uses. */
+import type { FakeProject } from "./model.js";
+import type { Answer, RouteContext } from "./server.js";
+
+export const forbidden: Answer = { status: 403, body: { message: "403 Forbidden" } };
+export const notFound = (what: string): Answer => ({
+  status: 404,
+  body: { message: `404 ${what} Not Found` },
+});
+export const badRequest = (message: unknown): Answer => ({ status: 400, body: { message } });
+
+/** 403 unless the user's project level (inherited included) is at least `level`. */
+export function need(c: RouteContext, p: FakeProject, level: number): Answer | undefined {
+  return (c.fake.projectLevel(p, c.user.id) ?? 0) >= level ? undefined : forbidden;
+}

@@ -1,0 +1,158 @@
+/**
+ * Who is acting on GitLab and what they may do: identity from GET /user, user/role/group
+ * principals (inherited membership counts, awaiting does not), token sources and hosts, and the
+ * policy refusing someone before anything on GitLab changes.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ForgeError, NotAllowedError } from "../../src/errors.js";
+import { gitlabHost, gitlabToken } from "../../src/providers/gitlab/client.js";
+import { Level } from "../fakes/gitlab/model.js";
+import { everythingShown, type GitLabWorld, makeGitLabWorld } from "./harness.js";
+
+describe("identity and principals on GitLab", () => {
+  let g: GitLabWorld;
+  beforeAll(async () => {
+    g = await makeGitLabWorld();
+    g.gl.addUser("frank"); // a maintainer of group acme, not a direct member of the project
+    g.gl.groups.get("acme")!.members.set(g.gl.user("frank").id, Level.maintainer);
+    g.gl.addGroup("acme/sre", { dave: Level.developer }, { awaiting: ["dave"] });
+  });
+  afterAll(() => g.cleanup());
+  afterEach(() => {
+    expect(g.gl.violations).toEqual([]);
+    g.gl.requests.length = 0;
+    g.gl.clearFaults();
+  });
+
+  const actor = (name: string) => ({ provider: "gitlab", login: name, id: String(g.gl.user(name).id) });
+
+  it("identity is the token's user, asked once", async () => {
+    const s = await g.as("bob");
+    const a = await s.provider.identity();
+    expect(a).toEqual({ provider: "gitlab", login: "bob", id: String(g.gl.user("bob").id) });
+    await s.provider.identity();
+    expect(g.gl.lines()).toEqual(["GET /user"]);
+    expect(g.gl.requests[0]!.auth).toBe("private");
+  });
+
+  it("role: compares access levels numerically, inherited from groups, one request per actor", async () => {
+    const p = (await g.as("alice")).provider;
+    const role = (r: string) => ({ kind: "role" as const, role: r });
+    const alice = actor("alice");
+    expect(await p.hasPrincipal(alice, role("developer"))).toBe(true);
+    expect(await p.hasPrincipal(alice, role("maintainer"))).toBe(false);
+    expect(g.gl.lines()).toEqual([`GET /projects/acme%2Fshop/members/all/${alice.id}`]);
+    expect(await p.hasPrincipal(actor("bob"), role("maintainer"))).toBe(true);
+    expect(await p.hasPrincipal(actor("bob"), role("owner"))).toBe(false);
+    expect(await p.hasPrincipal(actor("carol"), role("developer"))).toBe(false);
+    expect(await p.hasPrincipal(actor("frank"), role("maintainer"))).toBe(true);
+  });
+
+  it("role: someone who is no member is refused, with a warning saying so", async () => {
+    const s = await g.as("alice");
+    expect(await s.provider.hasPrincipal(actor("dave"), { kind: "role", role: "guest" })).toBe(false);
+    expect(s.said.join("\n")).toMatch(/dave is not a member of acme\/shop on GitLab/);
+  });
+
+  it("group: inherited membership counts; awaiting, invisible and absent do not", async () => {
+    const p = (await g.as("alice")).provider;
+    const group = (path: string) => ({ kind: "group" as const, path });
+    expect(await p.hasPrincipal(actor("bob"), group("acme/oncall"))).toBe(true); // direct
+    expect(await p.hasPrincipal(actor("alice"), group("acme/oncall"))).toBe(true); // from acme
+    expect(await p.hasPrincipal(actor("carol"), group("acme/oncall"))).toBe(false); // 404
+    expect(await p.hasPrincipal(actor("dave"), group("acme/sre"))).toBe(false); // awaiting
+    expect(g.gl.lines()).toContain(`GET /groups/acme%2Fsre/members/all/${g.gl.user("dave").id}`);
+  });
+
+  it("the policy refuses carol (exit 3), records the denial, and GitLab sees no write", async () => {
+    const s = await g.as("carol");
+    const e = await s.skip("lint").catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(NotAllowedError);
+    expect((e as NotAllowedError).exitCode).toBe(3);
+    expect(g.gl.lines()).toEqual([
+      "GET /user",
+      `GET /groups/acme%2Foncall/members/all/${g.gl.user("carol").id}`,
+    ]);
+    expect(g.gl.project("acme/shop")!.statuses).toEqual([]);
+  });
+
+  it("a CI job token goes in JOB-TOKEN; GitLab refuses it for /user, and the message says what to use", async () => {
+    const jobToken = "glcbt-64_abcdefghijklmnopqrstuv";
+    const s = await g.as("alice", { noToken: true, env: { CI_JOB_TOKEN: jobToken } });
+    expect(s.provider.tokenSource()).toBe("CI_JOB_TOKEN");
+    const e = await s.provider.identity().catch((x: unknown) => x);
+    expect(g.gl.requests.map((q) => q.auth)).toEqual(["job"]);
+    expect(e).toBeInstanceOf(ForgeError);
+    expect((e as ForgeError).exitCode).toBe(3);
+    expect((e as ForgeError).message).toBe(
+      "GitLab refused the token from CI_JOB_TOKEN (401): 401 Unauthorized",
+    );
+    expect((e as ForgeError).hint).toMatch(/set OPTOUT_GITLAB_TOKEN to an access token with the api scope/);
+    expect(everythingShown(s, [e])).not.toContain(jobToken);
+  });
+
+  it("token sources: OPTOUT_GITLAB_TOKEN > GITLAB_TOKEN > CI_JOB_TOKEN", async () => {
+    expect(gitlabToken({ GITLAB_TOKEN: "b", CI_JOB_TOKEN: "c", OPTOUT_GITLAB_TOKEN: "a" })).toEqual({
+      token: "a",
+      source: "OPTOUT_GITLAB_TOKEN",
+    });
+    expect(gitlabToken({ GITLAB_TOKEN: "b", CI_JOB_TOKEN: "c", OPTOUT_GITLAB_TOKEN: " " })).toEqual({
+      token: "b",
+      source: "GITLAB_TOKEN",
+    });
+    expect(gitlabToken({ CI_JOB_TOKEN: "c" })).toEqual({ token: "c", source: "CI_JOB_TOKEN" });
+    expect(gitlabToken({})).toBeUndefined();
+    const s = await g.as("alice", {
+      noToken: true,
+      env: { GITLAB_TOKEN: g.gl.user("alice").token, CI_JOB_TOKEN: "glcbt-unused-0123456789" },
+    });
+    expect((await s.provider.identity()).login).toBe("alice");
+    expect(g.gl.requests[0]!.auth).toBe("private");
+  });
+
+  it("without a token: not allowed (exit 3), naming the variable, before any request", async () => {
+    const s = await g.as("alice", { noToken: true });
+    expect(s.provider.tokenSource()).toBeNull();
+    const e = await s.provider.identity().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(NotAllowedError);
+    expect((e as Error).message).toMatch(/^no GitLab token: set OPTOUT_GITLAB_TOKEN/);
+    expect(g.gl.requests).toEqual([]);
+  });
+
+  it("host: policy gitlab.url > CI_SERVER_URL > https://gitlab.com", async () => {
+    const policy = (url?: string) => ({ gitlab: url ? { url } : {} }) as Parameters<typeof gitlabHost>[0];
+    expect(gitlabHost(policy("https://git.example.com/"), { CI_SERVER_URL: "https://ci.example.com" })).toBe(
+      "https://git.example.com",
+    );
+    expect(gitlabHost(policy(), { CI_SERVER_URL: "https://ci.example.com" })).toBe("https://ci.example.com");
+    expect(gitlabHost(policy(), {})).toBe("https://gitlab.com");
+  });
+
+  it("notify channel issue: a note on the tracking issue; an unknown issue is a clear 404", async () => {
+    const p = (await g.as("bob")).provider;
+    await p.commentOnIssue!(42, "### skip lint\n\nreason", AbortSignal.timeout(5_000));
+    expect(g.gl.project("acme/shop")!.notes).toEqual([
+      { issue: 42, body: "### skip lint\n\nreason", userId: g.gl.user("bob").id },
+    ]);
+    const e = await p.commentOnIssue!(7, "x").catch((x: unknown) => x);
+    expect((e as ForgeError).message).toBe(
+      "GitLab refused to comment on issue #7 on acme/shop: 404 Issue Not Found (404)",
+    );
+    expect(p.recordUrl!("records/2026/01/02/X.json")).toBe(
+      `${g.gl.url}/acme/shop/-/blob/optout/audit/records/2026/01/02/X.json`,
+    );
+  });
+});
+
+describe("host from the policy", () => {
+  it("policy gitlab.url wins over CI_SERVER_URL", async () => {
+    const g = await makeGitLabWorld({ policyUrl: true });
+    try {
+      const s = await g.as("alice", { env: { CI_SERVER_URL: "http://127.0.0.1:9" } });
+      expect((await s.provider.identity()).login).toBe("alice");
+      expect(g.gl.lines()).toEqual(["GET /user"]);
+    } finally {
+      await g.cleanup();
+    }
+  });
+});

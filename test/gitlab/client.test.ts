@@ -1,0 +1,106 @@
+/**
+ * The GitLab client's small parts (query encoding, scrubbing, Retry-After, what is retried) and
+ * its cost: gitbeaker is loaded by the first request, not by building the provider.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { classify, HttpFailure, retryAfterSeconds, scrub } from "../../src/providers/gitlab/errors.js";
+import { encodeQuery } from "../../src/providers/gitlab/requester.js";
+import { type FakeGitLab, startFakeGitLab } from "../fakes/gitlab/server.js";
+import { repoRoot } from "../helpers/world.js";
+
+describe("GitLab client parts", () => {
+  it("encodes queries the way Rack reads them, snake_casing keys", () => {
+    expect(encodeQuery({ filter: { environment_scope: "production" } })).toBe(
+      "filter[environment_scope]=production",
+    );
+    expect(encodeQuery({ perPage: 1, orderBy: "finished_at", ref: "feature/x y", skip: undefined })).toBe(
+      "per_page=1&order_by=finished_at&ref=feature%2Fx%20y",
+    );
+    expect(encodeQuery({ scope: ["a", "b"] })).toBe("scope[]=a&scope[]=b");
+  });
+
+  it("scrubs known secrets, credential headers and query parameters, and GitLab token shapes", () => {
+    const secret = "s3cr3t-value-42";
+    expect(
+      scrub(
+        `PRIVATE-TOKEN: ${secret}\nAuthorization: Bearer abc.def job-token=xyz private_token=${secret}&a=1`,
+        [secret],
+      ),
+    ).toBe("PRIVATE-TOKEN: *** Authorization: *** job-token=*** private_token=***&a=1");
+    expect(scrub("leaked glpat-AbCdEf0123456789xyz and glcbt-64_aaaaaaaaaaaaaa", [])).toBe(
+      "leaked *** and ***",
+    );
+    expect(scrub("x".repeat(400), []).length).toBe(300);
+  });
+
+  it("reads Retry-After as seconds or as an HTTP date", () => {
+    expect(retryAfterSeconds("7")).toBe(7);
+    expect(
+      retryAfterSeconds(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1)),
+    ).toBe(30);
+    expect(retryAfterSeconds("soon")).toBeUndefined();
+    expect(retryAfterSeconds(null)).toBeUndefined();
+  });
+
+  it("retries what the shared policy retries, except where repeating could do harm", () => {
+    const f = (status: number, description = "", sent = true) =>
+      new HttpFailure(status, "GET", "/x", description, undefined, sent);
+    expect(classify(f(502), true)).toEqual({ status: 502 });
+    expect(classify(f(409, "Another update to this commit status is in progress"), true)).toEqual({
+      status: 409,
+    });
+    expect(classify(f(409, "There are multiple variables with provided parameters"), true)).toBeUndefined();
+    expect(classify(f(502), false)).toBeUndefined(); // a pipeline may have been created
+    expect(classify(f(0), false)).toBeUndefined(); // a timeout: it may have arrived
+    expect(classify(f(0, "ECONNREFUSED", false), false)).toEqual({ status: 0 }); // it never left
+    expect(classify(new Error("boom"), true)).toBeUndefined();
+  });
+});
+
+describe("loading", () => {
+  let gl: FakeGitLab;
+  beforeAll(async () => {
+    gl = await startFakeGitLab();
+    gl.addUser("alice");
+  });
+  afterAll(() => gl.stop());
+
+  it("building the provider loads no gitbeaker; the first request does", async () => {
+    // The built provider (dist/, made by the test global setup), with the import tracer.
+    const script = `
+      const { createGitLabProvider } = await import(${JSON.stringify(join(repoRoot, "dist/providers/gitlab/index.js"))});
+      const policy = { gitlab: {}, audit: { branch: "optout/audit" }, stages: {}, flags: {} };
+      const p = createGitLabProvider({
+        policy, repo: "acme/shop", env: process.env, log() {}, progress() {}, warn() {}, now: () => new Date(),
+      });
+      p.tokenSource(); p.recordUrl("records/x.json");
+      process.stderr.write("--- built\\n");
+      const me = await p.identity();
+      process.stderr.write("--- identity " + me.login + "\\n");
+    `;
+    const stderr = await new Promise<string>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ["--import", join(repoRoot, "test/fixtures/trace-imports.mjs"), "--input-type=module", "-e", script],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            OPTOUT_TRACE_IMPORTS: "1",
+            CI_SERVER_URL: gl.url,
+            OPTOUT_GITLAB_TOKEN: gl.user("alice").token,
+          },
+        },
+      );
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.on("close", () => resolve(err));
+    });
+    const [before, after] = stderr.split("--- built\n");
+    expect(before).toMatch(/import .*providers\/gitlab\/index\.js/);
+    expect(before).not.toMatch(/@gitbeaker/);
+    expect(after).toMatch(/import .*@gitbeaker\/rest/);
+    expect(after).toContain("--- identity alice");
+  });
+});

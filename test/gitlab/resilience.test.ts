@@ -1,0 +1,133 @@
+/**
+ * GitLab misbehaving: 429 with Retry-After (honoured, or refused when too long), 5xx and hangs
+ * retried within the budget, a dead host, and tokens planted in error bodies that must never
+ * reach a message, a log line or a ledger record.
+ */
+import { createServer } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ForgeError } from "../../src/errors.js";
+import { git } from "../helpers/world.js";
+import { everythingShown, type GitLabWorld, makeGitLabWorld, sha1 } from "./harness.js";
+
+describe("GitLab failures", () => {
+  let g: GitLabWorld;
+  beforeAll(async () => {
+    g = await makeGitLabWorld();
+  });
+  afterAll(() => g.cleanup());
+  afterEach(() => {
+    expect(g.gl.violations).toEqual([]);
+    g.gl.requests.length = 0;
+    g.gl.clearFaults();
+  });
+
+  it("429 with Retry-After: waits as long as asked, says so, then goes on", async () => {
+    g.gl.inject({ path: /^\/user$/, status: 429, retryAfter: 1 });
+    const s = await g.as("alice");
+    const started = Date.now();
+    expect((await s.provider.identity()).login).toBe("alice");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(g.gl.requests.map((q) => q.status)).toEqual([429, 200]);
+    expect(s.progress).toEqual(["GitLab answered HTTP 429; retrying in 1 s"]);
+  });
+
+  it("429 asking for longer than we wait: fails at once, clearly", async () => {
+    g.gl.inject({ path: /^\/user$/, status: 429, retryAfter: 120 });
+    const s = await g.as("alice");
+    const started = Date.now();
+    const e = await s.provider.identity().catch((x: unknown) => x);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect((e as ForgeError).message).toBe(
+      "GitLab rate limit: could not read who the token belongs to (GET /user) on acme/shop (429)",
+    );
+    expect(g.gl.requests).toHaveLength(1);
+  });
+
+  it("502 twice, then an answer: retried", async () => {
+    g.gl.setVariable("acme/shop", "MAINTENANCE", "off");
+    g.gl.inject({ method: "GET", path: /variables/, status: 502, times: 2 });
+    const r = await (await g.as("bob")).flag("MAINTENANCE", "on");
+    expect(r.status).toBe("applied");
+    expect(
+      g.gl.requests.filter((q) => q.path.includes("variables")).map((q) => `${q.method} ${q.status}`),
+    ).toEqual(["GET 502", "GET 502", "GET 200", "PUT 200"]);
+  });
+
+  it("5xx that does not stop: gives up after the attempts the policy allows", async () => {
+    g.gl.inject({ method: "GET", path: /variables/, status: 503, times: 100 });
+    const e = await (await g.as("bob")).flag("MAINTENANCE", "off").catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ForgeError);
+    expect((e as ForgeError).message).toBe(
+      "GitLab failed to read CI/CD variable MAINTENANCE on acme/shop (503): 503 fault injected",
+    );
+    expect((e as ForgeError).exitCode).toBe(1);
+    expect(g.gl.requests.filter((q) => q.path.includes("variables"))).toHaveLength(4); // maxAttempts
+  });
+
+  it("a request that hangs times out and is tried again", async () => {
+    g.gl.inject({ path: /^\/user$/, hang: true });
+    const s = await g.as("alice", { requestTimeoutMs: 300 });
+    expect((await s.provider.identity()).login).toBe("alice");
+    expect(s.log[0]).toMatch(/^GET \/user failed after \d+ms \(no answer within 300 ms\)$/);
+    expect(s.log[1]).toMatch(/^GET \/user 200 \d+ms$/);
+  });
+
+  it("a host that refuses connections: 'GitLab did not answer', after the retries", async () => {
+    const s = await g.as("alice", {
+      env: { CI_SERVER_URL: `http://127.0.0.1:${await closedPort()}` },
+      retry: { budgetMs: 2_000, maxAttempts: 2, maxRetryAfterMs: 1_000 },
+    });
+    const e = await s.provider.identity().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ForgeError);
+    expect((e as ForgeError).message).toBe(
+      "GitLab did not answer (read who the token belongs to (GET /user) on acme/shop): ECONNREFUSED",
+    );
+    expect(s.log.filter((l) => l.includes("ECONNREFUSED"))).toHaveLength(2);
+  });
+
+  it("a token planted in GitLab's error bodies never reaches a message, log line or record", async () => {
+    const token = g.gl.user("alice").token;
+    g.gl.inject({
+      method: "POST",
+      path: /statuses/,
+      status: 500,
+      body: {
+        message: `upstream said PRIVATE-TOKEN: ${token}; job-token=${token}; url ?private_token=${token}`,
+      },
+      times: 10,
+    });
+    const s = await g.as("alice");
+    const e = await s.skip("lint", { sha: sha1 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ForgeError);
+    expect((e as ForgeError).message).toBe(
+      "GitLab failed to set commit status ci/lint on acme/shop (500): upstream said PRIVATE-TOKEN: ***; job-token=***; url ?private_token=***",
+    );
+    const ledger = await git(g.w.work, "log", "-p", "origin/optout/audit");
+    expect(ledger).toContain("upstream said PRIVATE-TOKEN: ***"); // the failed result record, scrubbed
+    expect(ledger).not.toContain(token);
+    expect(everythingShown(s, [e])).not.toContain(token);
+    expect(everythingShown(s)).not.toMatch(/glpat-/);
+  });
+
+  it("every request is logged as 'METHOD path status ms', never with a header or token", async () => {
+    const s = await g.as("bob");
+    await s.flag("MAINTENANCE", "on");
+    expect(s.log.length).toBeGreaterThan(2);
+    for (const line of s.log) expect(line).toMatch(/^(GET|POST|PUT|DELETE) \/\S+ \d{3} \d+ms$/);
+    expect(s.log).toContainEqual(
+      expect.stringMatching(
+        /^GET \/projects\/acme%2Fshop\/variables\/MAINTENANCE\?filter\[environment_scope\]=\* 200 \d+ms$/,
+      ),
+    );
+    expect(s.log.join("\n")).not.toMatch(/token|glpat/i);
+  });
+});
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
