@@ -101,7 +101,8 @@ async function move(
     const started = await startRun(gh, run, inputs(to, env, recordId), recordId, params, `failover to ${to}`);
     return { target: to, run: started };
   } catch (e) {
-    if (!scope || !(e instanceof OptoutError)) throw e;
+    // Interrupted: leave it as it is; `optout sync` settles it by reading the real state.
+    if (!scope || !(e instanceof OptoutError) || gh.signal?.aborted) throw e;
     const undo = await writeVariable(gh, scope, from, to).then(
       () => `${scope.name} was set back to ${quoted(from)}`,
       () =>

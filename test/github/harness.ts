@@ -1,0 +1,187 @@
+/**
+ * A world for the GitHub provider's tests: the fake GitHub API, a real temp repository with a
+ * bare remote, real keys and allowed_signers, and the real Factory with only its provider getter
+ * pointed at createGitHubProvider — the wiring src/factory.ts will get. Commands (runSkip,
+ * runRevert, runExpire) and the flow (runOverride via flowDeps) run unchanged on top.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ProviderContext } from "../../src/core/ports.js";
+import { Factory, type Globals } from "../../src/factory.js";
+import { createGitHubProvider, type GitHubProvider } from "../../src/providers/github/index.js";
+import { IO } from "../../src/ui/io.js";
+import { FakeGitHub } from "../fakes/github/server.js";
+import type { FakeRepo } from "../fakes/github/state.js";
+import { basePolicy, git, makeWorld, type World } from "../helpers/world.js";
+
+/** Token-shaped, so any leak would also be caught by shape. */
+export const tokens: Record<string, string> = {
+  alice: `ghp_${"a1".repeat(18)}`,
+  bob: `ghp_${"b2".repeat(18)}`,
+  carol: `ghp_${"c3".repeat(18)}`,
+};
+
+export const artifact = (n: number) => `ghcr.io/acme/shop@sha256:${String(n).repeat(64).slice(0, 64)}`;
+
+export function githubPolicy(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return basePolicy({
+    provider: "github",
+    groups: { oncall: ["team:acme/oncall", "user:dana"] },
+    stages: {
+      lint: { mechanism: "status", context: "ci/lint", allow: ["role:write"] },
+      e2e: { mechanism: "status", context: "ci/e2e", allow: ["oncall"] },
+      scan: { mechanism: "variable", variable: "OPTOUT_SKIP_SCAN", allow: ["user:alice"] },
+      docs: { mechanism: "guard", allow: ["user:alice"] },
+    },
+    flags: {
+      DEPLOY_FREEZE_BYPASS: {
+        values: ["true", "false"],
+        environments: ["staging", "production"],
+        allow: ["role:maintain"],
+      },
+      VERBOSE_DEPLOY: { values: ["1", "0"], allow: ["user:alice"] },
+    },
+    rollout: {
+      workflow: "deploy.yml",
+      environments: ["staging", "production"],
+      artifact: { pattern: "^ghcr\\.io/acme/shop@sha256:[0-9a-f]{64}$" },
+      skippable: ["e2e"],
+      allow: ["user:alice"],
+    },
+    failover: {
+      variable: "ACTIVE_REGION",
+      targets: ["us-east-1", "eu-west-1"],
+      workflow: "failover.yml",
+      ref: "main",
+      environments: ["production"],
+      allow: ["user:alice"],
+    },
+    ...over,
+  });
+}
+
+export interface Captured {
+  stdout: string;
+  stderr: string;
+  log: string[];
+  progress: string[];
+  warnings: string[];
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  retry?: ProviderContext["retry"];
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export class GitHubTestFactory extends Factory {
+  hooks!: { captured: Captured; retry: ProviderContext["retry"]; made?: GitHubProvider };
+
+  override readonly provider = async (): Promise<GitHubProvider> => {
+    if (this.hooks.made) return this.hooks.made;
+    const [policy, repo] = await Promise.all([this.policy(), this.repoName()]);
+    const c = this.hooks.captured;
+    this.hooks.made = createGitHubProvider({
+      policy,
+      repo,
+      env: this.env,
+      log: (l) => c.log.push(l),
+      progress: (t) => c.progress.push(t),
+      warn: (t) => c.warnings.push(t),
+      now: () => this.now(),
+      ...(this.hooks.retry ? { retry: this.hooks.retry } : {}),
+    });
+    return this.hooks.made;
+  };
+}
+
+export interface Harness {
+  fake: FakeGitHub;
+  w: World;
+  /** The fake's acme/shop, fresh for each test. */
+  repo(): FakeRepo;
+  /** A Factory acting as `person`, and what it printed. */
+  factory(person: string, o?: RunOptions): { f: GitHubTestFactory; out: Captured };
+  /** Every file on the audit branch of the remote, concatenated. */
+  auditText(): Promise<string>;
+  /** This test's audit branch: each test gets a fresh ledger. */
+  auditBranch(): string;
+  /** A fresh fake world and ledger; returns the fake's acme/shop. */
+  reset(): FakeRepo;
+  close(): Promise<void>;
+}
+
+export async function makeHarness(policy = githubPolicy()): Promise<Harness> {
+  const fake = await FakeGitHub.start();
+  const w = await makeWorld({ people: ["alice", "bob", "carol"], policy });
+  let repo: FakeRepo | undefined;
+  let test = 0;
+  const policyFile = join(w.dir, "policy.json");
+  const auditBranch = () => `optout/audit-${test}`;
+  const reset = () => {
+    // The same policy as on main, but a new audit branch: a fresh ledger for every test.
+    test++;
+    writeFileSync(policyFile, JSON.stringify({ ...policy, audit: { branch: auditBranch() } }));
+    fake.reset();
+    for (const [login, token] of Object.entries(tokens)) fake.world.addUser(login, token);
+    repo = fake.world.addRepo("acme/shop");
+    repo.setRole("alice", "admin");
+    repo.setRole("bob", "read");
+    // carol has no role on the repository: it is private to her (404), but she is on call.
+    fake.world.addTeamMember("acme/oncall", "carol");
+    return repo;
+  };
+  reset();
+  return {
+    fake,
+    w,
+    repo: () => repo!,
+    reset,
+    auditBranch,
+    factory(person, o = {}) {
+      const out: Captured = { stdout: "", stderr: "", log: [], progress: [], warnings: [] };
+      const env = w.env(person, {
+        GITHUB_API_URL: fake.url,
+        OPTOUT_GITHUB_TOKEN: tokens[person] ?? "",
+        OPTOUT_POLL_INTERVAL_MS: "20",
+        ...o.env,
+      });
+      const globals: Globals = {
+        config: policyFile,
+        json: o.json ?? false,
+        yes: true,
+        dryRun: o.dryRun ?? false,
+        verbose: false,
+      };
+      const io = new IO(
+        {
+          stdout: { write: (s: string) => (out.stdout += s) },
+          stderr: { write: (s: string) => (out.stderr += s) },
+          stdin: {},
+        },
+        env,
+        globals,
+      );
+      const f = new GitHubTestFactory(globals, io, env, w.work);
+      f.hooks = {
+        captured: out,
+        retry: o.retry ?? { budgetMs: 10_000, maxAttempts: 4, maxRetryAfterMs: 5_000 },
+      };
+      return { f, out };
+    },
+    async auditText() {
+      const dir = await w.clone(`audit-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+      await git(dir, "fetch", "-q", "origin", auditBranch());
+      const files = (await git(dir, "ls-tree", "-r", "--name-only", "FETCH_HEAD"))
+        .split("\n")
+        .filter(Boolean);
+      const texts = await Promise.all(files.map((p) => git(dir, "show", `FETCH_HEAD:${p}`)));
+      return texts.join("\n");
+    },
+    close: async () => {
+      await fake.close();
+      await w.cleanup();
+    },
+  };
+}
