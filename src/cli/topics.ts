@@ -2,6 +2,21 @@
 import { exitCodeTable } from "../errors.js";
 
 export const environment: ReadonlyArray<readonly [string, string]> = [
+  [
+    "OPTOUT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN",
+    "GitHub token, first one set wins (then `gh auth token` if gh is installed)",
+  ],
+  ["GITHUB_API_URL", "GitHub API base (after policy github.apiUrl; default https://api.github.com)"],
+  [
+    "OPTOUT_GITLAB_TOKEN, GITLAB_TOKEN, CI_JOB_TOKEN",
+    "GitLab token, first one set wins (CI_JOB_TOKEN is sent as a job token)",
+  ],
+  ["CI_SERVER_URL", "GitLab host (after policy gitlab.url; default https://gitlab.com)"],
+  ["OPTOUT_HTTP_TIMEOUT_MS", "per GitHub request timeout (default 20000; GitLab uses 20 s)"],
+  [
+    "OPTOUT_POLL_INTERVAL_MS",
+    "how often --wait polls a GitHub workflow run (default 5000; GitLab polls every 5 s)",
+  ],
   ["OPTOUT_SIGNING_KEY", "path of the SSH key that signs ledger records (after policy audit.signingKey)"],
   ["SSH_AUTH_SOCK", "ssh-agent socket, used for encrypted or hardware-backed keys"],
   ["HOME", "where ~/.ssh/id_ed25519, the last-resort signing key, is looked up"],
