@@ -21,6 +21,13 @@ export interface PlannedFile {
   note?: string;
   /** Whether existing text already says the same as `content` (default: byte-equal). */
   same?: (existing: string) => boolean;
+  /** Whether existing text holds nothing worth keeping (only comments): filled in like a new file. */
+  empty?: (existing: string) => boolean;
+}
+
+/** Text with nothing but `#` comments and blank lines, like the allowed_signers init writes without a key. */
+export function onlyComments(text: string): boolean {
+  return text.split("\n").every((l) => l.trim() === "" || l.trim().startsWith("#"));
 }
 
 /**
@@ -65,6 +72,7 @@ export async function decide(
   ask: ((question: string) => Promise<boolean>) | undefined,
 ): Promise<FileAction> {
   if (file.existing === undefined) return "create";
+  if (file.existing !== file.content && file.empty?.(file.existing)) return "create";
   if (file.existing === file.content || file.same?.(file.existing)) return "unchanged";
   if (force) return "replace";
   if (ask && (await ask(`${file.path} exists and differs from what init would write. Replace it?`)))

@@ -92,7 +92,7 @@ export async function presentInit(f: Factory, r: InitResult): Promise<void> {
     f.io.err(`hint: ${r.keyProblem.hint}; then run optout init again`);
   }
   for (const file of r.printed) {
-    const where = file.kind === "file" ? `${file.path} (written with --write)` : file.path;
+    const where = file.kind === "file" ? `${file.path} (init --write writes it)` : file.path;
     f.io.out(`# ── ${where}: ${file.title}\n${file.content}`);
   }
   if (r.files.every((x) => x.action === "unchanged")) f.io.err("Nothing to change: init already ran here.");

@@ -14,6 +14,7 @@ import {
   apply,
   decide,
   type FileAction,
+  onlyComments,
   type PlannedFile,
   planFile,
   readIfExists,
@@ -109,6 +110,7 @@ export async function runInit(f: Factory, o: InitOptions): Promise<void> {
     path: signersPath,
     content: allowedSignersText(signersNow, line),
     existing: signersNow,
+    empty: onlyComments,
     ...(line ? { note: `your key as ${setup.principal}` } : {}),
   });
   if (o.write) {
