@@ -130,6 +130,7 @@ export async function presentFlow(f: Factory, r: FlowResult, verb: string): Prom
       revert: r.revert,
       expiresAt: r.expiresAt,
       notifications: r.notifications,
+      ...(r.attempts !== undefined ? { attempts: r.attempts } : {}),
     });
     return;
   }

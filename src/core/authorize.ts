@@ -24,6 +24,9 @@ export function notAllowed(actor: Actor, what: string, allow: readonly Principal
   });
 }
 
+export const maxReasonLength = 2000;
+export const maxTicketLength = 200;
+
 export interface Inputs {
   reason: string | undefined;
   ticket: string | undefined;
@@ -44,7 +47,16 @@ export function validateInputs(rules: EntryRules, inputs: Inputs, label: string)
       { hint: "say what is broken and why overriding is safe" },
     );
   }
+  // Records are read by people and terminals for years: keep free text within reason.
+  if ([...reason].length > maxReasonLength) {
+    throw new UsageError(`--reason is ${[...reason].length} characters; at most ${maxReasonLength}`, {
+      hint: "put the details in the ticket and link it with --ticket",
+    });
+  }
   const ticket = inputs.ticket?.trim();
+  if (ticket && [...ticket].length > maxTicketLength) {
+    throw new UsageError(`--ticket is longer than ${maxTicketLength} characters`);
+  }
   if (rules.ticket.required && !ticket) {
     throw new UsageError(`--ticket is required for ${label}`, {
       hint: rules.ticket.pattern ? `it must match ${rules.ticket.pattern.source}` : undefined,

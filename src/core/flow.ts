@@ -76,6 +76,8 @@ export interface FlowResult {
   expiresAt: string | null;
   actor: Actor;
   notifications: unknown[];
+  /** Pushes it took to land the (first) record: >1 when other writers appended meanwhile. */
+  attempts?: number;
 }
 
 function draftBase(
@@ -339,6 +341,7 @@ async function executeRecorded(
     });
   }
   const record = landed.record;
+  if (landed.attempts !== undefined) Object.assign(base, { attempts: landed.attempts });
   if (!plan.external) {
     deps.report.step(`recorded ${spec.op} ${record.id} on the audit branch`);
     const notifications = await announce(deps, "applied", record);

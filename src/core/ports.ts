@@ -19,7 +19,7 @@ export interface LedgerState {
 }
 
 export type AppendOutcome =
-  | { kind: "landed"; record: LedgerRecord; path: string }
+  | { kind: "landed"; record: LedgerRecord; path: string; attempts?: number }
   | { kind: "queued"; record: RecordDraft; reason: string };
 
 export interface LedgerPort {

@@ -175,10 +175,23 @@ export const notifySchema = z.discriminatedUnion("type", [
   }),
 ]);
 
+/*
+ * These values reach git as arguments and paths: a remote or branch starting with "-" would be
+ * read as an option, and an allowed_signers path must not leave the repository.
+ */
+const gitName = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*\/$)(?!.*\.lock$)[A-Za-z0-9._/-]+$/;
+const repoPath = /^(?![/\\])(?!.*(^|\/)\.\.(\/|$))(?!.*\\)[^\0]+$/;
+
 export const auditSchema = z.strictObject({
-  branch: text.default("optout/audit"),
-  remote: text.default("origin"),
-  allowedSigners: text.default(".optout/allowed_signers"),
+  branch: text
+    .regex(gitName, "must be a plain branch name (letters, digits, . _ / -; not starting with -)")
+    .default("optout/audit"),
+  remote: text
+    .regex(gitName, "must be a plain remote name (letters, digits, . _ / -; not starting with -)")
+    .default("origin"),
+  allowedSigners: text
+    .regex(repoPath, "must be a path inside the repository (relative, no ..)")
+    .default(".optout/allowed_signers"),
   namespace: text.default("optout-audit"),
   signingKey: text.optional().meta({ description: "Path of the SSH signing key (never the key itself)" }),
   signCommits: z.boolean().default(false),

@@ -33,4 +33,36 @@ describe("concurrent appends", () => {
       await w.cleanup();
     }
   });
+
+  it("load: 20 writers at once → 20 records, chain intact; reports total time and the worst writer's retries", async () => {
+    const w = await makeWorld();
+    try {
+      const clones = await Promise.all(Array.from({ length: 20 }, (_, i) => w.clone(`load-${i}`)));
+      const started = Date.now();
+      const results = await Promise.all(
+        clones.map((cwd, i) =>
+          w.run(
+            i % 2 ? "bob" : "alice",
+            ["skip", "lint", "--reason", `load writer number ${i}`, "--ref", `l${i}`, "--json"],
+            {
+              cwd,
+            },
+          ),
+        ),
+      );
+      const totalMs = Date.now() - started;
+      for (const r of results) expect(r.code, r.stderr).toBe(0);
+      const attempts = results.map((r) => JSON.parse(r.stdout).attempts as number);
+      expect(attempts.every((a) => Number.isInteger(a) && a >= 1)).toBe(true);
+      const log = JSON.parse((await w.run("alice", ["log", "--json"])).stdout);
+      expect(log.map((r: { seq: number }) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 20 - i));
+      expect((await w.run("alice", ["log", "--verify"])).code).toBe(0);
+      // The figures docs/performance.md quotes.
+      console.log(
+        `load: 20 writers in ${totalMs} ms; attempts per writer: max ${Math.max(...attempts)}, median ${attempts.sort((a, b) => a - b)[10]}`,
+      );
+    } finally {
+      await w.cleanup();
+    }
+  });
 });

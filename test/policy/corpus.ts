@@ -206,6 +206,16 @@ export const badPolicies: BadPolicy[] = [
     expect:
       /test\/fixtures\/policies\/bad\/package-json\/package\.json: optout\.stages\.e2e\.ttl: ttl 2d is longer than maxTtl 1d$/m,
   },
+  {
+    file: `${dir}/remote-option-injection.json`,
+    expect:
+      /remote-option-injection\.json: audit\.remote: must be a plain remote name .*not starting with -\)$/m,
+  },
+  {
+    file: `${dir}/signers-path-escape.json`,
+    expect:
+      /signers-path-escape\.json: audit\.allowedSigners: must be a path inside the repository \(relative, no \.\.\)$/m,
+  },
 ];
 
 /** Secrets written into the corpus: no message may repeat them. */

@@ -1,8 +1,20 @@
 import { relative } from "node:path";
+import type { Policy } from "../../core/policy.js";
 import { ExitCode, NotAllowedError, QuietExit } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { PolicyErrors } from "../../policy/problems.js";
 import { inert } from "../../ui/text.js";
+
+/** Environment variables the notify channels name that are not set here. */
+function unsetSecrets(policy: Policy, env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  policy.notify.forEach((n, i) => {
+    const name = n.type === "slack" ? n.webhookUrlEnv : n.type === "webhook" ? n.secretEnv : undefined;
+    if (name && !env[name])
+      out.push(`notify[${i}] (${n.type}): ${name} is not set; announcements to it will fail here`);
+  });
+  return out;
+}
 
 /**
  * `optout policy check`: every problem of the file, one per line; exit 2 when there is one.
@@ -28,11 +40,14 @@ export async function runPolicyCheck(f: Factory, o: { pinned?: boolean } = {}): 
       rollout: !!policy.rollout,
       failover: !!policy.failover,
       notify: policy.notify.map((n) => n.type),
+      warnings: unsetSecrets(policy, f.env),
     };
+    // Not errors: the variables are set where optout runs (CI secrets), not necessarily here.
+    for (const w of summary.warnings) f.io.err(`optout: warning: ${w}`);
     if (f.io.json) f.io.printJson(summary);
     else {
       f.io.out(
-        `${file}: valid (provider ${policy.provider}; ${summary.stages.length} stage(s), ${summary.flags.length} flag(s))`,
+        `${file}: valid (provider ${policy.provider}; ${summary.stages.length} stage(s), ${summary.flags.length} flag(s))${o.pinned ? "; identical to the default branch's copy" : ""}`,
       );
     }
   } catch (e) {
