@@ -74,24 +74,11 @@ export async function runApprove(deps: FlowDeps, input: ApprovalInput): Promise<
   if (deps.dryRun) {
     deps.report.plan([`will approve ${request.id} (${approvers.length} of ${approvals.required})`]);
   } else {
-    const landed = await deps.ledger.append(() => ({
-      id: deps.newId(),
+    const landed = await appendAbout(deps, actor, request, {
       type: "approve",
-      op: request.op,
-      actor,
-      repo: deps.repo,
-      target: request.target,
       reason: input.reason,
-      ticket: null,
-      mechanism: request.mechanism,
-      before: null,
-      after: null,
-      expiresAt: null,
-      links: { request: request.id },
       outcome: "applied",
-    }));
-    if (landed.kind === "queued")
-      throw new UsageError("could not record the approval; try again when the remote is reachable");
+    });
     deps.report.step(`recorded approval ${landed.record.id} (${approvers.length} of ${approvals.required})`);
     if (deps.announce) await deps.announce("approved", landed.record);
   }
@@ -157,48 +144,50 @@ export async function runReject(deps: FlowDeps, input: ApprovalInput): Promise<L
   if (!input.reason || input.reason.trim().length === 0)
     throw new UsageError("--reason is required to reject a request");
   if (deps.dryRun) return undefined;
+  const landed = await appendAbout(deps, actor, request, {
+    type: "reject",
+    reason: input.reason,
+    outcome: "denied",
+  });
+  if (deps.announce) await deps.announce("rejected", landed.record);
+  return landed.record;
+}
+
+/** Records an approval, rejection or expiry of a request; these are never queued (nothing acts on them offline). */
+async function appendAbout(
+  deps: FlowDeps,
+  actor: Actor,
+  request: Pick<LedgerRecord, "id" | "op" | "target" | "mechanism">,
+  fields: { type: "approve" | "reject" | "expire"; reason: string | null; outcome: "applied" | "denied" },
+): Promise<{ record: LedgerRecord }> {
   const landed = await deps.ledger.append(() => ({
     id: deps.newId(),
-    type: "reject",
     op: request.op,
     actor,
     repo: deps.repo,
     target: request.target,
-    reason: input.reason,
     ticket: null,
     mechanism: request.mechanism,
     before: null,
     after: null,
     expiresAt: null,
     links: { request: request.id },
-    outcome: "denied",
+    ...fields,
   }));
-  if (landed.kind === "queued")
-    throw new UsageError("could not record the rejection; try again when the remote is reachable");
-  if (deps.announce) await deps.announce("rejected", landed.record);
-  return landed.record;
+  if (landed.kind === "queued") {
+    throw new UsageError(`could not record the ${fields.type}; try again when the remote is reachable`);
+  }
+  return landed;
 }
 
 /** Closes a request whose approval window passed (`optout expire`): it can no longer be approved. */
 export async function expireRequest(deps: FlowDeps, entry: IndexEntry): Promise<string | undefined> {
   if (deps.dryRun) return undefined;
   const actor = await deps.provider.identity();
-  const landed = await deps.ledger.append(() => ({
-    id: deps.newId(),
+  const landed = await appendAbout(deps, actor, entry, {
     type: "expire",
-    op: entry.op,
-    actor,
-    repo: deps.repo,
-    target: entry.target,
     reason: `request not approved by ${entry.expiresAt}`,
-    ticket: null,
-    mechanism: entry.mechanism,
-    before: null,
-    after: null,
-    expiresAt: null,
-    links: { request: entry.id },
     outcome: "applied",
-  }));
-  if (landed.kind === "queued") throw new UsageError("could not record the expiry; run `optout sync`");
+  });
   return landed.record.id;
 }
