@@ -41,6 +41,8 @@ export class Factory {
     readonly env: Record<string, string | undefined>,
     readonly cwd: string,
     readonly interrupt?: Interrupt,
+    /** guard: read the policy without zod when it is plain JSON (see policy/light.ts). */
+    private readonly lightPolicy = false,
   ) {}
 
   now(): Date {
@@ -48,6 +50,16 @@ export class Factory {
   }
 
   readonly policy = once(async (): Promise<Policy> => {
+    if (this.lightPolicy) {
+      const { loadPolicyLight } = await import("./policy/light.js");
+      const light = loadPolicyLight({
+        cwd: this.cwd,
+        ...(this.globals.config ? { configPath: this.globals.config } : {}),
+        ...(this.globals.provider ? { provider: this.globals.provider } : {}),
+        ...(this.globals.repo ? { repo: this.globals.repo } : {}),
+      });
+      if (light) return light;
+    }
     const { loadPolicy } = await import("./policy/load.js");
     return loadPolicy({
       cwd: this.cwd,

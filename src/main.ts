@@ -37,6 +37,21 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
   const onSignal = () => interrupt.fire();
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const fast = (await import("./cli/guard-fast.js")).parseGuard(argv);
+  if (fast) {
+    const io = new IO(ctx.streams, ctx.env, fast.globals);
+    try {
+      const { Factory } = await import("./factory.js");
+      const f = new Factory(fast.globals, io, ctx.env, ctx.cwd, interrupt, !fast.options.strict);
+      await (await import("./commands/guard/run.js")).runGuard(f, { stage: fast.stage, ...fast.options });
+      return ExitCode.ok;
+    } catch (e) {
+      return report(e, io, ctx.env);
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  }
   let io = new IO(ctx.streams, ctx.env, {
     json: argv.includes("--json"),
     yes: false,

@@ -13,6 +13,7 @@ import { git } from "./run.js";
 export type ObjectType = "blob" | "tree" | "commit";
 
 export interface GitObject {
+  oid: string;
   type: string;
   data: Buffer;
 }
@@ -35,7 +36,7 @@ export async function readObjects(cwd: string, names: readonly string[]): Promis
     if (header.endsWith(" missing") || header.endsWith(" ambiguous")) continue;
     const parts = header.split(" ");
     const size = Number(parts[2]);
-    found.set(name, { type: parts[1]!, data: out.subarray(pos, pos + size) });
+    found.set(name, { oid: parts[0]!, type: parts[1]!, data: out.subarray(pos, pos + size) });
     pos += size + 1;
   }
   return found;

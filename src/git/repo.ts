@@ -1,4 +1,5 @@
 /** Typed git operations over `git()`: one function per operation, no shell anywhere. */
+import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { UsageError } from "../errors.js";
 import { git, gitText } from "./run.js";
@@ -46,7 +47,21 @@ export async function remoteUrl(cwd: string, remote: string): Promise<string | u
  * The remote's default branch: `refs/remotes/<remote>/HEAD` when the clone knows it, otherwise
  * asked of the remote (`ls-remote --symref`), as CI checkouts often lack the symbolic ref.
  */
-export async function defaultBranch(cwd: string, remote: string): Promise<string | undefined> {
+export async function defaultBranch(
+  cwd: string,
+  remote: string,
+  commonDir?: string,
+): Promise<string | undefined> {
+  // The symbolic ref is a small file (never packed): reading it saves a process on guard's path.
+  if (commonDir) {
+    try {
+      const text = readFileSync(join(commonDir, "refs", "remotes", remote, "HEAD"), "utf8").trim();
+      const prefix = `ref: refs/remotes/${remote}/`;
+      if (text.startsWith(prefix)) return text.slice(prefix.length);
+    } catch {
+      // not there: ask git
+    }
+  }
   const local = await git(["symbolic-ref", "--quiet", `refs/remotes/${remote}/HEAD`], {
     cwd,
     allowFailure: true,
@@ -69,6 +84,27 @@ export async function fetchBranch(
 ): Promise<{ ok: boolean; missing: boolean; message: string }> {
   const args = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", ...extraArgs];
   const r = await git([...args, remote, `+refs/heads/${branch}:${dest}`], {
+    cwd,
+    allowFailure: true,
+  });
+  if (r.code === 0) return { ok: true, missing: false, message: "" };
+  const missing = /couldn't find remote ref|no such ref/i.test(r.stderr);
+  return { ok: false, missing, message: r.stderr.trim().split("\n").at(-1) ?? "" };
+}
+
+/**
+ * Fetches several branches in one round trip (guard: the audit branch and the default branch).
+ * `missing` lists nothing: when one branch is absent git fails the whole fetch, so the caller
+ * retries with fewer.
+ */
+export async function fetchBranches(
+  cwd: string,
+  remote: string,
+  pairs: readonly (readonly [string, string])[],
+  extraArgs: readonly string[] = [],
+): Promise<{ ok: boolean; missing: boolean; message: string }> {
+  const args = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", ...extraArgs, remote];
+  const r = await git([...args, ...pairs.map(([b, dest]) => `+refs/heads/${b}:${dest}`)], {
     cwd,
     allowFailure: true,
   });

@@ -6,6 +6,7 @@
  * (durations, regexes) are checked here but are not part of it.
  */
 import { z } from "zod";
+import { gitName, repoPath } from "./names.js";
 import { parseDurationMs } from "../core/duration.js";
 import { show } from "./problems.js";
 
@@ -179,8 +180,6 @@ export const notifySchema = z.discriminatedUnion("type", [
  * These values reach git as arguments and paths: a remote or branch starting with "-" would be
  * read as an option, and an allowed_signers path must not leave the repository.
  */
-const gitName = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*\/$)(?!.*\.lock$)[A-Za-z0-9._/-]+$/;
-const repoPath = /^(?![/\\])(?!.*(^|\/)\.\.(\/|$))(?!.*\\)[^\0]+$/;
 
 export const auditSchema = z.strictObject({
   branch: text

@@ -3,9 +3,18 @@
  * what it needs: fetch the audit branch and allowed_signers, read the index blob, verify the one
  * record it relies on. skip → exit 0; run → exit 1; anything wrong → exit ≥ 2 (fail closed).
  */
+import { existsSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Policy } from "../../core/policy.js";
+import type { IndexEntry } from "../../core/record.js";
 import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
+import { readObjects } from "../../git/objects.js";
+import { defaultBranch, fetchBranches, type RepoInfo } from "../../git/repo.js";
+import { parseAllowedSigners } from "../../ledger/allowed-signers.js";
+import type { Ledger } from "../../ledger/store.js";
+import type { TrustSource } from "../../ledger/trust.js";
 import { findWaiver } from "../../ledger/waiver.js";
 import { refForGuard, shaForGuard } from "../refs.js";
 
@@ -27,29 +36,23 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
   }
   const repo = await f.repoInfo();
   const store = await f.ledgerStore();
-  const [fetched, trust, repoName] = await Promise.all([store.fetch(), f.trust(), f.repoName()]);
-  if (!fetched.reachable) {
-    // An error, not an answer: exit 2, so the pipeline decides (running the stage is the advice).
-    throw new UsageError(`cannot fetch the audit branch from ${policy.audit.remote}: ${fetched.error}`, {
-      hint: "guard cannot tell whether the stage is waived; fail closed and run it",
-    });
-  }
-  const [ref, sha] = await Promise.all([
+  const snapshot = await readSnapshot(f, store, policy.audit, repo);
+  const [ref, sha, repoName] = await Promise.all([
     refForGuard(repo.root, o.ref, f.env),
     shaForGuard(repo.root, o.sha, f.env),
+    f.repoName(),
   ]);
-  const tip = fetched.exists ? await store.localTip() : undefined;
+  const tip = snapshot.tip;
   let decision: Awaited<ReturnType<typeof findWaiver>> = { skip: false, why: "no override", ignored: [] };
   if (tip) {
-    const state = await store.state(tip);
     const allowed = (login: string) =>
       stage.allow.some((p) => p.kind === "user" && p.login === login) || policy.provider !== "git";
     decision = await findWaiver(
       store,
       tip,
-      state.index,
+      snapshot.index,
       { repo: repoName, stage: o.stage, ref, sha, now: f.now() },
-      trust,
+      snapshot.trust,
       policy.audit.namespace,
       allowed,
     );
@@ -106,4 +109,75 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
   }
   // "run" is an answer, not an error: exit 1 with nothing more printed.
   if (!skip) throw new QuietExit(ExitCode.failed);
+}
+
+/**
+ * One fetch (audit branch and default branch together) and one object read (the audit tip, its
+ * index, and allowed_signers): guard's whole view of the world in two git processes.
+ */
+async function readSnapshot(
+  f: Factory,
+  store: Ledger,
+  audit: Policy["audit"],
+  repo: RepoInfo,
+): Promise<{ tip: string | undefined; index: { active: IndexEntry[] }; trust: TrustSource }> {
+  const branch = await defaultBranch(repo.root, audit.remote, repo.commonDir);
+  if (!branch) {
+    throw new UsageError(`cannot tell the default branch of remote "${audit.remote}"`, {
+      hint: `check the remote (git remote -v), or run: git remote set-head ${audit.remote} --auto`,
+    });
+  }
+  const defaultRef = `refs/remotes/${audit.remote}/${branch}`;
+  // In a shallow CI checkout, stay shallow: only the default branch's tip matters here.
+  const shallow = existsSync(join(repo.commonDir, "shallow")) ? ["--depth=1"] : [];
+  let fetched = await fetchBranches(
+    repo.root,
+    audit.remote,
+    [
+      [audit.branch, store.trackingRef],
+      [branch, defaultRef],
+    ],
+    shallow,
+  );
+  let auditExists = true;
+  if (!fetched.ok && fetched.missing) {
+    auditExists = false;
+    fetched = await fetchBranches(repo.root, audit.remote, [[branch, defaultRef]], shallow);
+  }
+  if (!fetched.ok) {
+    // An error, not an answer: exit 2, so the pipeline decides (running the stage is the advice).
+    throw new UsageError(`cannot fetch the audit branch from ${audit.remote}: ${fetched.message}`, {
+      hint: "guard cannot tell whether the stage is waived; fail closed and run it",
+    });
+  }
+  const names = [
+    `${defaultRef}:${audit.allowedSigners}`,
+    store.trackingRef,
+    `${store.trackingRef}:state/active.json`,
+  ];
+  const objs = await readObjects(repo.root, auditExists ? names : names.slice(0, 1));
+  const signers = objs.get(names[0]!);
+  if (!signers) {
+    throw new UsageError(`${audit.allowedSigners} is not on ${audit.remote}/${branch}`, {
+      hint: "allowed signers are read from the default branch: commit the file there and push it",
+    });
+  }
+  const trust: TrustSource = {
+    branch,
+    ref: defaultRef,
+    path: audit.allowedSigners,
+    signers: parseAllowedSigners(
+      signers.data.toString("utf8"),
+      `${audit.remote}/${branch}:${audit.allowedSigners}`,
+    ),
+  };
+  const tip = auditExists ? objs.get(names[1]!)?.oid : undefined;
+  let index: { active: IndexEntry[] } = { active: [] };
+  try {
+    const blob = objs.get(names[2]!);
+    if (blob) index = JSON.parse(blob.data.toString("utf8")) as { active: IndexEntry[] };
+  } catch {
+    // A broken index nominates nothing; every answer below is "run".
+  }
+  return { tip, index: { active: Array.isArray(index.active) ? index.active : [] }, trust };
 }

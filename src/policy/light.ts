@@ -1,0 +1,104 @@
+/**
+ * What `optout guard` needs of the policy, read without zod (~100 ms of startup in a command
+ * that runs in every pipeline job). Only a JSON policy whose guard-relevant keys are plainly
+ * well-formed is read here; anything else — YAML/JS, a syntax error, an odd value — returns
+ * undefined and the caller loads the policy fully, which reports problems properly. Validation
+ * of the whole file is `optout policy check`'s job; the checks that keep git arguments and paths
+ * safe are repeated here (names.ts).
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Policy, Principal, ProviderName, StagePolicy } from "../core/policy.js";
+import { findPolicyFile } from "./load.js";
+import { gitName, repoPath } from "./names.js";
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown, fallback: string): string | undefined =>
+  v === undefined ? fallback : typeof v === "string" && v !== "" ? v : undefined;
+
+function principal(text: string): Principal | undefined {
+  const m = /^(user|team|group|role):(.+)$/.exec(text);
+  if (!m) return undefined;
+  const [, kind, rest] = m;
+  if (kind === "user") return { kind: "user", login: rest! };
+  if (kind === "group") return { kind: "group", path: rest! };
+  if (kind === "role") return { kind: "role", role: rest! };
+  const [org, slug] = rest!.split("/");
+  return org && slug ? { kind: "team", org, slug } : undefined;
+}
+
+export function loadPolicyLight(opts: {
+  cwd: string;
+  configPath?: string;
+  provider?: ProviderName;
+  repo?: string;
+}): Policy | undefined {
+  const file = opts.configPath ? path.resolve(opts.cwd, opts.configPath) : findPolicyFile(opts.cwd);
+  if (!file || !(file.endsWith(".json") || path.basename(file) === ".optoutrc")) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+  if (!isObject(raw) || raw.version !== 1) return undefined;
+  const provider = opts.provider ?? (raw.provider === undefined ? "git" : raw.provider);
+  if (provider !== "git" && provider !== "github" && provider !== "gitlab") return undefined;
+  const audit = isObject(raw.audit) ? raw.audit : raw.audit === undefined ? {} : undefined;
+  if (!audit) return undefined;
+  const branch = str(audit.branch, "optout/audit");
+  const remote = str(audit.remote, "origin");
+  const allowedSigners = str(audit.allowedSigners, ".optout/allowed_signers");
+  const namespace = str(audit.namespace, "optout-audit");
+  if (!branch || !remote || !allowedSigners || !namespace) return undefined;
+  if (!gitName.test(branch) || !gitName.test(remote) || !repoPath.test(allowedSigners)) return undefined;
+  const repo = opts.repo ?? raw.repo;
+  if (repo !== undefined && typeof repo !== "string") return undefined;
+  const groups = isObject(raw.groups) ? raw.groups : {};
+  if (!isObject(raw.stages)) return undefined;
+
+  const stages: Record<string, StagePolicy> = {};
+  for (const [name, s] of Object.entries(raw.stages)) {
+    if (!isObject(s) || !Array.isArray(s.allow)) return undefined;
+    const allow: Principal[] = [];
+    for (const a of s.allow) {
+      if (typeof a !== "string") return undefined;
+      const members = a.includes(":") ? [a] : groups[a];
+      if (!Array.isArray(members)) return undefined;
+      for (const m of members) {
+        const p = typeof m === "string" ? principal(m) : undefined;
+        if (!p) return undefined;
+        allow.push(p);
+      }
+    }
+    const mechanism = s.mechanism;
+    if (mechanism !== "guard" && mechanism !== "status" && mechanism !== "variable") return undefined;
+    // Guard reads only name, mechanism and allow; the rest is what normalisation would default.
+    stages[name] = {
+      name,
+      mechanism,
+      allow,
+      ttlMs: null,
+      maxTtlMs: 0,
+      reasonMinLength: 0,
+      ticket: { required: false },
+    };
+  }
+  return {
+    file,
+    version: 1,
+    provider,
+    ...(repo ? { repo } : {}),
+    github: {},
+    gitlab: {},
+    audit: { branch, remote, allowedSigners, namespace, signCommits: false },
+    groups: {},
+    stages,
+    flags: {},
+    notify: [],
+    signers: {},
+    review: { required: false, withinMs: 0, allowSelf: false },
+  };
+}
