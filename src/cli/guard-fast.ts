@@ -28,7 +28,12 @@ export function parseGuard(argv: readonly string[]): FastGuard | undefined {
   if (v.provider !== undefined && !["github", "gitlab", "git"].includes(v.provider)) return undefined;
   return {
     stage: positionals[0]!,
-    options: { format, ...(v.ref ? { ref: v.ref } : {}), ...(v.sha ? { sha: v.sha } : {}), ...(v.strict ? { strict: true } : {}) },
+    options: {
+      format,
+      ...(v.ref ? { ref: v.ref } : {}),
+      ...(v.sha ? { sha: v.sha } : {}),
+      ...(v.strict ? { strict: true } : {}),
+    },
     globals: {
       json: !!v.json,
       yes: !!v.yes,

@@ -6,8 +6,8 @@
  * (durations, regexes) are checked here but are not part of it.
  */
 import { z } from "zod";
-import { gitName, repoPath } from "./names.js";
 import { parseDurationMs } from "../core/duration.js";
+import { gitName, repoPath } from "./names.js";
 import { show } from "./problems.js";
 
 /** Stage and group names: safe in paths, ledger records and CLI arguments. */

@@ -36,7 +36,7 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
   }
   const repo = await f.repoInfo();
   const store = await f.ledgerStore();
-  const snapshot = await readSnapshot(f, store, policy.audit, repo);
+  const snapshot = await readSnapshot(store, policy.audit, repo);
   const [ref, sha, repoName] = await Promise.all([
     refForGuard(repo.root, o.ref, f.env),
     shaForGuard(repo.root, o.sha, f.env),
@@ -116,7 +116,6 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
  * index, and allowed_signers): guard's whole view of the world in two git processes.
  */
 async function readSnapshot(
-  f: Factory,
   store: Ledger,
   audit: Policy["audit"],
   repo: RepoInfo,
