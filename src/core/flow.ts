@@ -139,6 +139,37 @@ function critical<T>(deps: FlowDeps, fn: () => Promise<T>): Promise<T> {
   return deps.interrupt ? deps.interrupt.critical(fn) : fn();
 }
 
+/**
+ * A ledger-only override is one record, written before it is announced; when the policy has
+ * channels, a `result` record then keeps how each delivery went, as it does for forge overrides.
+ * It changes nothing in force (its intent is not in flight). Kept locally if it cannot be pushed.
+ */
+async function recordDelivery(
+  deps: FlowDeps,
+  actor: Actor,
+  record: LedgerRecord,
+  notifications: unknown[],
+): Promise<LedgerRecord | undefined> {
+  if (notifications.length === 0) return undefined;
+  const landed = await land(
+    deps,
+    draftBase(deps, actor, {
+      type: "result",
+      op: record.op,
+      target: record.target,
+      mechanism: record.mechanism,
+      before: record.before,
+      after: record.after,
+      expiresAt: record.expiresAt,
+      links: { intent: record.id, ...(record.links.reverts ? { reverts: record.links.reverts } : {}) },
+      outcome: "applied",
+      notifications,
+    }),
+    "the delivery record",
+  );
+  return landed.kind === "landed" ? landed.record : undefined;
+}
+
 /** Records a policy refusal (`deny`), announces it, then throws it. Dry runs write nothing. */
 export async function deny(
   deps: FlowDeps,
@@ -345,7 +376,8 @@ async function executeRecorded(
   if (!plan.external) {
     deps.report.step(`recorded ${spec.op} ${record.id} on the audit branch`);
     const notifications = await announce(deps, "applied", record);
-    return { ...base, status: "applied", record, notifications };
+    const result = await recordDelivery(deps, actor, record, notifications);
+    return { ...base, status: "applied", record, ...(result ? { result } : {}), notifications };
   }
   deps.report.step(`recorded intent ${record.id}`);
   let outcome: "applied" | "failed" = "applied";
@@ -431,7 +463,14 @@ export async function runRestore(
   if (!plan.external) {
     deps.report.step(`recorded ${input.kind} ${landed.record.id} of ${input.entry.id}`);
     const notifications = await announce(deps, event, landed.record);
-    return { ...base, status: "applied", record: landed.record, notifications };
+    const result = await recordDelivery(deps, actor, landed.record, notifications);
+    return {
+      ...base,
+      status: "applied",
+      record: landed.record,
+      ...(result ? { result } : {}),
+      notifications,
+    };
   }
   let outcome: "applied" | "failed" = "applied";
   let after: unknown = plan.after;

@@ -3,6 +3,7 @@
  * forced, retried with jittered backoff on rejection), and queue what cannot land.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -93,8 +94,14 @@ export class Ledger {
   }
 
   /** Fetches the branch; `reachable: false` when the remote could not be asked. */
-  async fetch(): Promise<{ reachable: boolean; exists: boolean; error?: string }> {
-    const r = await fetchBranch(this.cwd, this.cfg.remote, this.cfg.branch, this.trackingRef);
+  async fetch(
+    options: { history?: boolean } = {},
+  ): Promise<{ reachable: boolean; exists: boolean; error?: string }> {
+    // guard fetches only the tip in CI (--depth=1, which makes the clone shallow); whoever reads
+    // the branch's history (log, verify, reports) deepens it to the full chain first.
+    const deepen =
+      options.history && existsSync(join(this.cfg.repo.commonDir, "shallow")) ? ["--depth=2147483647"] : [];
+    const r = await fetchBranch(this.cwd, this.cfg.remote, this.cfg.branch, this.trackingRef, deepen);
     if (r.ok) return { reachable: true, exists: true };
     if (r.missing) {
       // The branch is gone (or never was): forget a stale local copy so we do not build on it.

@@ -70,7 +70,7 @@ export async function runDoctor(f: Factory): Promise<void> {
     }
     await add("audit branch", async () => {
       const store = await f.ledgerStore();
-      const fetched = await store.fetch();
+      const fetched = await store.fetch({ history: true });
       if (!fetched.reachable)
         return { status: "fail", detail: `cannot fetch from ${policy.audit.remote}: ${fetched.error}` };
       if (!fetched.exists) {

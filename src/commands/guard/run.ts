@@ -127,7 +127,9 @@ async function readSnapshot(
     });
   }
   const defaultRef = `refs/remotes/${audit.remote}/${branch}`;
-  // In a shallow CI checkout, stay shallow: only the default branch's tip matters here.
+  // guard needs only the tips (the audit tip's tree holds every record). In a shallow checkout,
+  // as CI makes, fetch just those, not the ledger's whole history (ledger.md). A full clone is
+  // left full: a depth-1 fetch would make the developer's repository shallow.
   const shallow = existsSync(join(repo.commonDir, "shallow")) ? ["--depth=1"] : [];
   let fetched = await fetchBranches(
     repo.root,

@@ -23,7 +23,7 @@ export interface LogOptions {
 
 export async function runLog(f: Factory, o: LogOptions): Promise<void> {
   const store = await f.ledgerStore();
-  const fetched = await store.fetch();
+  const fetched = await store.fetch({ history: true });
   if (!fetched.reachable)
     f.io.err(`optout: warning: cannot reach the remote (${fetched.error}); reading the local copy`);
   const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;

@@ -42,7 +42,7 @@ export async function loadRecords(
   const store = await f.ledgerStore();
   let tip = o.tip;
   if (!("tip" in o)) {
-    const fetched = await store.fetch();
+    const fetched = await store.fetch({ history: true });
     if (!fetched.reachable)
       f.io.err(`optout: warning: cannot reach the remote (${fetched.error}); reading the local copy`);
     tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;

@@ -8,7 +8,7 @@ import { describeEntry } from "../rules.js";
 
 export async function runStatus(f: Factory): Promise<void> {
   const store = await f.ledgerStore();
-  const fetched = await store.fetch();
+  const fetched = await store.fetch({ history: true });
   if (!fetched.reachable)
     f.io.err(`optout: warning: cannot reach the remote (${fetched.error}); showing the local copy`);
   const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
