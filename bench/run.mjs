@@ -97,6 +97,9 @@ if (!cliDir) {
 }
 const cli = join(cliDir, "bin", "optout.js");
 const loadStart = os.loadavg();
+// What is measured: the checkout as it was when the snapshot was taken.
+const measuredCommit = gitOr(["rev-parse", "HEAD"]);
+const measuredDirty = gitOr(["status", "--porcelain", "--", "src", "bin", "package.json"]) !== "";
 
 try {
   const key = makeKey(tmp);
@@ -401,8 +404,8 @@ try {
 
   results.meta = {
     date: new Date().toISOString(),
-    commit: gitOr(["rev-parse", "HEAD"]),
-    dirty: gitOr(["status", "--porcelain", "--", "src", "bin", "package.json"]) !== "",
+    commit: measuredCommit,
+    dirty: measuredDirty,
     node: process.version,
     git: git(tmp, "--version").replace(/^git version /, ""),
     cpus: os.cpus().length,
