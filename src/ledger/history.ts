@@ -1,11 +1,12 @@
 /**
  * Reads the whole audit branch, oldest first: each commit with its parents, message and the
- * files it changed, plus the record and signature bytes. One `git log` and one `git cat-file`
- * whatever the length of the branch.
+ * files it changed, plus the record and signature bytes. One `git log` streams into one
+ * `git cat-file --batch` as it is read, and each entry is handed to `onEntry` as soon as its
+ * blobs arrive, so a verifier can check signatures while git is still reading (log --verify is
+ * bounded by git log, the blob reads and ed25519 together; overlapping them is what makes it fast).
  */
-
-import { readObjects } from "../git/objects.js";
-import { git } from "../git/run.js";
+import { spawn } from "node:child_process";
+import { FailedError } from "../errors.js";
 
 export interface FileChange {
   status: string;
@@ -27,8 +28,33 @@ export interface HistoryEntry extends HistoryCommit {
   sigText?: string;
 }
 
-export async function readCommits(cwd: string, tip: string): Promise<HistoryCommit[]> {
-  const r = await git(
+const env = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C" };
+
+function parseCommit(chunk: string): HistoryCommit {
+  const [commit, parents, message, rest] = chunk.split("\x1f");
+  const changes: FileChange[] = [];
+  for (const line of (rest ?? "").split("\n")) {
+    // :100644 100644 <old> <new> M\tpath
+    const m = /^:\d+ \d+ [0-9a-f]+ ([0-9a-f]+) ([A-Z])\d*\t(.+)$/.exec(line);
+    if (m) changes.push({ oid: m[1]!, status: m[2]!, path: m[3]! });
+  }
+  return {
+    commit: commit!.trim(),
+    parents: parents!.trim() ? parents!.trim().split(" ") : [],
+    message: message ?? "",
+    changes,
+  };
+}
+
+export async function readHistory(
+  cwd: string,
+  tip: string,
+  onEntry?: (entry: HistoryEntry, index: number) => void,
+): Promise<HistoryEntry[]> {
+  const entries: HistoryEntry[] = [];
+  const catFile = spawn("git", ["cat-file", "--batch"], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+  const log = spawn(
+    "git",
     [
       "log",
       "--reverse",
@@ -39,49 +65,88 @@ export async function readCommits(cwd: string, tip: string): Promise<HistoryComm
       "--format=%x1e%H%x1f%P%x1f%B%x1f",
       tip,
     ],
-    { cwd },
+    { cwd, env, stdio: ["ignore", "pipe", "pipe"] },
   );
-  const out: HistoryCommit[] = [];
-  for (const chunk of r.stdout.toString("utf8").split("\x1e")) {
-    if (!chunk.trim()) continue;
-    const [commit, parents, message, rest] = chunk.split("\x1f");
-    const changes: FileChange[] = [];
-    for (const line of (rest ?? "").split("\n")) {
-      // :100644 100644 <old> <new> M\tpath
-      const m = /^:\d+ \d+ [0-9a-f]+ ([0-9a-f]+) ([A-Z])\d*\t(.+)$/.exec(line);
-      if (m) changes.push({ oid: m[1]!, status: m[2]!, path: m[3]! });
-    }
-    out.push({
-      commit: commit!.trim(),
-      parents: parents!.trim() ? parents!.trim().split(" ") : [],
-      message: message ?? "",
-      changes,
-    });
-  }
-  return out;
-}
 
-export async function readHistory(cwd: string, tip: string): Promise<HistoryEntry[]> {
-  const commits = await readCommits(cwd, tip);
-  const wanted: string[] = [];
-  const entries: HistoryEntry[] = commits.map((c) => {
-    const rec = c.changes.filter((f) => f.status === "A" && /^records\/.+\.json$/.test(f.path));
+  // Blobs asked of cat-file, in order: which entry and which file each answer belongs to.
+  const wanted: { entry: number; field: "record" | "sig" }[] = [];
+  let head = 0;
+  const missing = new Map<number, number>();
+  const done = (i: number) => onEntry?.(entries[i]!, i);
+
+  const addEntry = (c: HistoryCommit) => {
+    const i = entries.length;
     const e: HistoryEntry = { ...c };
-    if (rec.length === 1) {
-      e.recordPath = rec[0]!.path;
-      wanted.push(rec[0]!.oid);
-      const sig = c.changes.find((f) => f.status === "A" && f.path === `${rec[0]!.path}.sig`);
-      if (sig) wanted.push(sig.oid);
-    }
-    return e;
+    entries.push(e);
+    const rec = c.changes.filter((f) => f.status === "A" && /^records\/.+\.json$/.test(f.path));
+    if (rec.length !== 1) return done(i);
+    e.recordPath = rec[0]!.path;
+    const sig = c.changes.find((f) => f.status === "A" && f.path === `${e.recordPath}.sig`);
+    const asks = [
+      { oid: rec[0]!.oid, field: "record" as const },
+      ...(sig ? [{ oid: sig.oid, field: "sig" as const }] : []),
+    ];
+    missing.set(i, asks.length);
+    for (const a of asks) wanted.push({ entry: i, field: a.field });
+    catFile.stdin.write(asks.map((a) => `${a.oid}\n`).join(""));
+  };
+
+  let text = "";
+  log.stdout.setEncoding("utf8");
+  log.stdout.on("data", (chunk: string) => {
+    text += chunk;
+    const parts = text.split("\x1e");
+    text = parts.pop() ?? "";
+    for (const p of parts) if (p.trim()) addEntry(parseCommit(p));
   });
-  const blobs = await readObjects(cwd, wanted);
-  for (const e of entries) {
-    if (!e.recordPath) continue;
-    const rec = e.changes.find((f) => f.path === e.recordPath)!;
-    e.recordBytes = blobs.get(rec.oid)?.data;
-    const sig = e.changes.find((f) => f.path === `${e.recordPath}.sig`);
-    if (sig) e.sigText = blobs.get(sig.oid)?.data.toString("utf8");
-  }
+  let logErr = "";
+  log.stderr.on("data", (d: Buffer) => (logErr += d.toString()));
+  const logDone = new Promise<number>((resolve, reject) => {
+    log.on("error", reject);
+    log.on("close", (code) => {
+      if (text.trim()) addEntry(parseCommit(text));
+      catFile.stdin.end();
+      resolve(code ?? 1);
+    });
+  });
+
+  // cat-file answers "<oid> <type> <size>\n<content>\n" (or "<oid> missing\n"), in order.
+  let buf: Buffer = Buffer.alloc(0);
+  catFile.stdout.on("data", (chunk: Buffer) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    let pos = 0;
+    for (;;) {
+      const eol = buf.indexOf(10, pos);
+      if (eol < 0) break;
+      const header = buf.toString("utf8", pos, eol);
+      const w = wanted[head];
+      if (header.endsWith(" missing")) {
+        pos = eol + 1;
+      } else {
+        const size = Number(header.split(" ")[2]);
+        if (buf.length < eol + 1 + size + 1) break;
+        const data = Buffer.from(buf.subarray(eol + 1, eol + 1 + size));
+        const e = entries[w!.entry]!;
+        if (w!.field === "record") e.recordBytes = data;
+        else e.sigText = data.toString("utf8");
+        pos = eol + 1 + size + 1;
+      }
+      head++;
+      const left = (missing.get(w!.entry) ?? 1) - 1;
+      missing.set(w!.entry, left);
+      if (left === 0) done(w!.entry);
+    }
+    buf = buf.subarray(pos);
+  });
+  catFile.stdin.on("error", () => {
+    // cat-file exiting early shows in its exit code below.
+  });
+  const catDone = new Promise<number>((resolve, reject) => {
+    catFile.on("error", reject);
+    catFile.on("close", (code) => resolve(code ?? 1));
+  });
+  const [logCode, catCode] = await Promise.all([logDone, catDone]);
+  if (logCode !== 0) throw new FailedError(`git log failed: ${logErr.trim().split("\n").at(-1) ?? logCode}`);
+  if (catCode !== 0) throw new FailedError("git cat-file failed while reading the audit branch");
   return entries;
 }

@@ -30,6 +30,8 @@ export interface VerifyReport {
 
 export interface VerifyInput {
   entries: HistoryEntry[];
+  /** Signature checks already under way (startVerifying), one per entry. */
+  verdicts?: Promise<SshsigVerdict | undefined>[];
   signers: AllowedSigner[];
   namespace: string;
   /** Whether the tip this clone saw last is still in the branch's history. */
@@ -42,6 +44,26 @@ const recordFile = /^records\/\d{4}\/\d{2}\/\d{2}\/[0-9A-HJKMNP-TV-Z]{26}\.json$
  * Checks signatures on libuv's thread pool, a bounded number at a time: ed25519 verification is
  * the cost that dominates, and one core does only ~4,000/s here.
  */
+/**
+ * Starts checking each entry's signature as readHistory hands it over, on libuv's thread pool,
+ * so the ed25519 work overlaps git still reading the branch.
+ */
+export function startVerifying(namespace: string): {
+  onEntry: (e: HistoryEntry, i: number) => void;
+  verdicts: Promise<SshsigVerdict | undefined>[];
+} {
+  const verdicts: Promise<SshsigVerdict | undefined>[] = [];
+  return {
+    verdicts,
+    onEntry: (e, i) => {
+      verdicts[i] =
+        e.recordBytes && e.sigText
+          ? verifySshsigAsync(e.recordBytes, e.sigText, namespace)
+          : Promise.resolve(undefined);
+    },
+  };
+}
+
 async function verifyAllSignatures(
   entries: HistoryEntry[],
   namespace: string,
@@ -60,7 +82,9 @@ async function verifyAllSignatures(
 }
 
 export async function verifyEntries(input: VerifyInput): Promise<VerifyReport> {
-  const verdicts = await verifyAllSignatures(input.entries, input.namespace);
+  const verdicts = input.verdicts
+    ? await Promise.all(input.verdicts)
+    : await verifyAllSignatures(input.entries, input.namespace);
   const problems: VerifyProblem[] = [];
   let prevTime: number | undefined;
   let index = -1;

@@ -4,7 +4,7 @@ import { ExitCode, QuietExit, UsageError, VerificationError } from "../../errors
 import type { Factory } from "../../factory.js";
 import { isAncestor } from "../../git/repo.js";
 import { readHistory } from "../../ledger/history.js";
-import { verifyEntries } from "../../ledger/verify.js";
+import { startVerifying, type VerifyInput, verifyEntries } from "../../ledger/verify.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine } from "../../ui/text.js";
 import { describeEntry } from "../rules.js";
@@ -27,8 +27,9 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
   if (!fetched.reachable)
     f.io.err(`optout: warning: cannot reach the remote (${fetched.error}); reading the local copy`);
   const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
-  const entries = tip ? await readHistory(store.cfg.repo.root, tip) : [];
-  if (o.verify) return verify(f, entries, tip);
+  const verifying = o.verify ? startVerifying((await f.policy()).audit.namespace) : undefined;
+  const entries = tip ? await readHistory(store.cfg.repo.root, tip, verifying?.onEntry) : [];
+  if (verifying) return verify(f, entries, tip, verifying.verdicts);
   if (o.unreviewed) return (await import("../review/unreviewed.js")).printUnreviewed(f, entries, o);
 
   const now = f.now();
@@ -88,7 +89,12 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
   }
 }
 
-async function verify(f: Factory, entries: Awaited<ReturnType<typeof readHistory>>, tip: string | undefined) {
+async function verify(
+  f: Factory,
+  entries: Awaited<ReturnType<typeof readHistory>>,
+  tip: string | undefined,
+  verdicts: VerifyInput["verdicts"],
+) {
   const [store, trust, policy] = await Promise.all([f.ledgerStore(), f.trust(), f.policy()]);
   const anchorCommit = await store.readAnchor();
   const anchor = anchorCommit
@@ -99,6 +105,7 @@ async function verify(f: Factory, entries: Awaited<ReturnType<typeof readHistory
     : undefined;
   const report = await verifyEntries({
     entries,
+    ...(verdicts ? { verdicts } : {}),
     signers: trust.signers,
     namespace: policy.audit.namespace,
     ...(anchor ? { anchor } : {}),
