@@ -33,9 +33,17 @@ describe("announcements through the CLI", () => {
       ]);
       expect(r.stderr).toMatch(/warning: notification to webhook#2 failed/);
       // How each delivery went is on the ledger too, in a result record after the override.
-      expect(out.result).toMatchObject({ type: "result", links: { intent: out.id }, notifications: out.notifications });
+      expect(out.result).toMatchObject({
+        type: "result",
+        links: { intent: out.id },
+        notifications: out.notifications,
+      });
       const ledger = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout);
-      expect(ledger[0].notifications.map((n: { status: string }) => n.status)).toEqual(["sent", "failed", "skipped"]);
+      expect(ledger[0].notifications.map((n: { status: string }) => n.status)).toEqual([
+        "sent",
+        "failed",
+        "skipped",
+      ]);
       expect(good.requests).toHaveLength(1);
       const req = good.requests[0]!;
       const expected = `sha256=${createHmac("sha256", secret).update(req.body).digest("hex")}`;

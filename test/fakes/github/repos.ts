@@ -139,3 +139,33 @@ repoHandlers["issues/create-comment"] = (c, repo) => {
     }),
   };
 };
+
+/** GET /repos/{o}/{r}/rules/branches/{branch}: every rule that applies, from the repository's rulesets. */
+repoHandlers["repos/get-branch-rules"] = (c, repo) => ({
+  status: 200,
+  body: (repo.rulesets.get(c.params.branch!) ?? []).map((type) => ({
+    type,
+    ruleset_source_type: "Repository",
+    ruleset_source: repo.fullName,
+    ruleset_id: 1,
+  })),
+});
+
+/** GET /repos/{o}/{r}/branches/{branch}/protection: admin only (403), 404 "Branch not protected". */
+repoHandlers["repos/get-branch-protection"] = (c, repo) => {
+  if (role(repo, c.user.login)?.permission !== "admin") {
+    return message(403, "Resource not accessible by personal access token");
+  }
+  const p = repo.protection.get(c.params.branch!);
+  if (!p) return message(404, "Branch not protected");
+  const url = `https://api.github.com/repos/${repo.fullName}/branches/${c.params.branch}/protection`;
+  return {
+    status: 200,
+    body: ex("branch-protection", {
+      url,
+      enabled: true,
+      allow_force_pushes: { enabled: p.allowForcePushes },
+      allow_deletions: { enabled: p.allowDeletions },
+    }),
+  };
+};

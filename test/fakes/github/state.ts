@@ -80,6 +80,10 @@ export class FakeRepo {
   readonly deployments: FakeDeployment[] = [];
   /** issue number → its comments (bodies), oldest first. */
   readonly issues = new Map<number, string[]>();
+  /** branch → rule types of the rulesets that apply to it ("non_fast_forward", "deletion"). */
+  readonly rulesets = new Map<string, string[]>();
+  /** branch → classic branch protection (absent: not protected, 404). */
+  readonly protection = new Map<string, { allowForcePushes: boolean; allowDeletions: boolean }>();
   /** How dispatches answer: GitHub.com, a server ignoring the field (204), or older GHES refusing it. */
   dispatchMode: "details" | "ignore-details" | "reject-details" = "details";
 

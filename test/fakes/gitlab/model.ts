@@ -91,6 +91,8 @@ export interface FakeProject {
   /** Issue iids that exist, and the notes posted on them. */
   issues: Set<number>;
   notes: { issue: number; body: string; userId: number }[];
+  /** Protected branch name → whether force push is allowed. */
+  protectedBranches: Map<string, { allow_force_push: boolean }>;
 }
 
 export function variable(key: string, value: string, over: Partial<FakeVariable> = {}): FakeVariable {

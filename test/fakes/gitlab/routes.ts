@@ -22,6 +22,7 @@ const projectRoutes: [string, string, Handler][] = [
   ["GET", "pipelines/:id/variables", pipelineVariables],
   ["GET", "deployments", deployments],
   ["POST", "issues/:iid/notes", issueNote],
+  ["GET", "protected_branches/:name", protectedBranch],
 ];
 
 export function route(c: RouteContext): Answer | undefined {
@@ -197,4 +198,29 @@ function issueNote(c: RouteContext, p: FakeProject, [iid]: string[]): Answer {
     return badRequest({ note: ["is too long (maximum is 1000000 characters)"] });
   p.notes.push({ issue: Number(iid), body: c.body.body, userId: c.user.id });
   return { status: 201, body: { id: c.fake.id(), body: c.body.body, noteable_iid: Number(iid) } };
+}
+
+/**
+ * GET /projects/:id/protected_branches/:name — protected_branches.md "Get a single protected
+ * branch or wildcard protected branch": 404 "404 Not found" when the branch is not protected.
+ * Reading protected branches needs more than Reporter (verify: we require Developer here).
+ */
+function protectedBranch(c: RouteContext, p: FakeProject, [name]: string[]): Answer {
+  const denied = need(c, p, Level.developer);
+  if (denied) return denied;
+  const pb = p.protectedBranches.get(name!);
+  if (!pb) return { status: 404, body: { message: "404 Not found" } };
+  const level = [{ id: 1, access_level: Level.maintainer, access_level_description: "Maintainers" }];
+  return {
+    status: 200,
+    body: {
+      id: 1,
+      name,
+      push_access_levels: level,
+      merge_access_levels: level,
+      unprotect_access_levels: [],
+      allow_force_push: pb.allow_force_push,
+      code_owner_approval_required: false,
+    },
+  };
 }

@@ -150,6 +150,7 @@ export class FakeGitLab {
       deployments: [],
       issues: new Set([42]),
       notes: [],
+      protectedBranches: new Map(),
     };
     for (const [name, level] of Object.entries(opts.members ?? {}))
       project.members.set(this.user(name).id, level);
