@@ -1,11 +1,9 @@
 #!/usr/bin/env node
-// `--version` is answered before anything else loads: it is the floor of optout's start-up cost.
+// CommonJS on purpose (bin/package.json): Node starts a CommonJS entry faster than an ES module,
+// and `--version`, the floor of optout's start-up cost, is answered before anything else loads.
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
-  const { readFileSync } = await import("node:fs");
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-  process.stdout.write(`${pkg.version}\n`);
+  process.stdout.write(`${require("../package.json").version}\n`);
 } else {
-  const { main } = await import("../dist/main.js");
-  await main(argv);
+  import("../dist/main.js").then((m) => m.main(argv));
 }

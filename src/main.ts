@@ -124,6 +124,11 @@ function report(e: unknown, io: IO, env: Record<string, string | undefined>): nu
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A reader that closes the pipe early (`optout log --json | head`) has all it wanted: not an error.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(ExitCode.ok);
+    throw e;
+  });
   const code = await run(argv, {
     streams: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
     env: process.env,
