@@ -103,6 +103,21 @@ export interface ProviderPort {
   commentOnIssue?(issue: number, markdown: string, signal?: AbortSignal): Promise<void>;
   /** A browsable URL of a file on the audit branch, when the forge can show one. */
   recordUrl?(path: string): string | undefined;
+  /**
+   * Whether the forge protects `branch` against force pushes and deletion (`optout doctor`);
+   * undefined when it cannot tell (e.g. the token may not read the settings).
+   */
+  branchProtection?(
+    branch: string,
+  ): Promise<
+    | {
+        protected: boolean;
+        forcePushBlocked: boolean | null;
+        deletionBlocked: boolean | null;
+        detail: string;
+      }
+    | undefined
+  >;
 }
 
 /** What a forge provider is built with (src/factory.ts makes it). */

@@ -11,6 +11,7 @@ import { GitHubClient } from "./client.js";
 import { auditUrl, type GhContext, ghContext, repoParams, untilText, withSignal } from "./context.js";
 import { applyFailover, planFailover, planFailoverRestore, restoreFailover } from "./failover.js";
 import { Principals } from "./principals.js";
+import { type BranchProtection, branchProtection } from "./protection.js";
 import { applyRollout, planRollout, planRolloutRestore, restoreRollout } from "./rollout.js";
 import { settle } from "./settle.js";
 import { applyStatusSkip, planStatusRestore, planStatusSkip, resolveSha, restoreStatus } from "./status.js";
@@ -38,6 +39,11 @@ export class GitHubProvider implements ProviderPort {
   /** A ref's commit as GitHub has it. */
   resolveSha(ref: string): Promise<string> {
     return resolveSha(this.gh, ref);
+  }
+
+  /** Whether GitHub blocks force pushes and deletion on `branch` (rulesets or classic protection). */
+  branchProtection(branch: string): Promise<BranchProtection | undefined> {
+    return branchProtection(this.gh, branch);
   }
 
   /** After a crash between intent and result: whether the intended change is in effect on GitHub. */

@@ -17,6 +17,7 @@ import {
   pipelineSchema,
   pipelineVariablesSchema,
   projectSchema,
+  protectedBranchSchema,
   statusSchema,
   userSchema,
   variableSchema,
@@ -100,6 +101,28 @@ export class GitLabApi {
       (api) => api.groupMembers.show(groupPath, userId, { includeInherited: true }),
     );
     return body === undefined ? undefined : activeLevel(parse(memberSchema, body, "GET groups members/all"));
+  }
+
+  /**
+   * A protected branch (docs.gitlab.com/api/protected_branches/#get-a-single-protected-branch-or-wildcard-protected-branch):
+   * null when it is not protected (404), undefined when the token may not read it (403).
+   */
+  async protectedBranch(
+    name: string,
+  ): Promise<{ name: string; allow_force_push?: boolean | undefined } | null | undefined> {
+    let forbidden = false;
+    const r = await this.client.call(
+      {
+        what: `read protected branch ${name}`,
+        absent: (f) => {
+          forbidden = f.status === 403;
+          return f.status === 403 || (f.status === 404 && !/project not found/i.test(f.description));
+        },
+      },
+      (api) => api.raw.get(`projects/${this.projectRef}/protected_branches/${encodeURIComponent(name)}`, {}),
+    );
+    if (r === undefined) return forbidden ? undefined : null;
+    return parse(protectedBranchSchema, r.body, "GET protected_branches/:name");
   }
 
   async commitSha(ref: string): Promise<string> {

@@ -74,6 +74,41 @@ class GitLabProviderImpl implements GitLabProvider {
     return this.deps.api.commitSha(ref);
   }
 
+  /**
+   * Whether GitLab protects `branch`: a protected branch (404 = not protected) with
+   * `allow_force_push` false blocks force pushes; a protected branch cannot be deleted by push
+   * or by developers (docs.gitlab.com/user/project/repository/branches/protected/).
+   */
+  async branchProtection(
+    branch: string,
+  ): Promise<
+    | {
+        protected: boolean;
+        forcePushBlocked: boolean | null;
+        deletionBlocked: boolean | null;
+        detail: string;
+      }
+    | undefined
+  > {
+    const p = await this.deps.api.protectedBranch(branch);
+    if (p === undefined) return undefined;
+    if (p === null) {
+      return {
+        protected: false,
+        forcePushBlocked: false,
+        deletionBlocked: false,
+        detail: "not a protected branch",
+      };
+    }
+    const forcePushBlocked = p.allow_force_push !== true;
+    return {
+      protected: forcePushBlocked,
+      forcePushBlocked,
+      deletionBlocked: true,
+      detail: `protected branch${p.name !== branch ? ` (rule ${p.name})` : ""}, force push ${forcePushBlocked ? "not allowed" : "allowed"}`,
+    };
+  }
+
   /** A file on the audit branch as GitLab shows it; a numeric project id has no web path. */
   recordUrl(path: string): string | undefined {
     const repo = this.deps.ctx.repo;

@@ -20,6 +20,12 @@ export const projectSchema = z.object({
   default_branch: z.string().nullable().optional(),
 });
 
+/** GET /projects/:id/protected_branches/:name (docs.gitlab.com/api/protected_branches). */
+export const protectedBranchSchema = z.object({
+  name: z.string(),
+  allow_force_push: z.boolean().optional(),
+});
+
 export const commitSchema = z.object({ id: z.string() });
 
 export const statusSchema = z.object({
