@@ -107,17 +107,15 @@ export interface ProviderPort {
    * Whether the forge protects `branch` against force pushes and deletion (`optout doctor`);
    * undefined when it cannot tell (e.g. the token may not read the settings).
    */
-  branchProtection?(
-    branch: string,
-  ): Promise<
-    | {
-        protected: boolean;
-        forcePushBlocked: boolean | null;
-        deletionBlocked: boolean | null;
-        detail: string;
-      }
-    | undefined
-  >;
+  branchProtection?(branch: string): Promise<BranchProtection | undefined>;
+}
+
+/** How a forge protects a branch (null: the forge did not say). */
+export interface BranchProtection {
+  protected: boolean;
+  forcePushBlocked: boolean | null;
+  deletionBlocked: boolean | null;
+  detail: string;
 }
 
 /** What a forge provider is built with (src/factory.ts makes it). */

@@ -7,12 +7,10 @@
  * branch. Classic protection needs admin (administration: read) to read; a 403 there with no
  * ruleset blocking force pushes means we cannot tell.
  */
-import type { ProviderPort } from "../../core/ports.js";
+import type { BranchProtection } from "../../core/ports.js";
 import { type GhContext, repoParams } from "./context.js";
 
-export type BranchProtection = NonNullable<
-  Awaited<ReturnType<NonNullable<ProviderPort["branchProtection"]>>>
->;
+export type { BranchProtection };
 
 interface Rule {
   type: string;

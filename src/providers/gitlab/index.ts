@@ -4,7 +4,14 @@
  * reverted from the `before` that record keeps. Endpoints and quirks: docs/spec forges.md.
  */
 import type { Principal } from "../../core/policy.js";
-import type { LedgerState, OverrideSpec, Plan, ProviderContext, ProviderPort } from "../../core/ports.js";
+import type {
+  BranchProtection,
+  LedgerState,
+  OverrideSpec,
+  Plan,
+  ProviderContext,
+  ProviderPort,
+} from "../../core/ports.js";
 import type { Actor, IndexEntry, LedgerRecord } from "../../core/record.js";
 import { UsageError } from "../../errors.js";
 import { Access } from "./access.js";
@@ -79,17 +86,7 @@ class GitLabProviderImpl implements GitLabProvider {
    * `allow_force_push` false blocks force pushes; a protected branch cannot be deleted by push
    * or by developers (docs.gitlab.com/user/project/repository/branches/protected/).
    */
-  async branchProtection(
-    branch: string,
-  ): Promise<
-    | {
-        protected: boolean;
-        forcePushBlocked: boolean | null;
-        deletionBlocked: boolean | null;
-        detail: string;
-      }
-    | undefined
-  > {
+  async branchProtection(branch: string): Promise<BranchProtection | undefined> {
     const p = await this.deps.api.protectedBranch(branch);
     if (p === undefined) return undefined;
     if (p === null) {
