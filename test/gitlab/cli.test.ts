@@ -2,20 +2,11 @@
  * The real CLI (bin/optout.js → dist/) against the fake GitLab, as on-call engineers and
  * pipelines run it: CI_SERVER_URL points at the fake, "provider": "gitlab" in the policy.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type GitLabWorld, makeGitLabWorld, sha1 } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { sha1, useGitLabWorld } from "./harness.js";
 
 describe("optout on GitLab, end to end", () => {
-  let g: GitLabWorld;
-  beforeAll(async () => {
-    g = await makeGitLabWorld();
-  });
-  afterAll(() => g.cleanup());
-  afterEach(() => {
-    expect(g.gl.violations).toEqual([]);
-    g.gl.requests.length = 0;
-    g.gl.clearFaults();
-  });
+  const g = useGitLabWorld();
   const run = (person: string, args: string[]) =>
     g.w.run(person, args, { env: { CI_SERVER_URL: g.gl.url, OPTOUT_GITLAB_TOKEN: g.gl.user(person).token } });
 

@@ -2,21 +2,12 @@
  * Deploy flags as project CI/CD variables: the scope is --env (or `*`), every read, update and
  * delete names it, and a revert restores value, scope and every attribute exactly.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ForgeError, UsageError } from "../../src/errors.js";
-import { type GitLabWorld, makeGitLabWorld } from "./harness.js";
+import { useGitLabWorld } from "./harness.js";
 
 describe("flags on GitLab", () => {
-  let g: GitLabWorld;
-  beforeAll(async () => {
-    g = await makeGitLabWorld();
-  });
-  afterAll(() => g.cleanup());
-  afterEach(() => {
-    expect(g.gl.violations).toEqual([]);
-    g.gl.requests.length = 0;
-    g.gl.clearFaults();
-  });
+  const g = useGitLabWorld();
 
   const vars = () => g.gl.project("acme/shop")!.variables;
   const copy = <T>(x: T): T => structuredClone(x);

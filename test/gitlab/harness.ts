@@ -4,6 +4,7 @@
  * Factory, and the real override flow (src/core/flow.ts) driving `createGitLabProvider`. Only
  * the provider's wiring into the Factory is done here (src/factory.ts does not know GitLab yet).
  */
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { FlowDeps, FlowResult } from "../../src/core/flow.js";
 import { runOverride, runRestore } from "../../src/core/flow.js";
 import type { Policy } from "../../src/core/policy.js";
@@ -110,6 +111,25 @@ export interface SessionOptions {
   policyUrl?: boolean;
   /** The project as ProviderContext.repo (e.g. a numeric id; the policy file only takes paths). */
   repo?: string;
+}
+
+/**
+ * One GitLab world for a describe block: started before its tests, stopped after, and checked
+ * after each test that the fake saw nothing the real API would refuse. Returns a stand-in that
+ * forwards to the world once it exists.
+ */
+export function useGitLabWorld(o: Parameters<typeof makeGitLabWorld>[0] = {}): GitLabWorld {
+  let world: GitLabWorld | undefined;
+  beforeAll(async () => {
+    world = await makeGitLabWorld(o);
+  });
+  afterAll(() => world?.cleanup());
+  afterEach(() => {
+    expect(world!.gl.violations).toEqual([]);
+    world!.gl.requests.length = 0;
+    world!.gl.clearFaults();
+  });
+  return new Proxy({} as GitLabWorld, { get: (_t, key) => world![key as keyof GitLabWorld] });
 }
 
 export async function makeGitLabWorld(

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FailedError, ForgeError, UsageError } from "../../src/errors.js";
-import { artifact, type GitLabWorld, gitlabPolicy, makeGitLabWorld } from "./harness.js";
+import { artifact, type GitLabWorld, gitlabPolicy, makeGitLabWorld, useGitLabWorld } from "./harness.js";
 
 const pipelinePosts = (g: GitLabWorld) =>
   g.gl.requests.filter((q) => q.method === "POST" && q.path.endsWith("/pipeline"));
@@ -215,16 +215,7 @@ describe("rollout revert without a known previous artifact", () => {
 });
 
 describe("failover on GitLab", () => {
-  let g: GitLabWorld;
-  beforeAll(async () => {
-    g = await makeGitLabWorld();
-  });
-  afterAll(() => g.cleanup());
-  afterEach(() => {
-    expect(g.gl.violations).toEqual([]);
-    g.gl.requests.length = 0;
-    g.gl.clearFaults();
-  });
+  const g = useGitLabWorld();
   const region = (scope = "*") =>
     g.gl
       .project("acme/shop")!

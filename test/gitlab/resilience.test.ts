@@ -4,22 +4,13 @@
  * reach a message, a log line or a ledger record.
  */
 import { createServer } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ForgeError } from "../../src/errors.js";
 import { git } from "../helpers/world.js";
-import { everythingShown, type GitLabWorld, makeGitLabWorld, sha1 } from "./harness.js";
+import { everythingShown, sha1, useGitLabWorld } from "./harness.js";
 
 describe("GitLab failures", () => {
-  let g: GitLabWorld;
-  beforeAll(async () => {
-    g = await makeGitLabWorld();
-  });
-  afterAll(() => g.cleanup());
-  afterEach(() => {
-    expect(g.gl.violations).toEqual([]);
-    g.gl.requests.length = 0;
-    g.gl.clearFaults();
-  });
+  const g = useGitLabWorld();
 
   it("429 with Retry-After: waits as long as asked, says so, then goes on", async () => {
     g.gl.inject({ path: /^\/user$/, status: 429, retryAfter: 1 });

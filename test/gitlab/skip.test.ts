@@ -2,21 +2,12 @@
  * Stage skips on GitLab: mechanism `status` (commit status on the commit, reverted to the state
  * recorded before), `variable` (a project CI/CD variable), and `guard` (ledger only, no request).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { recordPath } from "../../src/ledger/store.js";
-import { type GitLabWorld, makeGitLabWorld, sha1, sha2, sha3 } from "./harness.js";
+import { makeGitLabWorld, sha1, sha2, sha3, useGitLabWorld } from "./harness.js";
 
 describe("skip on GitLab", () => {
-  let g: GitLabWorld;
-  beforeAll(async () => {
-    g = await makeGitLabWorld();
-  });
-  afterAll(() => g.cleanup());
-  afterEach(() => {
-    expect(g.gl.violations).toEqual([]);
-    g.gl.requests.length = 0;
-    g.gl.clearFaults();
-  });
+  const g = useGitLabWorld();
 
   const statuses = () => g.gl.project("acme/shop")!.statuses;
 
