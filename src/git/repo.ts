@@ -74,31 +74,15 @@ export async function defaultBranch(
   return m?.[1];
 }
 
-// Every fetch skips `git maintenance run --auto`: optout fetches in pipelines and emergencies,
-// where housekeeping only adds time (measured ~6% of guard).
 /** Fetches one branch of the remote into `dest`, forced (the anchor check catches rewrites). */
-export async function fetchBranch(
+export function fetchBranch(
   cwd: string,
   remote: string,
   branch: string,
   dest: string,
   extraArgs: readonly string[] = [],
 ): Promise<{ ok: boolean; missing: boolean; message: string }> {
-  const args = [
-    "fetch",
-    "--quiet",
-    "--no-tags",
-    "--no-write-fetch-head",
-    "--no-auto-maintenance",
-    ...extraArgs,
-  ];
-  const r = await git([...args, remote, `+refs/heads/${branch}:${dest}`], {
-    cwd,
-    allowFailure: true,
-  });
-  if (r.code === 0) return { ok: true, missing: false, message: "" };
-  const missing = /couldn't find remote ref|no such ref/i.test(r.stderr);
-  return { ok: false, missing, message: r.stderr.trim().split("\n").at(-1) ?? "" };
+  return fetchBranches(cwd, remote, [[branch, dest]], extraArgs);
 }
 
 /**
@@ -112,6 +96,8 @@ export async function fetchBranches(
   pairs: readonly (readonly [string, string])[],
   extraArgs: readonly string[] = [],
 ): Promise<{ ok: boolean; missing: boolean; message: string }> {
+  // No `git maintenance run --auto`: optout fetches in pipelines and emergencies, where
+  // housekeeping only adds time (measured ~6% of guard).
   const args = [
     "fetch",
     "--quiet",

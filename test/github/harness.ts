@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import type { ProviderContext } from "../../src/core/ports.js";
 import { Factory, type Globals } from "../../src/factory.js";
 import { createGitHubProvider, type GitHubProvider } from "../../src/providers/github/index.js";
@@ -110,6 +111,26 @@ export interface Harness {
   /** A fresh fake world and ledger; returns the fake's acme/shop. */
   reset(): FakeRepo;
   close(): Promise<void>;
+}
+
+/**
+ * One harness for a test file: started before its tests, reset before each, closed after, and
+ * checked after each test that the fake saw no request the real API would refuse. Returns a
+ * stand-in that forwards to the harness once it exists.
+ */
+export function useHarness(policy?: Record<string, unknown>): Harness {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await makeHarness(policy);
+  });
+  afterAll(() => h?.close());
+  beforeEach(() => {
+    h!.reset();
+  });
+  afterEach(() => {
+    expect(h!.fake.violations).toEqual([]);
+  });
+  return new Proxy({} as Harness, { get: (_t, key) => h![key as keyof Harness] });
 }
 
 export async function makeHarness(policy = githubPolicy()): Promise<Harness> {

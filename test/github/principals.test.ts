@@ -1,20 +1,10 @@
 /** Who may override on GitHub: users, repository roles and team memberships, as the policy names them. */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runSkip } from "../../src/commands/skip/run.js";
 import { roleCovers } from "../../src/providers/github/principals.js";
-import { type Harness, makeHarness, tokens } from "./harness.js";
+import { tokens, useHarness } from "./harness.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await makeHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.reset();
-});
-afterEach(() => {
-  expect(h.fake.violations).toEqual([]);
-});
+const h = useHarness();
 
 const reason = "flaky check blocks the hotfix, INC-7";
 

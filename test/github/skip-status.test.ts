@@ -2,24 +2,14 @@
  * Skips by commit status against the fake GitHub, through the real skip/revert/expire commands,
  * the real ledger (temp repo + bare remote, real keys) and the provider as the factory builds it.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runExpire } from "../../src/commands/expire/run.js";
 import { runRevert } from "../../src/commands/revert/run.js";
 import { runSkip } from "../../src/commands/skip/run.js";
 import { recordPath } from "../../src/ledger/store.js";
-import { type Harness, makeHarness } from "./harness.js";
+import { useHarness } from "./harness.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await makeHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.reset();
-});
-afterEach(() => {
-  expect(h.fake.violations).toEqual([]);
-});
+const h = useHarness();
 
 const reason = "linter crashes on node 22, INC-4411";
 

@@ -2,24 +2,14 @@
  * Overrides that are Actions variables: stage skips with mechanism `variable`, and deploy flags at
  * repository and environment level — set, unset, revert and expiry restoring the exact before.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runExpire } from "../../src/commands/expire/run.js";
 import { runFlagSet } from "../../src/commands/flag/run.js";
 import { runRevert } from "../../src/commands/revert/run.js";
 import { runSkip } from "../../src/commands/skip/run.js";
-import { type Harness, makeHarness } from "./harness.js";
+import { useHarness } from "./harness.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await makeHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => {
-  h.reset();
-});
-afterEach(() => {
-  expect(h.fake.violations).toEqual([]);
-});
+const h = useHarness();
 
 const reason = "freeze bypass for the hotfix, CHG-12";
 
