@@ -42,6 +42,25 @@ export async function readObjects(cwd: string, names: readonly string[]): Promis
   return found;
 }
 
+/**
+ * Object ids for names (oid or `<rev>:<path>`) without reading the objects themselves: in a
+ * partial clone this resolves paths through the trees it has and never fetches a missing blob.
+ */
+export async function resolveOids(cwd: string, names: readonly string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (names.length === 0) return found;
+  for (const n of names) {
+    if (n.includes("\n")) throw new Error("object name with a newline");
+  }
+  const r = await git(["cat-file", "--batch-check=%(objectname)"], { cwd, input: `${names.join("\n")}\n` });
+  const lines = r.stdout.toString("utf8").split("\n");
+  names.forEach((name, i) => {
+    const line = lines[i] ?? "";
+    if (/^[0-9a-f]{40,64}$/.test(line)) found.set(name, line);
+  });
+  return found;
+}
+
 export async function readBlob(cwd: string, name: string): Promise<Buffer | undefined> {
   return (await readObjects(cwd, [name])).get(name)?.data;
 }

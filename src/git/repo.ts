@@ -116,6 +116,53 @@ export async function fetchBranches(
   return { ok: false, missing, message: r.stderr.trim().split("\n").at(-1) ?? "" };
 }
 
+/**
+ * Fetches objects by id in one round trip: in a partial clone (guard's CI fetch) the blobs it is
+ * about to read, instead of git fetching each one lazily. Objects already here cost no request.
+ */
+export async function fetchObjects(
+  cwd: string,
+  remote: string,
+  oids: readonly string[],
+): Promise<{ ok: boolean; message: string }> {
+  if (oids.length === 0) return { ok: true, message: "" };
+  // As git's own on-demand fetch does: no negotiation (there is no common history to find for
+  // a blob, and upload-pack refuses blob wants mixed with the haves of a shallow clone).
+  const r = await git(
+    [
+      "-c",
+      "fetch.negotiationAlgorithm=noop",
+      "fetch",
+      "--quiet",
+      "--no-tags",
+      "--no-write-fetch-head",
+      "--no-auto-maintenance",
+      "--recurse-submodules=no",
+      remote,
+      ...oids,
+    ],
+    { cwd, allowFailure: true },
+  );
+  return { ok: r.code === 0, message: r.stderr.trim().split("\n").at(-1) ?? "" };
+}
+
+/** The partial-clone filter git has recorded for `remote` (`remote.<name>.partialclonefilter`). */
+export async function partialCloneFilter(cwd: string, remote: string): Promise<string | undefined> {
+  const r = await git(["config", "--get", `remote.${remote}.partialclonefilter`], {
+    cwd,
+    allowFailure: true,
+  });
+  return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
+}
+
+/**
+ * Forgets the filter a filtered fetch recorded for `remote`, keeping `remote.<name>.promisor`:
+ * objects left out stay fetchable on demand, and later fetches are whole again.
+ */
+export async function forgetPartialCloneFilter(cwd: string, remote: string): Promise<void> {
+  await git(["config", "--unset-all", `remote.${remote}.partialclonefilter`], { cwd, allowFailure: true });
+}
+
 export type PushOutcome =
   | { kind: "ok" }
   | { kind: "rejected"; message: string }

@@ -14,8 +14,9 @@ import {
   type RecordDraft,
   recordSubject,
 } from "../core/record.js";
-import { ObjectWriter, readObjects } from "../git/objects.js";
-import { fetchBranch, pushCommit, type RepoInfo, resolveRef, updateRef } from "../git/repo.js";
+import { UsageError } from "../errors.js";
+import { ObjectWriter, readObjects, resolveOids } from "../git/objects.js";
+import { fetchBranch, fetchObjects, pushCommit, type RepoInfo, resolveRef, updateRef } from "../git/repo.js";
 import { canonicalize } from "./canonical.js";
 import { buildTree, commitBody } from "./tree.js";
 import { ulidTime } from "./ulid.js";
@@ -89,8 +90,31 @@ export class Ledger {
     this.anchorFile = join(cfg.repo.commonDir, "optout", "anchor");
   }
 
+  /**
+   * Set when the branch was fetched without its blobs (guard in a shallow CI checkout): reads
+   * then prefetch what they need in one round trip.
+   */
+  partial = false;
+
   private get cwd(): string {
     return this.cfg.repo.root;
+  }
+
+  /**
+   * In a partial fetch, brings the named objects (oids or `<rev>:<path>`) over in one request
+   * before they are read; git would otherwise fetch each missing blob on its own. Throws when
+   * the remote cannot be asked: guard must not answer from what it could not read.
+   */
+  async prefetch(names: readonly string[], oids: readonly string[] = []): Promise<void> {
+    if (!this.partial) return;
+    const resolved = [...(await resolveOids(this.cwd, names)).values(), ...oids];
+    const r = await fetchObjects(this.cwd, this.cfg.remote, [...new Set(resolved)]);
+    if (!r.ok) {
+      // Only guard fetches partially; like its branch fetch failing, this is exit 2 (fail closed).
+      throw new UsageError(`cannot fetch audit records from ${this.cfg.remote}: ${r.message}`, {
+        hint: "guard cannot tell whether the stage is waived; fail closed and run it",
+      });
+    }
   }
 
   /** Fetches the branch; `reachable: false` when the remote could not be asked. */

@@ -60,6 +60,10 @@ export async function findInForce(
     })
     .sort((a, b) => (a.id < b.id ? 1 : -1));
   for (const c of live) {
+    // The days since the record, read first: in a partial fetch the record, its signature and
+    // every later record come over in one request.
+    const later = await laterRecords(ledger, tip, c.id, now);
+    await ledger.prefetch([`${tip}:${c.record}`, `${tip}:${c.record}.sig`], later);
     const files = await ledger.readFiles(tip, [c.record, `${c.record}.sig`]);
     const verified = checkRecord(files.get(c.record), files.get(`${c.record}.sig`), trust, namespace);
     if (!verified.ok) {
@@ -78,7 +82,7 @@ export async function findInForce(
       continue;
     }
     // Reverts name the override's id (the intent's, when a result record applied it).
-    const ended = await endedBy(ledger, tip, c.id, now);
+    const ended = await endedBy(ledger, later, c.id);
     if (ended) {
       ignored.push({ id: c.id, why: `ended by ${ended}` });
       continue;
@@ -120,8 +124,8 @@ export async function findWaiver(
   return { skip: false, why: candidates.length ? "no valid override" : "no override", ignored };
 }
 
-/** The id of a later record that reverts or expires `r`, scanning only the days since `r`. */
-async function endedBy(ledger: Ledger, tip: string, id: string, now: Date): Promise<string | undefined> {
+/** Blob ids of the records written after `id`, scanning only the days since it. */
+async function laterRecords(ledger: Ledger, tip: string, id: string, now: Date): Promise<string[]> {
   const cwd = ledger.cfg.repo.root;
   const days: string[] = [];
   const start = new Date(ulidTime(id));
@@ -146,7 +150,12 @@ async function endedBy(ledger: Ledger, tip: string, id: string, now: Date): Prom
       if (e.name.endsWith(".json") && e.name.slice(0, -5) > id) later.push(e.oid);
     }
   }
-  const blobs = await readObjects(cwd, later);
+  return later;
+}
+
+/** The id of a later record (among `later`, their blob ids) that reverts or expires `id`. */
+async function endedBy(ledger: Ledger, later: string[], id: string): Promise<string | undefined> {
+  const blobs = await readObjects(ledger.cfg.repo.root, later);
   for (const b of blobs.values()) {
     try {
       const rec = JSON.parse(b.data.toString("utf8")) as LedgerRecord;

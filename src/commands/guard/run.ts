@@ -11,7 +11,13 @@ import type { IndexEntry } from "../../core/record.js";
 import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { readObjects } from "../../git/objects.js";
-import { defaultBranch, fetchBranches, type RepoInfo } from "../../git/repo.js";
+import {
+  defaultBranch,
+  fetchBranches,
+  forgetPartialCloneFilter,
+  partialCloneFilter,
+  type RepoInfo,
+} from "../../git/repo.js";
 import { parseAllowedSigners } from "../../ledger/allowed-signers.js";
 import type { Ledger } from "../../ledger/store.js";
 import type { TrustSource } from "../../ledger/trust.js";
@@ -36,7 +42,27 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
   }
   const repo = await f.repoInfo();
   const store = await f.ledgerStore();
-  const snapshot = await readSnapshot(store, policy.audit, repo);
+  const filter = { forget: false };
+  try {
+    const snapshot = await readSnapshot(store, policy.audit, repo, filter);
+    await answer(f, o, stage, policy, repo, store, snapshot);
+  } finally {
+    // git remembers a fetch's filter for the remote's later fetches (and sets it again on every
+    // on-demand fetch): the job's own git commands must not inherit ours. A filter the checkout
+    // had before guard ran is left as it was.
+    if (filter.forget) await forgetPartialCloneFilter(repo.root, policy.audit.remote);
+  }
+}
+
+async function answer(
+  f: Factory,
+  o: GuardOptions,
+  stage: Policy["stages"][string],
+  policy: Policy,
+  repo: RepoInfo,
+  store: Ledger,
+  snapshot: Snapshot,
+): Promise<void> {
   const [ref, sha, repoName] = await Promise.all([
     refForGuard(repo.root, o.ref, f.env),
     shaForGuard(repo.root, o.sha, f.env),
@@ -111,6 +137,12 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
   if (!skip) throw new QuietExit(ExitCode.failed);
 }
 
+interface Snapshot {
+  tip: string | undefined;
+  index: { active: IndexEntry[] };
+  trust: TrustSource;
+}
+
 /**
  * One fetch (audit branch and default branch together) and one object read (the audit tip, its
  * index, and allowed_signers): guard's whole view of the world in two git processes.
@@ -119,18 +151,24 @@ async function readSnapshot(
   store: Ledger,
   audit: Policy["audit"],
   repo: RepoInfo,
-): Promise<{ tip: string | undefined; index: { active: IndexEntry[] }; trust: TrustSource }> {
-  const branch = await defaultBranch(repo.root, audit.remote, repo.commonDir);
+  filter: { forget: boolean },
+): Promise<Snapshot> {
+  // In a shallow checkout, as CI makes, guard fetches only the tips (the audit tip's tree holds
+  // every record) and without blobs: it reads a handful of them, fetched in one request below.
+  // A full clone is left full: a depth-1 fetch would make the developer's repository shallow.
+  const shallow = existsSync(join(repo.commonDir, "shallow"));
+  const [branch, ownFilter] = await Promise.all([
+    defaultBranch(repo.root, audit.remote, repo.commonDir),
+    shallow ? partialCloneFilter(repo.root, audit.remote) : undefined,
+  ]);
   if (!branch) {
     throw new UsageError(`cannot tell the default branch of remote "${audit.remote}"`, {
       hint: `check the remote (git remote -v), or run: git remote set-head ${audit.remote} --auto`,
     });
   }
   const defaultRef = `refs/remotes/${audit.remote}/${branch}`;
-  // guard needs only the tips (the audit tip's tree holds every record). In a shallow checkout,
-  // as CI makes, fetch just those, not the ledger's whole history (ledger.md). A full clone is
-  // left full: a depth-1 fetch would make the developer's repository shallow.
-  const shallow = existsSync(join(repo.commonDir, "shallow")) ? ["--depth=1"] : [];
+  const args = shallow ? ["--depth=1", "--filter=blob:none"] : [];
+  filter.forget = shallow && ownFilter === undefined;
   let fetched = await fetchBranches(
     repo.root,
     audit.remote,
@@ -138,12 +176,12 @@ async function readSnapshot(
       [audit.branch, store.trackingRef],
       [branch, defaultRef],
     ],
-    shallow,
+    args,
   );
   let auditExists = true;
   if (!fetched.ok && fetched.missing) {
     auditExists = false;
-    fetched = await fetchBranches(repo.root, audit.remote, [[branch, defaultRef]], shallow);
+    fetched = await fetchBranches(repo.root, audit.remote, [[branch, defaultRef]], args);
   }
   if (!fetched.ok) {
     // An error, not an answer: exit 2, so the pipeline decides (running the stage is the advice).
@@ -151,12 +189,15 @@ async function readSnapshot(
       hint: "guard cannot tell whether the stage is waived; fail closed and run it",
     });
   }
+  if (shallow) store.partial = true;
   const names = [
     `${defaultRef}:${audit.allowedSigners}`,
     store.trackingRef,
     `${store.trackingRef}:state/active.json`,
   ];
-  const objs = await readObjects(repo.root, auditExists ? names : names.slice(0, 1));
+  const wanted = auditExists ? names : names.slice(0, 1);
+  await store.prefetch(wanted.filter((n) => n.includes(":")));
+  const objs = await readObjects(repo.root, wanted);
   const signers = objs.get(names[0]!);
   if (!signers) {
     throw new UsageError(`${audit.allowedSigners} is not on ${audit.remote}/${branch}`, {

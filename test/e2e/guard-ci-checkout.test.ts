@@ -1,0 +1,152 @@
+/**
+ * guard in a pipeline's checkout: shallow (depth 1, as actions/checkout and GitLab's GIT_DEPTH
+ * make it), never having seen the audit branch. guard fetches the branch's tip without blobs and
+ * then only the blobs it reads, in one request; the answers are the same as in a full clone, and
+ * the checkout is left as the job's own git commands expect it.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { forcePush, readSteps, replay } from "../helpers/tamper.js";
+import { git, makeWorld, type World } from "../helpers/world.js";
+
+const exec = promisify(execFile);
+const auditRef = "refs/remotes/origin/optout/audit";
+
+/** A fresh depth-1 checkout of main, as a pipeline job starts with. */
+async function ciCheckout(w: World, name: string, cloneArgs: string[] = []): Promise<string> {
+  const path = join(w.dir, name);
+  await exec("git", ["clone", "-q", "--depth=1", ...cloneArgs, `file://${w.remote}`, path]);
+  return path;
+}
+
+/** Blobs the checkout holds (loose or packed); listing what is here never fetches anything. */
+async function blobsHere(cwd: string): Promise<number> {
+  const { stdout } = await exec("git", ["cat-file", "--batch-all-objects", "--batch-check=%(objecttype)"], {
+    cwd,
+    maxBuffer: 64 << 20,
+  });
+  return stdout.split("\n").filter((t) => t === "blob").length;
+}
+
+async function config(cwd: string, key: string): Promise<string | undefined> {
+  try {
+    return (await exec("git", ["config", "--get", key], { cwd })).stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+describe("guard in a shallow CI checkout", () => {
+  let w: World;
+  let lintSkip: string;
+  let e2eSkip: string;
+  let records: number;
+  beforeAll(async () => {
+    w = await makeWorld();
+    // GitHub and GitLab serve filtered fetches; a bare repository does when told to.
+    await git(w.remote, "config", "uploadpack.allowFilter", "true");
+    const skip = async (stage: string, ref: string) =>
+      JSON.parse(
+        (await w.run("alice", ["skip", stage, "--ref", ref, "--reason", "runner image is broken", "--json"]))
+          .stdout,
+      ).id as string;
+    for (const ref of ["dev", "release/1.x", "release/2.x"]) await skip("lint", ref);
+    lintSkip = await skip("lint", "main");
+    e2eSkip = await skip("e2e", "main");
+    expect((await w.run("alice", ["revert", e2eSkip])).code).toBe(0);
+    records = (await readSteps(w.work, auditRef)).length;
+  });
+  afterAll(() => w.cleanup());
+
+  it("answers as a full clone does, reading only the blobs it needs", async () => {
+    const ci = await ciCheckout(w, "ci-1");
+    const env = { CI_COMMIT_REF_NAME: "main" };
+    const lint = await w.run("bob", ["guard", "lint", "--json"], { cwd: ci, env });
+    expect(lint.code, lint.stderr).toBe(0);
+    expect(JSON.parse(lint.stdout)).toMatchObject({ stage: "lint", decision: "skip", override: lintSkip });
+    const e2e = await w.run("bob", ["guard", "e2e", "--json"], { cwd: ci, env });
+    expect(e2e.code, e2e.stderr).toBe(1);
+    expect(JSON.parse(e2e.stdout)).toMatchObject({ decision: "run", ignored: [] });
+    expect(
+      (await w.run("bob", ["guard", "lint"], { cwd: ci, env: { CI_COMMIT_REF_NAME: "feature" } })).code,
+    ).toBe(1);
+
+    expect(existsSync(join(ci, ".git", "shallow"))).toBe(true);
+    // main's README, policy and allowed_signers, the index, and the records guard read (the lint
+    // skip, its signature, and the few written since it): far fewer than the branch holds.
+    const here = await blobsHere(ci);
+    expect(here).toBeLessThan(2 * records);
+    const full = await ciCheckout(w, "ci-full");
+    await exec("git", ["fetch", "-q", "--depth=1", "origin", `+refs/heads/optout/audit:${auditRef}`], {
+      cwd: full,
+    });
+    expect(await blobsHere(full)).toBeGreaterThan(here + 2 * records - 12);
+  });
+
+  it("leaves no filter behind for the job's own fetches, and keeps left-out objects fetchable", async () => {
+    const ci = await ciCheckout(w, "ci-2");
+    expect(
+      (await w.run("bob", ["guard", "lint"], { cwd: ci, env: { CI_COMMIT_REF_NAME: "main" } })).code,
+    ).toBe(0);
+    expect(await config(ci, "remote.origin.partialclonefilter")).toBeUndefined();
+    expect(await config(ci, "remote.origin.promisor")).toBe("true");
+    // A record guard never read is still there for the asking (git fetches it on demand).
+    const first = (await readSteps(w.work, auditRef))[0]!;
+    const path = [...first.files.keys()].find((p) => p.endsWith(".json") && p.startsWith("records/"))!;
+    expect(JSON.parse(await git(ci, "show", `${auditRef}:${path}`)).seq).toBe(1);
+    // The job can still do what jobs do: fetch more of main and read it.
+    await git(ci, "fetch", "-q", "origin", "main");
+    expect(await git(ci, "show", "origin/main:README")).toBe("a project");
+  });
+
+  it("keeps a filter the checkout was made with", async () => {
+    const ci = await ciCheckout(w, "ci-3", ["--filter=blob:none"]);
+    expect(await config(ci, "remote.origin.partialclonefilter")).toBe("blob:none");
+    expect(
+      (await w.run("bob", ["guard", "lint"], { cwd: ci, env: { CI_COMMIT_REF_NAME: "main" } })).code,
+    ).toBe(0);
+    expect(await config(ci, "remote.origin.partialclonefilter")).toBe("blob:none");
+  });
+
+  it("works against a remote that ignores filters (it sends everything, as before)", async () => {
+    await git(w.remote, "config", "uploadpack.allowFilter", "false");
+    try {
+      const ci = await ciCheckout(w, "ci-4");
+      const env = { CI_COMMIT_REF_NAME: "main" };
+      expect((await w.run("bob", ["guard", "lint"], { cwd: ci, env })).code).toBe(0);
+      expect((await w.run("bob", ["guard", "e2e"], { cwd: ci, env })).code).toBe(1);
+      expect(await blobsHere(ci)).toBeGreaterThanOrEqual(2 * records);
+    } finally {
+      await git(w.remote, "config", "uploadpack.allowFilter", "true");
+    }
+  });
+
+  it("a stale index that still lists a reverted skip gives run here too", async () => {
+    const v = await makeWorld();
+    try {
+      await git(v.remote, "config", "uploadpack.allowFilter", "true");
+      const skip = JSON.parse(
+        (await v.run("alice", ["skip", "lint", "--reason", "linter is broken today", "--json"])).stdout,
+      );
+      expect((await v.run("bob", ["revert", skip.id])).code).toBe(0);
+      const s = await readSteps(v.work, auditRef);
+      s.push({
+        message: "refresh index",
+        files: new Map([["state/active.json", s[0]!.files.get("state/active.json")!]]),
+      });
+      await forcePush(v.work, await replay(v.work, s));
+      const ci = await ciCheckout(v, "ci");
+      const g = await v.run("bob", ["guard", "lint", "--json"], {
+        cwd: ci,
+        env: { CI_COMMIT_REF_NAME: "main" },
+      });
+      expect(g.code, g.stderr).toBe(1);
+      expect(JSON.parse(g.stdout).ignored[0].why).toMatch(/^ended by /);
+    } finally {
+      await v.cleanup();
+    }
+  });
+});
