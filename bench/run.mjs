@@ -61,6 +61,15 @@ function newestMtime(dir) {
   return newest;
 }
 
+function dirBytes(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return n;
+}
+
 function ensureBuilt() {
   const main = join(repoRoot, "dist", "main.js");
   const stale = !existsSync(main) || newestMtime(join(repoRoot, "src")) > statSync(main).mtimeMs;
@@ -243,6 +252,9 @@ try {
     { runs: slowRuns },
   );
   keep(firstFetch);
+  // What the last fresh checkout of each size holds after guard: the pipeline's download.
+  const objectsKB = (job) => dirBytes(join(job.dir(), ".git", "objects")) / 1024;
+  const freshKB = { small: objectsKB(smallJob), big: objectsKB(bigJob) };
   say(`[${elapsed()}] guard in fresh checkouts measured`);
 
   // The audit branch already fetched (a runner that keeps its clone, or a second guard in one
@@ -328,6 +340,14 @@ try {
     "×",
     "≤ 1.2",
     scaleFresh <= 1.2,
+  );
+  figure(
+    "guard-fresh-kb",
+    `fresh checkout's objects after guard, ${bigRecords} records (${Math.round(freshKB.small)} KB at ${smallRecords})`,
+    freshKB.big,
+    "KB",
+    null,
+    null,
   );
   const scaleFetched = ratio(
     fetched,
@@ -457,7 +477,10 @@ function print({ meta, figures, cases }) {
   lines.push("");
   lines.push(`${"figure".padEnd(60)} ${"value".padStart(12)}  ${"target".padEnd(9)} met`);
   for (const f of figures) {
-    const value = f.unit === "×" ? `${f.value.toFixed(2)}×` : `${Math.round(f.value).toLocaleString("en")}/s`;
+    const value =
+      f.unit === "×"
+        ? `${f.value.toFixed(2)}×`
+        : `${Math.round(f.value).toLocaleString("en")}${f.unit === "KB" ? " KB" : "/s"}`;
     const met = f.met === null ? "" : f.met ? "yes" : "NO";
     lines.push(`${f.label.padEnd(60)} ${value.padStart(12)}  ${(f.target ?? "").padEnd(9)} ${met}`);
   }

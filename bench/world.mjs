@@ -46,6 +46,9 @@ export function makeWorld(dir, key) {
   mkdirSync(dir, { recursive: true });
   const remote = join(dir, "remote.git");
   git(dir, "init", "-q", "--bare", "-b", "main", remote);
+  // GitHub and GitLab serve filtered (partial) fetches, which guard uses in shallow checkouts; a
+  // bare repository does only when told to.
+  git(remote, "config", "uploadpack.allowFilter", "true");
   const seed = join(dir, "seed");
   git(dir, "init", "-q", "-b", "main", seed);
   git(seed, "config", "user.name", "Maintainer");
