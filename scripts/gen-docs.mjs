@@ -48,7 +48,7 @@ const fallbackMeaning = {
   remote: "Remote the ledger is fetched from and pushed to",
   allowedSigners: "Path of the allowed_signers file, read from the remote's default branch only",
   namespace: "SSH signature namespace of ledger records (`ssh-keygen -Y verify -n`)",
-  signCommits: "Also SSH-sign ledger commits (accepted; not acted on by this build)",
+  signCommits: "Also SSH-sign each ledger commit (namespace git), for `git verify-commit`",
   reason: "Rules for --reason",
   ticket: "Rules for --ticket",
   artifact: "Rules for --artifact",

@@ -103,6 +103,15 @@ export class Factory {
       appendTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000,
       now: () => this.now(),
       onRetry: (n, why) => this.io.debug(`append attempt ${n}: ${why}; retrying`),
+      ...(policy.audit.signCommits
+        ? {
+            signCommit: async (body: Buffer) => {
+              const { signSshsig } = await import("./ledger/sshsig.js");
+              // "git" is the namespace git itself signs and verifies commits in.
+              return signSshsig(body, await this.signer(), "git");
+            },
+          }
+        : {}),
     });
   });
 

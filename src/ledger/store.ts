@@ -18,7 +18,7 @@ import { UsageError } from "../errors.js";
 import { ObjectWriter, readObjects, resolveOids } from "../git/objects.js";
 import { fetchBranch, fetchObjects, pushCommit, type RepoInfo, resolveRef, updateRef } from "../git/repo.js";
 import { canonicalize } from "./canonical.js";
-import { buildTree, commitBody } from "./tree.js";
+import { buildTree, commitBody, withSignature } from "./tree.js";
 import { ulidTime } from "./ulid.js";
 
 export const toolVersion = "optout/0.1.0";
@@ -32,6 +32,8 @@ export interface LedgerConfig {
   now: () => Date;
   /** Told about each rejected push, for the spinner / verbose log. */
   onRetry?: (attempt: number, why: string) => void;
+  /** Policy audit.signCommits: signs each commit (namespace "git") for `git verify-commit`. */
+  signCommit?: Sign;
 }
 
 export interface TipState {
@@ -228,16 +230,17 @@ export class Ledger {
         index: Buffer.from(`${JSON.stringify(index, null, 1)}\n`, "utf8"),
       });
       const message = `${recordSubject(record)}\n\nOptout-Seq: ${record.seq}\nOptout-Record: ${where.path}\n`;
+      const body = commitBody({
+        tree,
+        ...(tip ? { parent: tip } : {}),
+        authorName: record.actor.login,
+        authorEmail: signerPrincipal.includes("@") ? signerPrincipal : `${signerPrincipal}@optout.invalid`,
+        time: new Date(time),
+        message,
+      });
       const commit = await this.writer.write(
         "commit",
-        commitBody({
-          tree,
-          ...(tip ? { parent: tip } : {}),
-          authorName: record.actor.login,
-          authorEmail: signerPrincipal.includes("@") ? signerPrincipal : `${signerPrincipal}@optout.invalid`,
-          time: new Date(time),
-          message,
-        }),
+        this.cfg.signCommit ? withSignature(body, await this.cfg.signCommit(body)) : body,
       );
       const pushed = await pushCommit(this.cwd, this.cfg.remote, commit, this.cfg.branch);
       if (pushed.kind === "ok") {

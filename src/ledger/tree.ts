@@ -88,6 +88,19 @@ export function commitBody(c: CommitFields): Buffer {
   return Buffer.from(`${lines.join("\n")}${c.message.endsWith("\n") ? "" : "\n"}`);
 }
 
+/**
+ * The commit with an SSH signature of `body` in a `gpgsig` header, as `git commit -S` with
+ * gpg.format=ssh writes it (after the committer line, continuation lines indented by one space),
+ * so `git verify-commit` checks it. The signature covers the commit without that header.
+ */
+export function withSignature(body: Buffer, armored: string): Buffer {
+  const text = body.toString("utf8");
+  const end = text.indexOf("\n\n");
+  if (end < 0) throw new Error("commit has no message separator");
+  const header = `gpgsig ${armored.trimEnd().split("\n").join("\n ")}`;
+  return Buffer.from(`${text.slice(0, end)}\n${header}${text.slice(end)}`, "utf8");
+}
+
 // Git's ident format cannot carry these characters; a login never needs them.
 function sanitize(s: string): string {
   return s.replace(/[<>\n\0]/g, "").trim() || "unknown";
