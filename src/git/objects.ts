@@ -43,21 +43,31 @@ export async function readObjects(cwd: string, names: readonly string[]): Promis
 }
 
 /**
- * Object ids for names (oid or `<rev>:<path>`) without reading the objects themselves: in a
- * partial clone this resolves paths through the trees it has and never fetches a missing blob.
+ * Object ids of `<rev>:<path>` names, read from the trees that hold them, never from the objects
+ * themselves: in a partial clone the trees are here and the blobs may not be, and asking git
+ * about a missing blob (even `cat-file --batch-check`) fetches it on the spot, one at a time.
  */
-export async function resolveOids(cwd: string, names: readonly string[]): Promise<Map<string, string>> {
+export async function resolveOids(
+  cwd: string,
+  names: readonly string[],
+  hashBytes = 20,
+): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  if (names.length === 0) return found;
-  for (const n of names) {
-    if (n.includes("\n")) throw new Error("object name with a newline");
-  }
-  const r = await git(["cat-file", "--batch-check=%(objectname)"], { cwd, input: `${names.join("\n")}\n` });
-  const lines = r.stdout.toString("utf8").split("\n");
-  names.forEach((name, i) => {
-    const line = lines[i] ?? "";
-    if (/^[0-9a-f]{40,64}$/.test(line)) found.set(name, line);
+  const parts = names.map((name) => {
+    const colon = name.indexOf(":");
+    const rev = name.slice(0, colon);
+    const path = name.slice(colon + 1);
+    const slash = path.lastIndexOf("/");
+    const tree = slash < 0 ? `${rev}^{tree}` : `${rev}:${path.slice(0, slash)}`;
+    return { name, tree, base: path.slice(slash + 1), ok: colon > 0 && path !== "" };
   });
+  const trees = await readObjects(cwd, [...new Set(parts.filter((p) => p.ok).map((p) => p.tree))]);
+  for (const p of parts) {
+    const t = p.ok ? trees.get(p.tree) : undefined;
+    if (t?.type !== "tree") continue;
+    const e = parseTree(t.data, hashBytes).find((x) => x.name === p.base);
+    if (e) found.set(p.name, e.oid);
+  }
   return found;
 }
 

@@ -138,10 +138,10 @@ export async function fetchObjects(
       "--no-write-fetch-head",
       "--no-auto-maintenance",
       "--recurse-submodules=no",
+      "--stdin",
       remote,
-      ...oids,
     ],
-    { cwd, allowFailure: true },
+    { cwd, allowFailure: true, input: `${oids.join("\n")}\n` },
   );
   return { ok: r.code === 0, message: r.stderr.trim().split("\n").at(-1) ?? "" };
 }

@@ -17,6 +17,7 @@ import {
 import { UsageError } from "../errors.js";
 import { ObjectWriter, readObjects, resolveOids } from "../git/objects.js";
 import { fetchBranch, fetchObjects, pushCommit, type RepoInfo, resolveRef, updateRef } from "../git/repo.js";
+import { git } from "../git/run.js";
 import { canonicalize } from "./canonical.js";
 import { buildTree, commitBody, withSignature } from "./tree.js";
 import { ulidTime } from "./ulid.js";
@@ -98,18 +99,34 @@ export class Ledger {
    */
   partial = false;
 
+  /**
+   * In a partial fetch, brings every record and signature of `tip` over in one request (they
+   * are all in its tree): for a reader of the whole history, such as `guard --strict`.
+   */
+  async prefetchRecords(tip: string): Promise<void> {
+    if (!this.partial) return;
+    const listing = await git(["ls-tree", "-r", tip, "--", "records"], { cwd: this.cwd });
+    const oids: string[] = [];
+    for (const line of listing.stdout.toString("utf8").split("\n")) {
+      const m = /^\d+ blob ([0-9a-f]+)\t/.exec(line);
+      if (m) oids.push(m[1]!);
+    }
+    await this.prefetch([], oids);
+  }
+
   private get cwd(): string {
     return this.cfg.repo.root;
   }
 
   /**
-   * In a partial fetch, brings the named objects (oids or `<rev>:<path>`) over in one request
+   * In a partial fetch, brings the named blobs (`<rev>:<path>`, and blob ids) over in one request
    * before they are read; git would otherwise fetch each missing blob on its own. Throws when
    * the remote cannot be asked: guard must not answer from what it could not read.
    */
   async prefetch(names: readonly string[], oids: readonly string[] = []): Promise<void> {
     if (!this.partial) return;
-    const resolved = [...(await resolveOids(this.cwd, names)).values(), ...oids];
+    const hashBytes = this.cfg.repo.objectFormat === "sha256" ? 32 : 20;
+    const resolved = [...(await resolveOids(this.cwd, names, hashBytes)).values(), ...oids];
     const r = await fetchObjects(this.cwd, this.cfg.remote, [...new Set(resolved)]);
     if (!r.ok) {
       // Only guard fetches partially; like its branch fetch failing, this is exit 2 (fail closed).

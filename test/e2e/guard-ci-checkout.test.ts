@@ -6,11 +6,12 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forcePush, readSteps, replay } from "../helpers/tamper.js";
-import { git, makeWorld, type World } from "../helpers/world.js";
+import { basePolicy, git, makeWorld, type World } from "../helpers/world.js";
 
 const exec = promisify(execFile);
 const auditRef = "refs/remotes/origin/optout/audit";
@@ -121,6 +122,77 @@ describe("guard in a shallow CI checkout", () => {
       expect(await blobsHere(ci)).toBeGreaterThanOrEqual(2 * records);
     } finally {
       await git(w.remote, "config", "uploadpack.allowFilter", "true");
+    }
+  });
+
+  it("exits 2 (fail closed) when the remote stops answering after the first fetch", async () => {
+    const ci = await ciCheckout(w, "ci-5");
+    // upload-pack runs pack-objects through this hook (read from the global config only): the
+    // first request (the tips) is served, the next one (the blobs guard reads) fails.
+    const hook = join(w.dir, "flaky-pack-objects.sh");
+    const count = join(w.dir, "pack-objects-calls");
+    await writeFile(
+      hook,
+      `#!/bin/sh\necho x >> "${count}"\nif [ "$(wc -l < "${count}")" -gt 1 ]; then echo "remote hung up" >&2; exit 1; fi\nexec "$@"\n`,
+      { mode: 0o755 },
+    );
+    const global = join(w.dir, "gitconfig-flaky");
+    await writeFile(global, `[uploadpack]\n\tpackObjectsHook = ${hook}\n`);
+    const g = await w.run("bob", ["guard", "lint"], {
+      cwd: ci,
+      env: { CI_COMMIT_REF_NAME: "main", GIT_CONFIG_GLOBAL: global },
+    });
+    expect(await readFile(count, "utf8")).toMatch(/^x\nx\n/);
+    expect(g.code).toBe(2);
+    expect(g.stdout).toBe("");
+    expect(g.stderr).toMatch(/cannot fetch audit records from origin/);
+    expect(g.stderr).toMatch(/fail closed and run it/);
+    expect(g.stderr).not.toMatch(/\n\s+at /);
+    // Nothing of ours stays behind in the checkout's config.
+    expect(await config(ci, "remote.origin.partialclonefilter")).toBeUndefined();
+  });
+
+  it("--strict reads the whole history, not just the depth-1 tip, to find overdue reviews", async () => {
+    const v = await makeWorld({ policy: basePolicy({ review: { required: true, within: "2s" } }) });
+    try {
+      await git(v.remote, "config", "uploadpack.allowFilter", "true");
+      const skip = async (ref: string) =>
+        JSON.parse(
+          (
+            await v.run("alice", [
+              "skip",
+              "lint",
+              "--ref",
+              ref,
+              "--reason",
+              "linter is broken today",
+              "--json",
+            ])
+          ).stdout,
+        ).id as string;
+      const old = await skip("dev");
+      await new Promise((r) => setTimeout(r, 2_200));
+      // The waiver main relies on is reviewed at once: only the older skip of lint is overdue,
+      // and the newest commit (all a depth-1 fetch holds) is the review, not that skip.
+      const fresh = await skip("main");
+      const review = await v.run("bob", [
+        "review",
+        fresh,
+        "--verdict",
+        "justified",
+        "--note",
+        "runner image fixed in #12",
+      ]);
+      expect(review.code, review.stderr).toBe(0);
+      const ci = await ciCheckout(v, "ci");
+      const env = { CI_COMMIT_REF_NAME: "main" };
+      expect((await v.run("bob", ["guard", "lint"], { cwd: ci, env })).code).toBe(0);
+      const strict = await v.run("bob", ["guard", "lint", "--strict", "--json"], { cwd: ci, env });
+      expect(strict.code, strict.stderr).toBe(1);
+      expect(JSON.parse(strict.stdout)).toMatchObject({ decision: "run", overdueReviews: [{ id: old }] });
+      expect(await config(ci, "remote.origin.partialclonefilter")).toBeUndefined();
+    } finally {
+      await v.cleanup();
     }
   });
 

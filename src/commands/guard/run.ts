@@ -8,7 +8,7 @@ import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Policy } from "../../core/policy.js";
 import type { IndexEntry } from "../../core/record.js";
-import { ExitCode, QuietExit, UsageError } from "../../errors.js";
+import { ExitCode, OptoutError, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { readObjects } from "../../git/objects.js";
 import {
@@ -46,6 +46,15 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
   try {
     const snapshot = await readSnapshot(store, policy.audit, repo, filter);
     await answer(f, o, stage, policy, repo, store, snapshot);
+  } catch (e) {
+    // guard's answers are exit 0 and 1; whatever goes wrong (git failing mid-read, say) is 2, so
+    // a pipeline never takes an error for an answer. The stage runs either way: fail closed.
+    if (e instanceof QuietExit || (e instanceof OptoutError && e.exitCode !== ExitCode.failed)) throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    throw new UsageError(message, {
+      hint: "guard cannot tell whether the stage is waived; fail closed and run it",
+      cause: e,
+    });
   } finally {
     // git remembers a fetch's filter for the remote's later fetches (and sets it again on every
     // on-demand fetch): the job's own git commands must not inherit ours. A filter the checkout
@@ -85,10 +94,7 @@ async function answer(
   }
   // --strict (with review.required): a waived stage still runs while earlier skips of it are
   // overdue for review, so reviews cannot be put off forever. Fail closed: say run, and why.
-  const overdue =
-    o.strict && decision.skip && tip
-      ? await (await import("../review/records.js")).overdueForStage(f, tip, o.stage)
-      : [];
+  const overdue = o.strict && decision.skip && tip ? await overdueSkips(f, store, repo, tip, o.stage) : [];
   const skip = decision.skip && overdue.length === 0;
   if (o.format === "github" && f.env.GITHUB_OUTPUT) {
     await appendFile(f.env.GITHUB_OUTPUT, `skip=${skip}\n`);
@@ -135,6 +141,24 @@ async function answer(
   }
   // "run" is an answer, not an error: exit 1 with nothing more printed.
   if (!skip) throw new QuietExit(ExitCode.failed);
+}
+
+/**
+ * The skips of `stage` overdue for review. That reads the whole history, which a shallow CI
+ * checkout does not have: deepen it first (else only the newest record would count), and in a
+ * partial fetch bring every record over in one request rather than one at a time.
+ */
+async function overdueSkips(f: Factory, store: Ledger, repo: RepoInfo, tip: string, stage: string) {
+  if (existsSync(join(repo.commonDir, "shallow"))) {
+    const deepened = await store.fetch({ history: true });
+    if (!deepened.reachable) {
+      throw new UsageError(`cannot fetch the audit branch's history: ${deepened.error}`, {
+        hint: "guard --strict cannot tell whether reviews are overdue; fail closed and run it",
+      });
+    }
+    await store.prefetchRecords(tip);
+  }
+  return (await import("../review/records.js")).overdueForStage(f, tip, stage);
 }
 
 interface Snapshot {
