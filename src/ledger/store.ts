@@ -3,7 +3,7 @@
  * forced, retried with jittered backoff on rejection), and queue what cannot land.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -14,7 +14,7 @@ import {
   type RecordDraft,
   recordSubject,
 } from "../core/record.js";
-import { UsageError } from "../errors.js";
+import { FailedError } from "../errors.js";
 import { ObjectWriter, readObjects, resolveOids } from "../git/objects.js";
 import { fetchBranch, fetchObjects, pushCommit, type RepoInfo, resolveRef, updateRef } from "../git/repo.js";
 import { git } from "../git/run.js";
@@ -80,6 +80,15 @@ export function parseTrailers(message: string): Record<string, string> {
   return out;
 }
 
+/** Whether the repository holds objects fetched with a filter (a partial clone or fetch). */
+function hasPromisorPacks(commonDir: string): boolean {
+  try {
+    return readdirSync(join(commonDir, "objects", "pack")).some((f) => f.endsWith(".promisor"));
+  } catch {
+    return false;
+  }
+}
+
 export class Ledger {
   readonly trackingRef: string;
   private readonly writer: ObjectWriter;
@@ -103,15 +112,15 @@ export class Ledger {
    * In a partial fetch, brings every record and signature of `tip` over in one request (they
    * are all in its tree): for a reader of the whole history, such as `guard --strict`.
    */
-  async prefetchRecords(tip: string): Promise<void> {
-    if (!this.partial) return;
+  async prefetchRecords(tip: string, always = false): Promise<void> {
+    if (!this.partial && !always) return;
     const listing = await git(["ls-tree", "-r", tip, "--", "records"], { cwd: this.cwd });
     const oids: string[] = [];
     for (const line of listing.stdout.toString("utf8").split("\n")) {
       const m = /^\d+ blob ([0-9a-f]+)\t/.exec(line);
       if (m) oids.push(m[1]!);
     }
-    await this.prefetch([], oids);
+    await this.prefetch([], oids, always);
   }
 
   private get cwd(): string {
@@ -123,15 +132,14 @@ export class Ledger {
    * before they are read; git would otherwise fetch each missing blob on its own. Throws when
    * the remote cannot be asked: guard must not answer from what it could not read.
    */
-  async prefetch(names: readonly string[], oids: readonly string[] = []): Promise<void> {
-    if (!this.partial) return;
+  async prefetch(names: readonly string[], oids: readonly string[] = [], always = false): Promise<void> {
+    if (!this.partial && !always) return;
     const hashBytes = this.cfg.repo.objectFormat === "sha256" ? 32 : 20;
     const resolved = [...(await resolveOids(this.cwd, names, hashBytes)).values(), ...oids];
     const r = await fetchObjects(this.cwd, this.cfg.remote, [...new Set(resolved)]);
     if (!r.ok) {
-      // Only guard fetches partially; like its branch fetch failing, this is exit 2 (fail closed).
-      throw new UsageError(`cannot fetch audit records from ${this.cfg.remote}: ${r.message}`, {
-        hint: "guard cannot tell whether the stage is waived; fail closed and run it",
+      throw new FailedError(`cannot fetch audit records from ${this.cfg.remote}: ${r.message}`, {
+        hint: "check the connection to the remote and run the command again",
       });
     }
   }
@@ -145,7 +153,15 @@ export class Ledger {
     const deepen =
       options.history && existsSync(join(this.cfg.repo.commonDir, "shallow")) ? ["--depth=2147483647"] : [];
     const r = await fetchBranch(this.cwd, this.cfg.remote, this.cfg.branch, this.trackingRef, deepen);
-    if (r.ok) return { reachable: true, exists: true };
+    if (r.ok) {
+      // A checkout where guard fetched the branch without blobs (or made with --filter): the
+      // reader is about to read every record, which git would fetch one request per blob.
+      if (options.history && hasPromisorPacks(this.cfg.repo.commonDir)) {
+        const tip = await this.localTip();
+        if (tip) await this.prefetchRecords(tip, true);
+      }
+      return { reachable: true, exists: true };
+    }
     if (r.missing) {
       // The branch is gone (or never was): forget a stale local copy so we do not build on it.
       return { reachable: true, exists: false };

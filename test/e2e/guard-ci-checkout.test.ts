@@ -103,6 +103,30 @@ describe("guard in a shallow CI checkout", () => {
     expect(await git(ci, "show", "origin/main:README")).toBe("a project");
   });
 
+  it("after guard, commands that read every record fetch them in one request, not one each", async () => {
+    const ci = await ciCheckout(w, "ci-6");
+    // Count upload-pack's pack-objects runs: one per fetch request that reaches the remote.
+    const hook = join(w.dir, "counting-pack-objects.sh");
+    const count = join(w.dir, "pack-objects-count-6");
+    await writeFile(hook, `#!/bin/sh\necho x >> "${count}"\nexec "$@"\n`, { mode: 0o755 });
+    const global = join(w.dir, "gitconfig-counting");
+    await writeFile(global, `[uploadpack]\n\tpackObjectsHook = ${hook}\n`);
+    const env = { CI_COMMIT_REF_NAME: "main", GIT_CONFIG_GLOBAL: global };
+    const requests = async () => (await readFile(count, "utf8").catch(() => "")).split("\n").length - 1;
+    expect((await w.run("bob", ["guard", "lint"], { cwd: ci, env })).code).toBe(0);
+    const afterGuard = await requests();
+    // The tips; the index; the listed skip's record, signature and the records since it.
+    expect(afterGuard).toBe(3);
+    const verify = await w.run("bob", ["log", "--verify"], { cwd: ci, env });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(new RegExp(`^verified ${records} record\\(s\\)`));
+    // The history, then every record in one request; reading them fetches nothing more.
+    expect((await requests()) - afterGuard).toBeLessThanOrEqual(2);
+    const status = await w.run("bob", ["status", "--json"], { cwd: ci, env });
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout).active.map((e: { id: string }) => e.id)).toContain(lintSkip);
+  });
+
   it("keeps a filter the checkout was made with", async () => {
     const ci = await ciCheckout(w, "ci-3", ["--filter=blob:none"]);
     expect(await config(ci, "remote.origin.partialclonefilter")).toBe("blob:none");

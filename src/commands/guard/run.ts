@@ -145,8 +145,8 @@ async function answer(
 
 /**
  * The skips of `stage` overdue for review. That reads the whole history, which a shallow CI
- * checkout does not have: deepen it first (else only the newest record would count), and in a
- * partial fetch bring every record over in one request rather than one at a time.
+ * checkout does not have: deepen it first (else only the newest record would count); the
+ * deepening fetch also brings every record guard's blob-less fetch left out, in one request.
  */
 async function overdueSkips(f: Factory, store: Ledger, repo: RepoInfo, tip: string, stage: string) {
   if (existsSync(join(repo.commonDir, "shallow"))) {
@@ -156,7 +156,6 @@ async function overdueSkips(f: Factory, store: Ledger, repo: RepoInfo, tip: stri
         hint: "guard --strict cannot tell whether reviews are overdue; fail closed and run it",
       });
     }
-    await store.prefetchRecords(tip);
   }
   return (await import("../review/records.js")).overdueForStage(f, tip, stage);
 }
