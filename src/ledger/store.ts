@@ -273,7 +273,9 @@ export class Ledger {
       });
       const commit = await this.writer.write(
         "commit",
-        this.cfg.signCommit ? withSignature(body, await this.cfg.signCommit(body)) : body,
+        this.cfg.signCommit
+          ? withSignature(body, await this.cfg.signCommit(body), this.cfg.repo.objectFormat)
+          : body,
       );
       const pushed = await pushCommit(this.cwd, this.cfg.remote, commit, this.cfg.branch);
       if (pushed.kind === "ok") {

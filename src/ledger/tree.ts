@@ -89,15 +89,21 @@ export function commitBody(c: CommitFields): Buffer {
 }
 
 /**
- * The commit with an SSH signature of `body` in a `gpgsig` header, as `git commit -S` with
+ * The commit with an SSH signature of `body` in a signature header, as `git commit -S` with
  * gpg.format=ssh writes it (after the committer line, continuation lines indented by one space),
- * so `git verify-commit` checks it. The signature covers the commit without that header.
+ * so `git verify-commit` checks it. The signature covers the commit without that header, which is
+ * `gpgsig` in a SHA-1 repository and `gpgsig-sha256` in a SHA-256 one (git reads only that one).
  */
-export function withSignature(body: Buffer, armored: string): Buffer {
+export function withSignature(
+  body: Buffer,
+  armored: string,
+  objectFormat: "sha1" | "sha256" = "sha1",
+): Buffer {
   const text = body.toString("utf8");
   const end = text.indexOf("\n\n");
   if (end < 0) throw new Error("commit has no message separator");
-  const header = `gpgsig ${armored.trimEnd().split("\n").join("\n ")}`;
+  const name = objectFormat === "sha256" ? "gpgsig-sha256" : "gpgsig";
+  const header = `${name} ${armored.trimEnd().split("\n").join("\n ")}`;
   return Buffer.from(`${text.slice(0, end)}\n${header}${text.slice(end)}`, "utf8");
 }
 
