@@ -163,6 +163,10 @@ export async function forgetPartialCloneFilter(cwd: string, remote: string): Pro
   await git(["config", "--unset-all", `remote.${remote}.partialclonefilter`], { cwd, allowFailure: true });
 }
 
+export async function setPartialCloneFilter(cwd: string, remote: string, filter: string): Promise<void> {
+  await git(["config", `remote.${remote}.partialclonefilter`, filter], { cwd });
+}
+
 export type PushOutcome =
   | { kind: "ok" }
   | { kind: "rejected"; message: string }

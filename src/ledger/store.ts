@@ -81,7 +81,7 @@ export function parseTrailers(message: string): Record<string, string> {
 }
 
 /** Whether the repository holds objects fetched with a filter (a partial clone or fetch). */
-function hasPromisorPacks(commonDir: string): boolean {
+export function hasPromisorPacks(commonDir: string): boolean {
   try {
     return readdirSync(join(commonDir, "objects", "pack")).some((f) => f.endsWith(".promisor"));
   } catch {

@@ -87,20 +87,30 @@ describe("guard in a shallow CI checkout", () => {
     expect(await blobsHere(full)).toBeGreaterThan(here + 2 * records - 12);
   });
 
-  it("leaves no filter behind for the job's own fetches, and keeps left-out objects fetchable", async () => {
+  it("leaves the job's refs alone, and what it left out is fetched when the job reads it", async () => {
     const ci = await ciCheckout(w, "ci-2");
+    const mainBefore = await git(ci, "rev-parse", "refs/remotes/origin/main");
+    // main moves on after the job's checkout: guard fetches the new tip (for allowed_signers).
+    await w.pushMain({ CHANGELOG: "1.0.1: faster guard\n" }, "changelog");
     expect(
       (await w.run("bob", ["guard", "lint"], { cwd: ci, env: { CI_COMMIT_REF_NAME: "main" } })).code,
     ).toBe(0);
     expect(await config(ci, "remote.origin.partialclonefilter")).toBeUndefined();
     expect(await config(ci, "remote.origin.promisor")).toBe("true");
+    // guard's blob-less tips are in refs of its own; the job's refs are as the checkout left them.
+    expect(await git(ci, "rev-parse", "refs/remotes/origin/main")).toBe(mainBefore);
+    expect(await git(ci, "for-each-ref", "--format=%(refname)", "refs/remotes")).not.toMatch(/optout/);
+    expect(await git(ci, "rev-parse", "refs/optout/guard/default")).not.toBe(mainBefore);
+    // The job does what jobs do: fetch main and read it. guard already brought main's new tip
+    // without its blobs, so git fetches those on demand (and records the filter again, as it
+    // does for every on-demand fetch; docs/pipelines.md says so).
+    await git(ci, "fetch", "-q", "origin", "+main:refs/remotes/origin/main");
+    expect(await git(ci, "show", "origin/main:CHANGELOG")).toBe("1.0.1: faster guard");
+    expect(await git(ci, "diff", "--stat", mainBefore, "origin/main")).toMatch(/CHANGELOG/);
     // A record guard never read is still there for the asking (git fetches it on demand).
     const first = (await readSteps(w.work, auditRef))[0]!;
     const path = [...first.files.keys()].find((p) => p.endsWith(".json") && p.startsWith("records/"))!;
-    expect(JSON.parse(await git(ci, "show", `${auditRef}:${path}`)).seq).toBe(1);
-    // The job can still do what jobs do: fetch more of main and read it.
-    await git(ci, "fetch", "-q", "origin", "main");
-    expect(await git(ci, "show", "origin/main:README")).toBe("a project");
+    expect(JSON.parse(await git(ci, "show", `refs/optout/guard/audit:${path}`)).seq).toBe(1);
   });
 
   it("after guard, commands that read every record fetch them in one request, not one each", async () => {

@@ -17,11 +17,12 @@ import {
   forgetPartialCloneFilter,
   partialCloneFilter,
   type RepoInfo,
+  setPartialCloneFilter,
 } from "../../git/repo.js";
 import { parseAllowedSigners } from "../../ledger/allowed-signers.js";
-import type { Ledger } from "../../ledger/store.js";
+import { hasPromisorPacks, type Ledger } from "../../ledger/store.js";
 import type { TrustSource } from "../../ledger/trust.js";
-import { findWaiver } from "../../ledger/waiver.js";
+import type { GuardDecision } from "../../ledger/waiver.js";
 import { refForGuard, shaForGuard } from "../refs.js";
 
 export interface GuardOptions {
@@ -33,19 +34,23 @@ export interface GuardOptions {
 }
 
 export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
-  const policy = await f.policy();
-  const stage = policy.stages[o.stage];
-  if (!stage) {
-    throw new UsageError(`unknown stage "${o.stage}"`, {
-      hint: `stages in ${policy.file}: ${Object.keys(policy.stages).join(", ") || "none"}`,
-    });
-  }
-  const repo = await f.repoInfo();
-  const store = await f.ledgerStore();
-  const filter = { forget: false };
+  const cleanup: { partial?: PartialFetch } = {};
   try {
-    const snapshot = await readSnapshot(store, policy.audit, repo, filter);
-    await answer(f, o, stage, policy, repo, store, snapshot);
+    const policy = await f.policy();
+    const stage = policy.stages[o.stage];
+    if (!stage) {
+      throw new UsageError(`unknown stage "${o.stage}"`, {
+        hint: `stages in ${policy.file}: ${Object.keys(policy.stages).join(", ") || "none"}`,
+      });
+    }
+    const repo = await f.repoInfo();
+    const store = await f.ledgerStore();
+    try {
+      const snapshot = await readSnapshot(store, policy.audit, repo, cleanup);
+      await answer(f, o, stage, policy, repo, store, snapshot);
+    } finally {
+      if (cleanup.partial) await restoreFilter(repo.root, cleanup.partial);
+    }
   } catch (e) {
     // guard's answers are exit 0 and 1; whatever goes wrong (git failing mid-read, say) is 2, so
     // a pipeline never takes an error for an answer. The stage runs either way: fail closed.
@@ -55,11 +60,28 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
       hint: "guard cannot tell whether the stage is waived; fail closed and run it",
       cause: e,
     });
-  } finally {
-    // git remembers a fetch's filter for the remote's later fetches (and sets it again on every
-    // on-demand fetch): the job's own git commands must not inherit ours. A filter the checkout
-    // had before guard ran is left as it was.
-    if (filter.forget) await forgetPartialCloneFilter(repo.root, policy.audit.remote);
+  }
+}
+
+/** What guard's filtered fetch changed in the checkout's config, to put back. */
+interface PartialFetch {
+  remote: string;
+  /** The filter the checkout had before (a clone made with --filter), if any. */
+  own: string | undefined;
+}
+
+/**
+ * git records a filtered fetch's filter for the remote's later fetches (and records it again on
+ * every on-demand fetch): the job's own git commands must not inherit ours. A filter the
+ * checkout had before guard ran is put back (older git replaces it). `remote.<name>.promisor`
+ * stays, so what was left out can still be fetched when something asks for it.
+ */
+async function restoreFilter(cwd: string, p: PartialFetch): Promise<void> {
+  try {
+    if (p.own === undefined) await forgetPartialCloneFilter(cwd, p.remote);
+    else await setPartialCloneFilter(cwd, p.remote, p.own);
+  } catch {
+    // Cleaning up must not turn an answer into an error; the filter only makes fetches smaller.
   }
 }
 
@@ -78,8 +100,14 @@ async function answer(
     f.repoName(),
   ]);
   const tip = snapshot.tip;
-  let decision: Awaited<ReturnType<typeof findWaiver>> = { skip: false, why: "no override", ignored: [] };
-  if (tip) {
+  let decision: GuardDecision = { skip: false, why: "no override", ignored: [] };
+  // Most jobs find no skip of their stage listed: the verifier (and node:crypto with it) loads
+  // only when there is one to check.
+  const listed = snapshot.index.active.some(
+    (e) => (e.op ?? e.type) === "skip" && e.target?.stage === o.stage,
+  );
+  if (tip && listed) {
+    const { findWaiver } = await import("../../ledger/waiver.js");
     const allowed = (login: string) =>
       stage.allow.some((p) => p.kind === "user" && p.login === login) || policy.provider !== "git";
     decision = await findWaiver(
@@ -151,14 +179,18 @@ async function answer(
 async function overdueSkips(f: Factory, store: Ledger, repo: RepoInfo, tip: string, stage: string) {
   if (existsSync(join(repo.commonDir, "shallow"))) {
     const deepened = await store.fetch({ history: true });
-    if (!deepened.reachable) {
-      throw new UsageError(`cannot fetch the audit branch's history: ${deepened.error}`, {
+    if (!deepened.reachable || !deepened.exists) {
+      const why = deepened.reachable ? "the branch is gone from the remote" : deepened.error;
+      throw new UsageError(`cannot fetch the audit branch's history: ${why}`, {
         hint: "guard --strict cannot tell whether reviews are overdue; fail closed and run it",
       });
     }
   }
   return (await import("../review/records.js")).overdueForStage(f, tip, stage);
 }
+
+/** Where guard's own fetch lands in a shallow checkout (outside refs/remotes: see readSnapshot). */
+const guardRefs = { audit: "refs/optout/guard/audit", default: "refs/optout/guard/default" };
 
 interface Snapshot {
   tip: string | undefined;
@@ -174,11 +206,13 @@ async function readSnapshot(
   store: Ledger,
   audit: Policy["audit"],
   repo: RepoInfo,
-  filter: { forget: boolean },
+  cleanup: { partial?: PartialFetch },
 ): Promise<Snapshot> {
   // In a shallow checkout, as CI makes, guard fetches only the tips (the audit tip's tree holds
   // every record) and without blobs: it reads a handful of them, fetched in one request below.
-  // A full clone is left full: a depth-1 fetch would make the developer's repository shallow.
+  // Both land in refs of its own, so the job's refs (origin/main above all) never point at
+  // commits with blobs left out. A full clone is left full: a depth-1 fetch would make the
+  // developer's repository shallow.
   const shallow = existsSync(join(repo.commonDir, "shallow"));
   const [branch, ownFilter] = await Promise.all([
     defaultBranch(repo.root, audit.remote, repo.commonDir),
@@ -189,14 +223,16 @@ async function readSnapshot(
       hint: `check the remote (git remote -v), or run: git remote set-head ${audit.remote} --auto`,
     });
   }
-  const defaultRef = `refs/remotes/${audit.remote}/${branch}`;
-  const args = shallow ? ["--depth=1", "--filter=blob:none"] : [];
-  filter.forget = shallow && ownFilter === undefined;
+  const defaultRef = shallow ? guardRefs.default : `refs/remotes/${audit.remote}/${branch}`;
+  const auditRef = shallow ? guardRefs.audit : store.trackingRef;
+  // --refmap= : without it git also moves refs/remotes/<remote>/<branch> ("opportunistic update").
+  const args = shallow ? ["--depth=1", "--filter=blob:none", "--refmap="] : [];
+  if (shallow) cleanup.partial = { remote: audit.remote, own: ownFilter };
   let fetched = await fetchBranches(
     repo.root,
     audit.remote,
     [
-      [audit.branch, store.trackingRef],
+      [audit.branch, auditRef],
       [branch, defaultRef],
     ],
     args,
@@ -212,12 +248,9 @@ async function readSnapshot(
       hint: "guard cannot tell whether the stage is waived; fail closed and run it",
     });
   }
-  if (shallow) store.partial = true;
-  const names = [
-    `${defaultRef}:${audit.allowedSigners}`,
-    store.trackingRef,
-    `${store.trackingRef}:state/active.json`,
-  ];
+  // A checkout made with --filter leaves blobs out too, shallow or not.
+  store.partial = shallow || hasPromisorPacks(repo.commonDir);
+  const names = [`${defaultRef}:${audit.allowedSigners}`, auditRef, `${auditRef}:state/active.json`];
   const wanted = auditExists ? names : names.slice(0, 1);
   await store.prefetch(wanted.filter((n) => n.includes(":")));
   const objs = await readObjects(repo.root, wanted);
