@@ -274,7 +274,7 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
     program
       .command("doctor")
       .description(
-        "check the policy, remote, allowed signers, signing key and audit branch; advise on branch protection",
+        "check git, the policy, remote, allowed signers, signing key and audit branch; advise on branch protection",
       ),
     async (f) => (await import("../commands/doctor/run.js")).runDoctor(f),
   );

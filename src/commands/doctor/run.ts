@@ -33,6 +33,15 @@ export async function runDoctor(f: Factory): Promise<void> {
     checks.push(c);
     return c.status !== "fail";
   };
+  await add("git", async () => {
+    const { gitText } = await import("../../git/run.js");
+    const version = await gitText(["version"], { cwd: f.cwd });
+    const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
+    // fetch --no-write-fetch-head, --no-auto-maintenance and --stdin arrived in git 2.29.
+    return major > 2 || (major === 2 && minor >= 29)
+      ? { status: "ok", detail: version }
+      : { status: "fail", detail: `${version}: optout needs git 2.29 or later` };
+  });
   const policyOk = await add("policy", async () => {
     const p = await f.policy();
     return { status: "ok", detail: `${p.file} is valid (provider ${p.provider})` };
