@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { UsageError } from "../errors.js";
-import { git, gitText } from "./run.js";
+import { git, gitErrorLine, gitText } from "./run.js";
 
 export interface RepoInfo {
   /** The worktree root. */
@@ -113,7 +113,7 @@ export async function fetchBranches(
   });
   if (r.code === 0) return { ok: true, missing: false, message: "" };
   const missing = /couldn't find remote ref|no such ref/i.test(r.stderr);
-  return { ok: false, missing, message: r.stderr.trim().split("\n").at(-1) ?? "" };
+  return { ok: false, missing, message: gitErrorLine(r.stderr) };
 }
 
 /**
@@ -143,7 +143,7 @@ export async function fetchObjects(
     ],
     { cwd, allowFailure: true, input: `${oids.join("\n")}\n` },
   );
-  return { ok: r.code === 0, message: r.stderr.trim().split("\n").at(-1) ?? "" };
+  return { ok: r.code === 0, message: gitErrorLine(r.stderr) };
 }
 
 /** The partial-clone filter git has recorded for `remote` (`remote.<name>.partialclonefilter`). */
@@ -193,7 +193,7 @@ export async function pushCommit(
   ) {
     return { kind: "rejected", message: lastLine(text) };
   }
-  return { kind: "error", message: lastLine(r.stderr) || lastLine(text) };
+  return { kind: "error", message: gitErrorLine(r.stderr) || lastLine(text) };
 }
 
 function lastLine(text: string): string {

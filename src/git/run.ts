@@ -21,13 +21,26 @@ export interface GitResult {
   stderr: string;
 }
 
+/**
+ * The line of git's stderr that says what went wrong: the first `fatal:` or `error:` line
+ * (without that prefix), else the last line. git often ends with advice ("Please make sure you
+ * have the correct access rights / and the repository exists."), which alone says nothing.
+ */
+export function gitErrorLine(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const said = lines.find((l) => /^(fatal|error): /.test(l));
+  return (said ? said.replace(/^(fatal|error): /, "") : lines.at(-1)) ?? "";
+}
+
 export class GitError extends FailedError {
   constructor(
     readonly args: readonly string[],
     readonly result: GitResult,
   ) {
-    const first = result.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit ${result.code}`;
-    super(`git ${args[0]} failed: ${first}`);
+    super(`git ${args[0]} failed: ${gitErrorLine(result.stderr) || `exit ${result.code}`}`);
   }
 }
 

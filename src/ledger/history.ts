@@ -7,6 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { FailedError } from "../errors.js";
+import { gitErrorLine } from "../git/run.js";
 
 export interface FileChange {
   status: string;
@@ -146,7 +147,7 @@ export async function readHistory(
     catFile.on("close", (code) => resolve(code ?? 1));
   });
   const [logCode, catCode] = await Promise.all([logDone, catDone]);
-  if (logCode !== 0) throw new FailedError(`git log failed: ${logErr.trim().split("\n").at(-1) ?? logCode}`);
+  if (logCode !== 0) throw new FailedError(`git log failed: ${gitErrorLine(logErr) || `exit ${logCode}`}`);
   if (catCode !== 0) throw new FailedError("git cat-file failed while reading the audit branch");
   return entries;
 }

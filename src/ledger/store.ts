@@ -80,6 +80,13 @@ export function parseTrailers(message: string): Record<string, string> {
   return out;
 }
 
+/**
+ * Deepens a shallow checkout to the audit branch's whole history, and only that branch's: git
+ * reads the "infinite" depth 2147483647 as --unshallow, which fetches the history of every
+ * shallow branch (all of main's, in a CI checkout). A finite depth larger than any ledger does not.
+ */
+export const historyDepth = "--depth=1000000000";
+
 /** Whether the repository holds objects fetched with a filter (a partial clone or fetch). */
 export function hasPromisorPacks(commonDir: string): boolean {
   try {
@@ -151,7 +158,7 @@ export class Ledger {
     // guard fetches only the tip in CI (--depth=1, which makes the clone shallow); whoever reads
     // the branch's history (log, verify, reports) deepens it to the full chain first.
     const deepen =
-      options.history && existsSync(join(this.cfg.repo.commonDir, "shallow")) ? ["--depth=2147483647"] : [];
+      options.history && existsSync(join(this.cfg.repo.commonDir, "shallow")) ? [historyDepth] : [];
     const r = await fetchBranch(this.cwd, this.cfg.remote, this.cfg.branch, this.trackingRef, deepen);
     if (r.ok) {
       // A checkout where guard fetched the branch without blobs (or made with --filter): the

@@ -1,10 +1,10 @@
 /** Completion scripts come from the command tree and work in a real bash. */
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { repoRoot, runCli } from "../helpers/world.js";
 
 const exec = promisify(execFile);
@@ -20,7 +20,9 @@ describe("optout completion", () => {
   it("bash completes commands, subcommands and flags", async () => {
     const r = await runCli(["completion", "bash"], { cwd: repoRoot, env });
     expect(r.code).toBe(0);
-    const file = join(tmpdir(), `optout-completion-${process.pid}.bash`);
+    const dir = await mkdtemp(join(tmpdir(), "optout-completion-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, "optout.bash");
     await writeFile(file, r.stdout);
     await exec("bash", ["-n", file]);
     expect(await complete(file, ["optout", "sk"])).toEqual(["skip"]);

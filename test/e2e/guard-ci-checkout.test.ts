@@ -130,8 +130,9 @@ describe("guard in a shallow CI checkout", () => {
     const verify = await w.run("bob", ["log", "--verify"], { cwd: ci, env });
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(new RegExp(`^verified ${records} record\\(s\\)`));
-    // The history, then every record in one request; reading them fetches nothing more.
-    expect((await requests()) - afterGuard).toBeLessThanOrEqual(2);
+    // The history, every record it left out in one request, and main for allowed_signers;
+    // reading them fetches nothing more (one request per blob would be ~2 per record).
+    expect((await requests()) - afterGuard).toBeLessThanOrEqual(3);
     const status = await w.run("bob", ["status", "--json"], { cwd: ci, env });
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout).active.map((e: { id: string }) => e.id)).toContain(lintSkip);
@@ -225,6 +226,11 @@ describe("guard in a shallow CI checkout", () => {
       expect(strict.code, strict.stderr).toBe(1);
       expect(JSON.parse(strict.stdout)).toMatchObject({ decision: "run", overdueReviews: [{ id: old }] });
       expect(await config(ci, "remote.origin.partialclonefilter")).toBeUndefined();
+      // Only the audit branch was deepened: the job's checkout is as shallow as it was, and its
+      // refs are untouched (git reads depth 2147483647 as --unshallow, which fetches all of main).
+      expect(existsSync(join(ci, ".git", "shallow"))).toBe(true);
+      expect(await git(ci, "rev-list", "--count", "HEAD")).toBe("1");
+      expect(await git(ci, "for-each-ref", "--format=%(refname)", "refs/remotes")).not.toMatch(/optout/);
     } finally {
       await v.cleanup();
     }

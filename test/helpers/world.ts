@@ -140,6 +140,7 @@ export function runCli(
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("close", (code) => resolveRun({ code: code ?? -1, stdout, stderr }));
+    child.stdin.on("error", () => {}); // the CLI may exit without reading its input
     child.stdin.end(o.input ?? "");
   });
 }

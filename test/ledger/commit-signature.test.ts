@@ -24,6 +24,8 @@ function run(
     const child = execFile("git", args, { cwd }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+    // git may exit without reading stdin (verify-commit does not read it): not an error here.
+    child.stdin!.on("error", () => {});
     child.stdin!.end(input ?? "");
   });
 }

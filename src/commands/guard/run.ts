@@ -13,6 +13,7 @@ import type { Factory } from "../../factory.js";
 import { readObjects } from "../../git/objects.js";
 import {
   defaultBranch,
+  fetchBranch,
   fetchBranches,
   forgetPartialCloneFilter,
   partialCloneFilter,
@@ -20,7 +21,7 @@ import {
   setPartialCloneFilter,
 } from "../../git/repo.js";
 import { parseAllowedSigners } from "../../ledger/allowed-signers.js";
-import { hasPromisorPacks, type Ledger } from "../../ledger/store.js";
+import { hasPromisorPacks, historyDepth, type Ledger } from "../../ledger/store.js";
 import type { TrustSource } from "../../ledger/trust.js";
 import type { GuardDecision } from "../../ledger/waiver.js";
 import { refForGuard, shaForGuard } from "../refs.js";
@@ -122,7 +123,10 @@ async function answer(
   }
   // --strict (with review.required): a waived stage still runs while earlier skips of it are
   // overdue for review, so reviews cannot be put off forever. Fail closed: say run, and why.
-  const overdue = o.strict && decision.skip && tip ? await overdueSkips(f, store, repo, tip, o.stage) : [];
+  const overdue =
+    o.strict && decision.skip && tip
+      ? await overdueSkips(f, store, repo, policy.audit.remote, policy.audit.branch, tip, o.stage)
+      : [];
   const skip = decision.skip && overdue.length === 0;
   if (o.format === "github" && f.env.GITHUB_OUTPUT) {
     await appendFile(f.env.GITHUB_OUTPUT, `skip=${skip}\n`);
@@ -173,18 +177,30 @@ async function answer(
 
 /**
  * The skips of `stage` overdue for review. That reads the whole history, which a shallow CI
- * checkout does not have: deepen it first (else only the newest record would count); the
- * deepening fetch also brings every record guard's blob-less fetch left out, in one request.
+ * checkout does not have: deepen guard's own ref to the branch's whole history (else only the
+ * newest record would count), then bring every record its blob-less fetch left out in one request.
  */
-async function overdueSkips(f: Factory, store: Ledger, repo: RepoInfo, tip: string, stage: string) {
+async function overdueSkips(
+  f: Factory,
+  store: Ledger,
+  repo: RepoInfo,
+  remote: string,
+  branch: string,
+  tip: string,
+  stage: string,
+) {
   if (existsSync(join(repo.commonDir, "shallow"))) {
-    const deepened = await store.fetch({ history: true });
-    if (!deepened.reachable || !deepened.exists) {
-      const why = deepened.reachable ? "the branch is gone from the remote" : deepened.error;
+    const deepened = await fetchBranch(repo.root, remote, branch, guardRefs.audit, [
+      historyDepth,
+      "--refmap=",
+    ]);
+    if (!deepened.ok) {
+      const why = deepened.missing ? "the branch is gone from the remote" : deepened.message;
       throw new UsageError(`cannot fetch the audit branch's history: ${why}`, {
         hint: "guard --strict cannot tell whether reviews are overdue; fail closed and run it",
       });
     }
+    await store.prefetchRecords(tip);
   }
   return (await import("../review/records.js")).overdueForStage(f, tip, stage);
 }
