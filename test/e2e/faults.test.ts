@@ -65,6 +65,8 @@ describe("remote faults", () => {
       expect(g.code).toBe(2);
       expect(g.stdout).toBe("");
       expect(g.stderr).toMatch(/^optout: cannot fetch the audit branch from origin/);
+      // git's own words for the cause, not its closing advice ("and the repository exists.").
+      expect(g.stderr.split("\n")[0]).toMatch(/: '.*remote\.git' does not appear to be a git repository$/);
     } finally {
       await w.cleanup();
     }
