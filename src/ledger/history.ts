@@ -51,7 +51,10 @@ export async function readHistory(
   cwd: string,
   tip: string,
   onEntry?: (entry: HistoryEntry, index: number) => void,
+  options: { signatures?: boolean } = {},
 ): Promise<HistoryEntry[]> {
+  // Readers that only list records (log, status, report) skip the signatures: half the blobs.
+  const signatures = options.signatures !== false;
   const entries: HistoryEntry[] = [];
   const catFile = spawn("git", ["cat-file", "--batch"], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
   const log = spawn(
@@ -82,7 +85,9 @@ export async function readHistory(
     const rec = c.changes.filter((f) => f.status === "A" && /^records\/.+\.json$/.test(f.path));
     if (rec.length !== 1) return done(i);
     e.recordPath = rec[0]!.path;
-    const sig = c.changes.find((f) => f.status === "A" && f.path === `${e.recordPath}.sig`);
+    const sig = signatures
+      ? c.changes.find((f) => f.status === "A" && f.path === `${e.recordPath}.sig`)
+      : undefined;
     const asks = [
       { oid: rec[0]!.oid, field: "record" as const },
       ...(sig ? [{ oid: sig.oid, field: "sig" as const }] : []),

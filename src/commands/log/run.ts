@@ -28,7 +28,9 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
     f.io.err(`optout: warning: cannot reach the remote (${fetched.error}); reading the local copy`);
   const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
   const verifying = o.verify ? startVerifying((await f.policy()).audit.namespace) : undefined;
-  const entries = tip ? await readHistory(store.cfg.repo.root, tip, verifying?.onEntry) : [];
+  const entries = tip
+    ? await readHistory(store.cfg.repo.root, tip, verifying?.onEntry, { signatures: !!verifying })
+    : [];
   if (verifying) return verify(f, entries, tip, verifying.verdicts);
   if (o.unreviewed) return (await import("../review/unreviewed.js")).printUnreviewed(f, entries, o);
 

@@ -48,7 +48,7 @@ export async function loadRecords(
     tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
   }
   if (!tip) return { tip, records: [], untrusted: [] };
-  const entries = await readHistory(store.cfg.repo.root, tip);
+  const entries = await readHistory(store.cfg.repo.root, tip, undefined, { signatures: !!o.verify });
   if (!o.verify) return { tip, records: parseEntries(entries), untrusted: [] };
   const [trust, policy] = await Promise.all([f.trust(), f.policy()]);
   const records: LedgerRecord[] = [];
