@@ -88,7 +88,66 @@ export function unreviewed(records: readonly LedgerRecord[]): AppliedOverride[] 
   const reviews = reviewsByOverride(records);
   return appliedOverrides(records)
     .filter((o) => !reviews.has(o.record.id))
-    .sort((a, b) => Date.parse(a.appliedAt) - Date.parse(b.appliedAt));
+    .sort((a, b) => Date.parse(a.appliedAt) - Date.parse(b.appliedAt) || a.record.seq - b.record.seq);
+}
+
+/**
+ * What `status` needs to know about reviews, kept up to date record by record so a clone reads
+ * only the records written since it last looked (`advanceReviews`), with the same answers as
+ * `unreviewed` over the whole history.
+ */
+export interface ReviewTally {
+  v: 1;
+  /**
+   * Applied overrides without a review yet. `viaResult`: it took effect when a `result` record
+   * said so (an intent), so a later applied result moves `appliedAt`.
+   */
+  awaiting: { id: string; seq: number; appliedAt: string; viaResult?: true }[];
+  /** Override intents whose result has not said applied (yet). */
+  intents: { id: string; seq: number }[];
+  /** Overrides that have a review. */
+  reviewed: string[];
+}
+
+export function emptyReviewTally(): ReviewTally {
+  return { v: 1, awaiting: [], intents: [], reviewed: [] };
+}
+
+/** The tally after `records` (the records following those it has seen, in ledger order). */
+export function advanceReviews(tally: ReviewTally, records: readonly LedgerRecord[]): ReviewTally {
+  const awaiting = tally.awaiting.map((a) => ({ ...a }));
+  const intents = new Map(tally.intents.map((i) => [i.id, i]));
+  const reviewed = new Set(tally.reviewed);
+  for (const r of bySeq(records)) {
+    if (isOverrideRecord(r)) {
+      if (r.outcome === "applied" && !reviewed.has(r.id))
+        awaiting.push({ id: r.id, seq: r.seq, appliedAt: r.time });
+      else if (r.outcome === "intent") intents.set(r.id, { id: r.id, seq: r.seq });
+    } else if (r.type === "result" && r.outcome === "applied" && r.links.intent) {
+      const intent = intents.get(r.links.intent);
+      const known = awaiting.find((a) => a.id === r.links.intent && a.viaResult);
+      // The last applied result says when it took effect, as appliedOverrides reads it.
+      if (known) known.appliedAt = r.time;
+      else if (intent && !reviewed.has(intent.id)) {
+        awaiting.push({ ...intent, appliedAt: r.time, viaResult: true });
+      }
+      intents.delete(r.links.intent);
+    } else if (r.type === "review" && r.outcome === "applied" && r.target.override) {
+      if (!isVerdict((r as Partial<ReviewRecord>).verdict)) continue;
+      const id = r.target.override;
+      reviewed.add(id);
+      const at = awaiting.findIndex((a) => a.id === id);
+      if (at >= 0) awaiting.splice(at, 1);
+    }
+  }
+  return { v: 1, awaiting, intents: [...intents.values()], reviewed: [...reviewed] };
+}
+
+/** The tally's overrides awaiting review, oldest first, as `unreviewed` orders them. */
+export function awaitingReview(tally: ReviewTally): { id: string; appliedAt: string }[] {
+  return [...tally.awaiting]
+    .sort((a, b) => Date.parse(a.appliedAt) - Date.parse(b.appliedAt) || a.seq - b.seq)
+    .map(({ id, appliedAt }) => ({ id, appliedAt }));
 }
 
 export interface OverdueReview extends AppliedOverride {

@@ -1,7 +1,11 @@
 /** The review questions asked of a history: unreviewed, overdue, which override an id names, who is involved. */
 import { describe, expect, it } from "vitest";
+import type { LedgerRecord } from "../../src/core/record.js";
 import {
+  advanceReviews,
   appliedOverrides,
+  awaitingReview,
+  emptyReviewTally,
   findOverride,
   involvedIn,
   latestVerdict,
@@ -79,5 +83,53 @@ describe("reviews over a history", () => {
     expect(involvedIn(actor("renamed", "dave"), g)).toBe(true);
     expect(involvedIn(actor("alice"), g)).toBe(false);
     expect(involvedIn({ provider: "github", login: "alice", id: "dave" }, g)).toBe(false);
+  });
+
+  describe("the tally status keeps, record by record", () => {
+    const whole = (records: LedgerRecord[]) =>
+      unreviewed(records).map((o) => ({ id: o.record.id, appliedAt: o.appliedAt }));
+    // A cache between runs: the tally goes through JSON, as it does on disk.
+    const step = (records: LedgerRecord[], tally = emptyReviewTally()) =>
+      JSON.parse(JSON.stringify(advanceReviews(tally, records)));
+
+    it("gives what the whole history gives, wherever the history is split", () => {
+      const records = ledger();
+      expect(awaitingReview(step(records))).toEqual(whole(records));
+      for (let k = 0; k <= records.length; k++) {
+        const tally = step(records.slice(k), step(records.slice(0, k)));
+        expect(awaitingReview(tally), `split at ${k}`).toEqual(whole(records));
+      }
+      const oneByOne = records.reduce((t, r) => step([r], t), emptyReviewTally());
+      expect(awaitingReview(oneByOne)).toEqual(whole(records));
+    });
+
+    it("a result that only reports deliveries does not move when an applied override took effect", () => {
+      const records = ledger();
+      const z = records.find((r) => r.id === id("Z"))!;
+      const next = records.at(-1)!.seq + 1;
+      const delivery = {
+        ...z,
+        id: id("DLV"),
+        seq: next,
+        type: "result",
+        time: at(120),
+        links: { intent: id("Z") },
+      } as LedgerRecord;
+      const lateResult = {
+        ...delivery,
+        id: id("DLW"),
+        seq: next + 1,
+        time: at(121),
+        links: { intent: id("D") },
+      } as LedgerRecord;
+      const all = [...records, delivery, lateResult];
+      expect(whole(all).find((o) => o.id === id("Z"))!.appliedAt).toBe(at(0));
+      expect(whole(all).find((o) => o.id === id("D"))!.appliedAt).toBe(at(121));
+      for (let k = 0; k <= all.length; k++) {
+        expect(awaitingReview(step(all.slice(k), step(all.slice(0, k)))), `split at ${k}`).toEqual(
+          whole(all),
+        );
+      }
+    });
   });
 });

@@ -1,11 +1,22 @@
 /**
  * Reading the whole ledger for reviews and reports, and the review figures `status` and
  * `guard --strict` show. The active index does not track reviews, so these read the branch's
- * history (one `git log` and one `git cat-file`, as `optout log` does).
+ * history (one `git log` and one `git cat-file`, as `optout log` does); `status` keeps a tally
+ * so it reads only what is new.
  */
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { LedgerRecord } from "../../core/record.js";
-import { type OverdueReview, overdueReviews, unreviewed } from "../../core/review.js";
+import {
+  advanceReviews,
+  awaitingReview,
+  emptyReviewTally,
+  type OverdueReview,
+  overdueReviews,
+  type ReviewTally,
+} from "../../core/review.js";
 import type { Factory } from "../../factory.js";
+import { isAncestor } from "../../git/repo.js";
 import { type HistoryEntry, readHistory } from "../../ledger/history.js";
 import { checkRecord } from "../../ledger/reader.js";
 
@@ -77,18 +88,77 @@ export interface ReviewStatus {
   required: boolean;
   withinMs: number;
   /** Unreviewed past `review.within` (always computed; it only matters when required). */
-  overdue: OverdueReview[];
+  overdue: { id: string; appliedAt: string; dueAt: string }[];
 }
 
-/** What `status` shows about reviews, at the tip it already fetched. */
+/**
+ * What `status` shows about reviews, at the tip it already fetched. The tally is kept in
+ * `.git/optout/reviews.json` with the tip it was taken at, so the next `status` reads only the
+ * records written since (the whole history again when that tip is no longer on the branch).
+ */
 export async function reviewStatus(f: Factory, tip: string | undefined): Promise<ReviewStatus> {
-  const [policy, { records }] = await Promise.all([f.policy(), loadRecords(f, { tip })]);
+  const [policy, store] = await Promise.all([f.policy(), f.ledgerStore()]);
+  const root = store.cfg.repo.root;
+  const file = join(store.cfg.repo.commonDir, "optout", "reviews.json");
+  let tally = emptyReviewTally();
+  if (tip) {
+    const cached = await readTally(file, policy.audit.branch);
+    const from =
+      cached && (cached.tip === tip || (await isAncestor(root, cached.tip, tip))) ? cached : undefined;
+    if (from) tally = from.tally;
+    if (from?.tip !== tip) {
+      const range = from ? `${from.tip}..${tip}` : tip;
+      const entries = await readHistory(root, range, undefined, { signatures: false });
+      tally = advanceReviews(tally, parseEntries(entries));
+      await writeTally(file, { v: 1, branch: policy.audit.branch, tip, tally });
+    }
+  }
+  const now = f.now().getTime();
+  const awaiting = awaitingReview(tally);
   return {
-    awaiting: unreviewed(records).length,
+    awaiting: awaiting.length,
     required: policy.review.required,
     withinMs: policy.review.withinMs,
-    overdue: overdueReviews(records, f.now(), policy.review.withinMs),
+    overdue: awaiting.flatMap((o) => {
+      const due = Date.parse(o.appliedAt) + policy.review.withinMs;
+      return due <= now ? [{ ...o, dueAt: new Date(due).toISOString() }] : [];
+    }),
   };
+}
+
+interface TallyFile {
+  v: 1;
+  branch: string;
+  tip: string;
+  tally: ReviewTally;
+}
+
+async function readTally(file: string, branch: string): Promise<TallyFile | undefined> {
+  try {
+    const t = JSON.parse(await readFile(file, "utf8")) as TallyFile;
+    const ok =
+      t.v === 1 &&
+      t.branch === branch &&
+      /^[0-9a-f]{40,64}$/.test(t.tip) &&
+      t.tally?.v === 1 &&
+      Array.isArray(t.tally.awaiting) &&
+      Array.isArray(t.tally.intents) &&
+      Array.isArray(t.tally.reviewed);
+    return ok ? t : undefined;
+  } catch {
+    return undefined; // none yet, or unreadable: count from the whole history
+  }
+}
+
+async function writeTally(file: string, t: TallyFile): Promise<void> {
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(t));
+    await rename(tmp, file);
+  } catch {
+    // A cache: the next status counts from the whole history.
+  }
 }
 
 /** "3 overrides await review (2 overdue)"; undefined when nothing awaits. */

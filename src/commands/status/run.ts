@@ -27,7 +27,7 @@ export async function runStatus(f: Factory): Promise<void> {
       reviews: {
         awaiting: reviews.awaiting,
         required: reviews.required,
-        overdue: reviews.overdue.map((o) => ({ id: o.record.id, appliedAt: o.appliedAt, dueAt: o.dueAt })),
+        overdue: reviews.overdue,
       },
       seq: state.seq,
     });
