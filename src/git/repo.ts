@@ -1,5 +1,5 @@
 /** Typed git operations over `git()`: one function per operation, no shell anywhere. */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { UsageError } from "../errors.js";
 import { git, gitErrorLine, gitText } from "./run.js";
@@ -156,15 +156,24 @@ export async function partialCloneFilter(cwd: string, remote: string): Promise<s
 }
 
 /**
- * Forgets the filter a filtered fetch recorded for `remote`, keeping `remote.<name>.promisor`:
- * objects left out stay fetchable on demand, and later fetches are whole again.
+ * Sets `remote.<name>.partialclonefilter`, or removes it (`undefined`) while keeping
+ * `remote.<name>.promisor`: objects left out stay fetchable on demand, later fetches are whole.
  */
-export async function forgetPartialCloneFilter(cwd: string, remote: string): Promise<void> {
-  await git(["config", "--unset-all", `remote.${remote}.partialclonefilter`], { cwd, allowFailure: true });
+export async function setPartialCloneFilter(
+  cwd: string,
+  remote: string,
+  filter: string | undefined,
+): Promise<void> {
+  const key = `remote.${remote}.partialclonefilter`;
+  await git(filter === undefined ? ["config", "--unset-all", key] : ["config", key, filter], {
+    cwd,
+    allowFailure: filter === undefined,
+  });
 }
 
-export async function setPartialCloneFilter(cwd: string, remote: string, filter: string): Promise<void> {
-  await git(["config", `remote.${remote}.partialclonefilter`, filter], { cwd });
+/** Whether the repository is shallow (a CI checkout made with a depth). */
+export function isShallow(commonDir: string): boolean {
+  return existsSync(join(commonDir, "shallow"));
 }
 
 export type PushOutcome =

@@ -3,7 +3,7 @@
  * forced, retried with jittered backoff on rejection), and queue what cannot land.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -16,7 +16,15 @@ import {
 } from "../core/record.js";
 import { FailedError } from "../errors.js";
 import { ObjectWriter, readObjects, resolveOids } from "../git/objects.js";
-import { fetchBranch, fetchObjects, pushCommit, type RepoInfo, resolveRef, updateRef } from "../git/repo.js";
+import {
+  fetchBranch,
+  fetchObjects,
+  isShallow,
+  pushCommit,
+  type RepoInfo,
+  resolveRef,
+  updateRef,
+} from "../git/repo.js";
 import { git } from "../git/run.js";
 import { canonicalize } from "./canonical.js";
 import { buildTree, commitBody, withSignature } from "./tree.js";
@@ -110,24 +118,28 @@ export class Ledger {
   }
 
   /**
-   * Set when the branch was fetched without its blobs (guard in a shallow CI checkout): reads
-   * then prefetch what they need in one round trip.
+   * Set when the branch's blobs may be missing (guard's blob-less fetch, a checkout made with
+   * --filter): reads then prefetch what they need in one round trip.
    */
   partial = false;
+
+  get hashBytes(): number {
+    return this.writer.hashBytes;
+  }
 
   /**
    * In a partial fetch, brings every record and signature of `tip` over in one request (they
    * are all in its tree): for a reader of the whole history, such as `guard --strict`.
    */
-  async prefetchRecords(tip: string, always = false): Promise<void> {
-    if (!this.partial && !always) return;
+  async prefetchRecords(tip: string): Promise<void> {
+    if (!this.partial) return;
     const listing = await git(["ls-tree", "-r", tip, "--", "records"], { cwd: this.cwd });
     const oids: string[] = [];
     for (const line of listing.stdout.toString("utf8").split("\n")) {
       const m = /^\d+ blob ([0-9a-f]+)\t/.exec(line);
       if (m) oids.push(m[1]!);
     }
-    await this.prefetch([], oids, always);
+    await this.prefetch([], oids);
   }
 
   private get cwd(): string {
@@ -139,10 +151,9 @@ export class Ledger {
    * before they are read; git would otherwise fetch each missing blob on its own. Throws when
    * the remote cannot be asked: guard must not answer from what it could not read.
    */
-  async prefetch(names: readonly string[], oids: readonly string[] = [], always = false): Promise<void> {
-    if (!this.partial && !always) return;
-    const hashBytes = this.cfg.repo.objectFormat === "sha256" ? 32 : 20;
-    const resolved = [...(await resolveOids(this.cwd, names, hashBytes)).values(), ...oids];
+  async prefetch(names: readonly string[], oids: readonly string[] = []): Promise<void> {
+    if (!this.partial) return;
+    const resolved = [...(await resolveOids(this.cwd, names, this.hashBytes)).values(), ...oids];
     const r = await fetchObjects(this.cwd, this.cfg.remote, [...new Set(resolved)]);
     if (!r.ok) {
       throw new FailedError(`cannot fetch audit records from ${this.cfg.remote}: ${r.message}`, {
@@ -157,15 +168,15 @@ export class Ledger {
   ): Promise<{ reachable: boolean; exists: boolean; error?: string }> {
     // guard fetches only the tip in CI (--depth=1, which makes the clone shallow); whoever reads
     // the branch's history (log, verify, reports) deepens it to the full chain first.
-    const deepen =
-      options.history && existsSync(join(this.cfg.repo.commonDir, "shallow")) ? [historyDepth] : [];
+    const deepen = options.history && isShallow(this.cfg.repo.commonDir) ? [historyDepth] : [];
     const r = await fetchBranch(this.cwd, this.cfg.remote, this.cfg.branch, this.trackingRef, deepen);
     if (r.ok) {
       // A checkout where guard fetched the branch without blobs (or made with --filter): the
       // reader is about to read every record, which git would fetch one request per blob.
       if (options.history && hasPromisorPacks(this.cfg.repo.commonDir)) {
+        this.partial = true;
         const tip = await this.localTip();
-        if (tip) await this.prefetchRecords(tip, true);
+        if (tip) await this.prefetchRecords(tip);
       }
       return { reachable: true, exists: true };
     }

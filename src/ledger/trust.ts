@@ -3,11 +3,9 @@
  * never from the audit branch (whoever can push there must not be able to add a key) and never
  * from the local worktree (a local edit must not grant rights).
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { ConfigError } from "../errors.js";
 import { readBlob } from "../git/objects.js";
-import { defaultBranch, fetchBranch, type RepoInfo } from "../git/repo.js";
+import { defaultBranch, fetchBranch, isShallow, type RepoInfo } from "../git/repo.js";
 import { type AllowedSigner, parseAllowedSigners } from "./allowed-signers.js";
 
 export interface TrustSource {
@@ -32,8 +30,7 @@ export async function loadAllowedSigners(
   const ref = `refs/remotes/${remote}/${branch}`;
   if (options.fetch) {
     // In a shallow CI checkout, stay shallow: only the tip's allowed_signers file matters.
-    const shallow = existsSync(join(repo.commonDir, "shallow"));
-    await fetchBranch(repo.root, remote, branch, ref, shallow ? ["--depth=1"] : []);
+    await fetchBranch(repo.root, remote, branch, ref, isShallow(repo.commonDir) ? ["--depth=1"] : []);
   }
   const blob = await readBlob(repo.root, `${ref}:${path}`);
   if (!blob) {

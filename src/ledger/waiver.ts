@@ -146,7 +146,7 @@ async function laterRecords(ledger: Ledger, tip: string, id: string, now: Date):
   for (const d of days) {
     const t = trees.get(`${tip}:${d}`);
     if (t?.type !== "tree") continue;
-    for (const e of parseTree(t.data, ledger.cfg.repo.objectFormat === "sha256" ? 32 : 20)) {
+    for (const e of parseTree(t.data, ledger.hashBytes)) {
       if (e.name.endsWith(".json") && e.name.slice(0, -5) > id) later.push(e.oid);
     }
   }

@@ -3,9 +3,7 @@
  * what it needs: fetch the audit branch and allowed_signers, read the index blob, verify the one
  * record it relies on. skip → exit 0; run → exit 1; anything wrong → exit ≥ 2 (fail closed).
  */
-import { existsSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Policy } from "../../core/policy.js";
 import type { IndexEntry } from "../../core/record.js";
 import { ExitCode, OptoutError, QuietExit, UsageError } from "../../errors.js";
@@ -15,7 +13,7 @@ import {
   defaultBranch,
   fetchBranch,
   fetchBranches,
-  forgetPartialCloneFilter,
+  isShallow,
   partialCloneFilter,
   type RepoInfo,
   setPartialCloneFilter,
@@ -79,8 +77,7 @@ interface PartialFetch {
  */
 async function restoreFilter(cwd: string, p: PartialFetch): Promise<void> {
   try {
-    if (p.own === undefined) await forgetPartialCloneFilter(cwd, p.remote);
-    else await setPartialCloneFilter(cwd, p.remote, p.own);
+    await setPartialCloneFilter(cwd, p.remote, p.own);
   } catch {
     // Cleaning up must not turn an answer into an error; the filter only makes fetches smaller.
   }
@@ -189,7 +186,7 @@ async function overdueSkips(
   tip: string,
   stage: string,
 ) {
-  if (existsSync(join(repo.commonDir, "shallow"))) {
+  if (isShallow(repo.commonDir)) {
     const deepened = await fetchBranch(repo.root, remote, branch, guardRefs.audit, [
       historyDepth,
       "--refmap=",
@@ -229,10 +226,13 @@ async function readSnapshot(
   // Both land in refs of its own, so the job's refs (origin/main above all) never point at
   // commits with blobs left out. A full clone is left full: a depth-1 fetch would make the
   // developer's repository shallow.
-  const shallow = existsSync(join(repo.commonDir, "shallow"));
+  const shallow = isShallow(repo.commonDir);
+  // Only a checkout that is partial already can have a filter of its own to keep (no git
+  // process for the common case: a plain shallow checkout).
+  const wasPartial = hasPromisorPacks(repo.commonDir);
   const [branch, ownFilter] = await Promise.all([
     defaultBranch(repo.root, audit.remote, repo.commonDir),
-    shallow ? partialCloneFilter(repo.root, audit.remote) : undefined,
+    shallow && wasPartial ? partialCloneFilter(repo.root, audit.remote) : undefined,
   ]);
   if (!branch) {
     throw new UsageError(`cannot tell the default branch of remote "${audit.remote}"`, {
@@ -265,7 +265,7 @@ async function readSnapshot(
     });
   }
   // A checkout made with --filter leaves blobs out too, shallow or not.
-  store.partial = shallow || hasPromisorPacks(repo.commonDir);
+  store.partial = shallow || wasPartial;
   const names = [`${defaultRef}:${audit.allowedSigners}`, auditRef, `${auditRef}:state/active.json`];
   const wanted = auditExists ? names : names.slice(0, 1);
   await store.prefetch(wanted.filter((n) => n.includes(":")));
