@@ -85,10 +85,11 @@ export function latestVerdict(reviews: readonly ReviewRecord[] | undefined): Ver
 
 /** Applied overrides nobody has reviewed yet, oldest first (by when they took effect). */
 export function unreviewed(records: readonly LedgerRecord[]): AppliedOverride[] {
-  const reviews = reviewsByOverride(records);
-  return appliedOverrides(records)
-    .filter((o) => !reviews.has(o.record.id))
-    .sort((a, b) => Date.parse(a.appliedAt) - Date.parse(b.appliedAt) || a.record.seq - b.record.seq);
+  const byId = new Map(records.map((r) => [r.id, r]));
+  return awaitingReview(advanceReviews(emptyReviewTally(), records)).map((a) => ({
+    record: byId.get(a.id)!,
+    appliedAt: a.appliedAt,
+  }));
 }
 
 /**

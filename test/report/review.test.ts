@@ -86,8 +86,14 @@ describe("reviews over a history", () => {
   });
 
   describe("the tally status keeps, record by record", () => {
-    const whole = (records: LedgerRecord[]) =>
-      unreviewed(records).map((o) => ({ id: o.record.id, appliedAt: o.appliedAt }));
+    // The definition, straight from the whole history: applied, not reviewed, oldest first.
+    const whole = (records: LedgerRecord[]) => {
+      const reviews = reviewsByOverride(records);
+      return appliedOverrides(records)
+        .filter((o) => !reviews.has(o.record.id))
+        .sort((a, b) => Date.parse(a.appliedAt) - Date.parse(b.appliedAt) || a.record.seq - b.record.seq)
+        .map((o) => ({ id: o.record.id, appliedAt: o.appliedAt }));
+    };
     // A cache between runs: the tally goes through JSON, as it does on disk.
     const step = (records: LedgerRecord[], tally = emptyReviewTally()) =>
       JSON.parse(JSON.stringify(advanceReviews(tally, records)));
@@ -95,6 +101,9 @@ describe("reviews over a history", () => {
     it("gives what the whole history gives, wherever the history is split", () => {
       const records = ledger();
       expect(awaitingReview(step(records))).toEqual(whole(records));
+      expect(unreviewed(records).map((o) => ({ id: o.record.id, appliedAt: o.appliedAt }))).toEqual(
+        whole(records),
+      );
       for (let k = 0; k <= records.length; k++) {
         const tally = step(records.slice(k), step(records.slice(0, k)));
         expect(awaitingReview(tally), `split at ${k}`).toEqual(whole(records));
