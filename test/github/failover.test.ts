@@ -1,26 +1,19 @@
 /** Failover: the policy's variable (environment level) set to the new target, then the failover workflow. */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { runFailover } from "../../src/commands/failover/run.js";
 import { runRevert } from "../../src/commands/revert/run.js";
 import type { FakeRepo } from "../fakes/github/state.js";
-import { type Harness, makeHarness } from "./harness.js";
+import { useHarness } from "./harness.js";
 
-let h: Harness;
+const h = useHarness();
 let repo: FakeRepo;
-beforeAll(async () => {
-  h = await makeHarness();
-});
-afterAll(() => h.close());
 beforeEach(() => {
-  repo = h.reset();
+  repo = h.repo();
   repo.addWorkflow("failover.yml", {
     inputs: ["target", "environment", "optout_record"],
     runName: (i) => `failover to ${i.target} (${i.optout_record})`,
   });
   repo.setVariable("ACTIVE_REGION", "us-east-1", "production");
-});
-afterEach(() => {
-  expect(h.fake.violations).toEqual([]);
 });
 
 const reason = "us-east-1 is down, failing over (INC-31)";

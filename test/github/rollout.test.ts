@@ -2,27 +2,20 @@
  * Rollouts as workflow dispatches: return_run_details, the fallbacks for servers that lack it,
  * --wait to success and failure, revert rolling the previous artifact out again.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { runRevert } from "../../src/commands/revert/run.js";
 import { runRollout } from "../../src/commands/rollout/run.js";
 import type { FakeRepo } from "../fakes/github/state.js";
-import { artifact, type Harness, makeHarness } from "./harness.js";
+import { artifact, useHarness } from "./harness.js";
 
-let h: Harness;
+const h = useHarness();
 let repo: FakeRepo;
-beforeAll(async () => {
-  h = await makeHarness();
-});
-afterAll(() => h.close());
 beforeEach(() => {
-  repo = h.reset();
+  repo = h.repo();
   repo.addWorkflow("deploy.yml", {
     inputs: ["artifact", "environment", "skip", "optout_record"],
     runName: (i) => `deploy ${i.environment} (${i.optout_record})`,
   });
-});
-afterEach(() => {
-  expect(h.fake.violations).toEqual([]);
 });
 
 const reason = "hotfix for the checkout crash, INC-9";

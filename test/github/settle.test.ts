@@ -2,7 +2,7 @@
  * Crash recovery and interruption: `settle` reads from GitHub whether an intent took effect (by
  * the record id it leaves in a status link or a run name); a Ctrl-C signal stops apply at once.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { runFailover } from "../../src/commands/failover/run.js";
 import { runFlagSet } from "../../src/commands/flag/run.js";
 import { runRollout } from "../../src/commands/rollout/run.js";
@@ -10,24 +10,17 @@ import { runSkip } from "../../src/commands/skip/run.js";
 import type { LedgerRecord } from "../../src/core/record.js";
 import { ulid } from "../../src/ledger/ulid.js";
 import type { FakeRepo } from "../fakes/github/state.js";
-import { artifact, type Harness, makeHarness } from "./harness.js";
+import { artifact, type Harness, useHarness } from "./harness.js";
 
-let h: Harness;
+const h = useHarness();
 let repo: FakeRepo;
-beforeAll(async () => {
-  h = await makeHarness();
-});
-afterAll(() => h.close());
 beforeEach(() => {
-  repo = h.reset();
+  repo = h.repo();
   repo.addWorkflow("deploy.yml", {
     inputs: ["artifact", "environment", "skip", "optout_record"],
     runName: (i) => `deploy (${i.optout_record})`,
     progression: Array(1000).fill("in_progress"),
   });
-});
-afterEach(() => {
-  expect(h.fake.violations).toEqual([]);
 });
 
 const reason = "checking recovery after a crash";
