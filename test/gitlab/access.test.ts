@@ -3,25 +3,18 @@
  * principals (inherited membership counts, awaiting does not), token sources and hosts, and the
  * policy refusing someone before anything on GitLab changes.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ForgeError, NotAllowedError } from "../../src/errors.js";
 import { gitlabHost, gitlabToken } from "../../src/providers/gitlab/client.js";
 import { Level } from "../fakes/gitlab/model.js";
-import { everythingShown, type GitLabWorld, makeGitLabWorld } from "./harness.js";
+import { everythingShown, makeGitLabWorld, useGitLabWorld } from "./harness.js";
 
 describe("identity and principals on GitLab", () => {
-  let g: GitLabWorld;
-  beforeAll(async () => {
-    g = await makeGitLabWorld();
+  const g = useGitLabWorld();
+  beforeAll(() => {
     g.gl.addUser("frank"); // a maintainer of group acme, not a direct member of the project
     g.gl.groups.get("acme")!.members.set(g.gl.user("frank").id, Level.maintainer);
     g.gl.addGroup("acme/sre", { dave: Level.developer }, { awaiting: ["dave"] });
-  });
-  afterAll(() => g.cleanup());
-  afterEach(() => {
-    expect(g.gl.violations).toEqual([]);
-    g.gl.requests.length = 0;
-    g.gl.clearFaults();
   });
 
   const actor = (name: string) => ({ provider: "gitlab", login: name, id: String(g.gl.user(name).id) });

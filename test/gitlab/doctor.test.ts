@@ -1,6 +1,6 @@
 /** `optout doctor` on GitLab, via the built CLI against the fake: the token's source and protected branches. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type GitLabWorld, makeGitLabWorld } from "./harness.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { useGitLabWorld } from "./harness.js";
 
 interface Check {
   name: string;
@@ -10,14 +10,8 @@ interface Check {
 }
 
 describe("optout doctor on GitLab", () => {
-  let g: GitLabWorld;
-  beforeAll(async () => {
-    g = await makeGitLabWorld();
-  });
-  afterAll(() => g.cleanup());
+  const g = useGitLabWorld();
   afterEach(() => {
-    expect(g.gl.violations).toEqual([]);
-    g.gl.requests.length = 0;
     g.gl.project("acme/shop")!.protectedBranches.clear();
   });
   const run = (person: string, args: string[] = ["doctor"]) =>
