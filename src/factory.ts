@@ -45,7 +45,22 @@ export class Factory {
     private readonly lightPolicy = false,
   ) {}
 
+  /**
+   * The time optout believes it is. OPTOUT_NOW pins it (an ISO 8601 time) so tests and replays
+   * decide TTLs without waiting on the real clock; a record still carries this time, and the
+   * ledger refuses one that goes back before the newest record.
+   */
   now(): Date {
+    const pinned = this.env.OPTOUT_NOW;
+    if (pinned) {
+      const d = new Date(pinned);
+      if (!/^\d{4}-\d{2}-\d{2}T/.test(pinned) || Number.isNaN(d.getTime())) {
+        throw new UsageError(`OPTOUT_NOW "${pinned}" is not an ISO 8601 time`, {
+          hint: "e.g. OPTOUT_NOW=2026-11-26T08:00:00Z, or unset it to use the clock",
+        });
+      }
+      return d;
+    }
     return new Date();
   }
 

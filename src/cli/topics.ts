@@ -28,6 +28,7 @@ export const environment: ReadonlyArray<readonly [string, string]> = [
     "OPTOUT_APPEND_TIMEOUT_MS",
     "how long an append keeps retrying a rejected push before queueing (default 60000)",
   ],
+  ["OPTOUT_NOW", "an ISO 8601 time optout uses instead of the clock (tests, replays)"],
   ["GITHUB_OUTPUT", "guard --format github appends skip=true|false to this file"],
   ["GITHUB_HEAD_REF, GITHUB_REF_NAME, CI_COMMIT_REF_NAME", "the ref guard checks, when --ref is not given"],
   ["GITHUB_SHA, CI_COMMIT_SHA", "the commit guard checks, when --sha is not given"],
