@@ -63,6 +63,16 @@ export class FailedError extends OptoutError {
   override readonly exitCode = ExitCode.failed;
 }
 
+/**
+ * The forge did not say whether a change happened: a 5xx or a timeout after the request was sent,
+ * a dispatch accepted whose run cannot be found, a `--wait` that ran out. The flow records the
+ * outcome `unknown` (never `failed`) and `optout sync` settles it by reading the forge; nothing is
+ * undone on a guess. Exit 1, like a failure, with a hint to run sync.
+ */
+export class UnknownOutcomeError extends OptoutError {
+  override readonly exitCode = ExitCode.failed;
+}
+
 /** `log --verify` found a bad record: exit 1, naming it. */
 export class VerificationError extends OptoutError {
   override readonly exitCode = ExitCode.failed;
