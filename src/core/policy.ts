@@ -134,3 +134,36 @@ export interface Policy {
   pin?: "default-branch";
   review: ReviewSettings;
 }
+
+/** The policy entry that governs overrides of `op` on `target`, if the policy has one. */
+export function entryRules(
+  policy: Pick<Policy, "stages" | "flags" | "rollout" | "failover">,
+  op: string | null,
+  target: Readonly<Record<string, string | null | undefined>>,
+): EntryRules | undefined {
+  switch (op) {
+    case "skip":
+      return own(policy.stages, target.stage);
+    case "flag":
+      return own(policy.flags, target.flag);
+    case "rollout":
+      return policy.rollout;
+    case "failover":
+      return policy.failover;
+    default:
+      return undefined;
+  }
+}
+
+/** Whether an override under `rules` needs a second person, given the environment it targets. */
+export function approvalsFor(rules: EntryRules, env: string | null | undefined): Approvals | undefined {
+  const a = rules.approvals;
+  if (!a || a.required < 1) return undefined;
+  if (a.environments && !(env && a.environments.includes(env))) return undefined;
+  return a;
+}
+
+/** `map[key]` for a key the map really has ("constructor" is not a stage). */
+export function own<T>(map: Readonly<Record<string, T>>, key: string | null | undefined): T | undefined {
+  return typeof key === "string" && Object.hasOwn(map, key) ? map[key] : undefined;
+}
