@@ -2,6 +2,7 @@
  * The audit branch: read its tip, append a signed record (fetch → build → sign → push, never
  * forced, retried with jittered backoff on rejection), and queue what cannot land.
  */
+
 import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
@@ -26,6 +27,7 @@ import {
   updateRef,
 } from "../git/repo.js";
 import { git } from "../git/run.js";
+import { backoffMs } from "../providers/retry.js";
 import { canonicalize } from "./canonical.js";
 import { buildTree, commitBody, withSignature } from "./tree.js";
 import { ulidTime } from "./ulid.js";
@@ -317,8 +319,7 @@ export class Ledger {
 
   /** Exponential backoff with full jitter, capped: many writers spread out instead of colliding. */
   private backoff(attempt: number): number {
-    const cap = Math.min(2_000, 40 * 2 ** Math.min(attempt, 10));
-    return Math.floor(Math.random() * cap) + 10;
+    return backoffMs(attempt + 1, { baseMs: 40, capMs: 2_000, jitter: "full" }) + 10;
   }
 
   async enqueue(draft: RecordDraft, signer: string): Promise<void> {

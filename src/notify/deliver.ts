@@ -3,6 +3,7 @@
  * attempt is cut off at the channel timeout, retries are few and short, and the whole delivery has
  * a fixed budget (timeout × attempts + backoff) that a server's Retry-After cannot stretch.
  */
+import { backoffMs, parseRetryAfter } from "../providers/retry.js";
 import { redact } from "../ui/redact.js";
 import { inertLine } from "../ui/text.js";
 
@@ -72,14 +73,6 @@ export function scrub(text: string, secrets: string[], env: Record<string, strin
   return redact(out, env);
 }
 
-function parseRetryAfter(h: string | null): number | undefined {
-  if (!h) return undefined;
-  const v = h.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
 /** A short, safe detail from an error response (Slack says "invalid_blocks", "no_service"). */
 async function detailOf(res: Response): Promise<string> {
   const type = res.headers.get("content-type") ?? "";
@@ -108,7 +101,8 @@ async function attempt(req: PostRequest, timeoutMs: number): Promise<Attempt> {
       return { ok: true, retryable: false, what: `HTTP ${status}` };
     }
     const retryable = status === 429 || status >= 500;
-    const retryAfterMs = retryable ? parseRetryAfter(res.headers.get("retry-after")) : undefined;
+    const retryAfterS = retryable ? parseRetryAfter(res.headers.get("retry-after")) : undefined;
+    const retryAfterMs = retryAfterS === undefined ? undefined : retryAfterS * 1000;
     const detail = await detailOf(res).catch(() => "");
     const redirect = status >= 300 && status < 400 ? " (redirects are not followed)" : "";
     return {
@@ -130,8 +124,7 @@ async function attempt(req: PostRequest, timeoutMs: number): Promise<Attempt> {
 }
 
 function backoff(n: number): number {
-  const w = Math.min(maxBackoffMs, 200 * 2 ** (n - 1));
-  return Math.floor(w / 2 + Math.random() * (w / 2));
+  return backoffMs(n, { baseMs: 200, capMs: maxBackoffMs, jitter: "equal" });
 }
 
 export async function postWithRetry(req: PostRequest, o: DeliveryOptions): Promise<Delivery> {

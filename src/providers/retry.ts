@@ -1,8 +1,11 @@
 /**
- * One bounded retry policy for every forge request (octokit's and gitbeaker's own are replaced):
- * retry 5xx, 409 (GitLab status races), 429 and network errors with jittered backoff; honour
- * Retry-After up to a ceiling, saying so; never wait longer than the budget in total. An
- * emergency tool waits about a minute, then fails clearly.
+ * The one retry policy and the one Retry-After parser. Both forge clients run every request
+ * through `withRetry` (octokit's and gitbeaker's own loops are replaced); notifications
+ * (notify/deliver.ts) and ledger pushes (ledger/store.ts) use `backoffMs` and `parseRetryAfter`
+ * with their own, shorter budgets. Retried: 5xx, 409 (GitLab status races), 429 and network
+ * errors, with jittered backoff; Retry-After is honoured up to a ceiling, and the whole logical
+ * request never outlasts its budget. An emergency tool waits about a minute, then fails clearly,
+ * saying how many attempts it made and for how long.
  */
 export interface RetryableFailure {
   /** HTTP status, or 0 for a network error / timeout. */
@@ -23,6 +26,12 @@ export interface RetryPolicy {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What a logical request cost, filled in by `withRetry` (also when it throws). */
+export interface RetryTrace {
+  attempts: number;
+  elapsedMs: number;
+}
+
 export const defaultRetryPolicy: RetryPolicy = {
   budgetMs: 60_000,
   maxAttempts: 5,
@@ -34,25 +43,68 @@ export function isRetryable(status: number): boolean {
 }
 
 /**
+ * Retry-After in seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when
+ * absent or unreadable. A date in the past is 0.
+ */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+export interface Backoff {
+  /** The first wait before jitter; each later one doubles. */
+  baseMs: number;
+  capMs: number;
+  /**
+   * "equal": half fixed, half random (a client retrying one server); "full": anywhere from 0 to
+   * the step (many writers racing for one ref spread out instead of colliding again).
+   */
+  jitter: "equal" | "full";
+}
+
+/** The wait before attempt `n + 1`, after `n` failed attempts (n ≥ 1). */
+export function backoffMs(n: number, b: Backoff, random: () => number = Math.random): number {
+  const step = Math.min(b.capMs, b.baseMs * 2 ** Math.min(Math.max(0, n - 1), 20));
+  return b.jitter === "full" ? Math.floor(random() * step) : Math.floor(step / 2 + random() * (step / 2));
+}
+
+const forgeBackoff: Backoff = { baseMs: 250, capMs: 8_000, jitter: "equal" };
+
+/** "1 attempt" / "3 attempts over 4.2 s": what a message says a request cost. */
+export function describeTries(t: RetryTrace): string {
+  const tries = `${t.attempts} attempt${t.attempts === 1 ? "" : "s"}`;
+  if (t.attempts <= 1) return tries;
+  const s = t.elapsedMs >= 10_000 ? String(Math.round(t.elapsedMs / 1000)) : (t.elapsedMs / 1000).toFixed(1);
+  return `${tries} over ${s} s`;
+}
+
+/**
  * Runs `attempt` until it succeeds, a failure is not retryable, or the budget is spent.
- * `classify` turns a thrown error into a RetryableFailure, or undefined when it must not be retried.
+ * `classify` turns a thrown error into a RetryableFailure, or undefined when it must not be
+ * retried. `trace`, when given, is kept up to date for the caller's message.
  */
 export async function withRetry<T>(
   attempt: () => Promise<T>,
   classify: (e: unknown) => RetryableFailure | undefined,
   policy: Partial<RetryPolicy> = {},
+  trace: RetryTrace = { attempts: 0, elapsedMs: 0 },
 ): Promise<T> {
-  const p = { ...defaultRetryPolicy, ...policy };
+  const p = { ...defaultRetryPolicy, ...definedOnly(policy) };
   const sleep = p.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const deadline = Date.now() + p.budgetMs;
+  const started = Date.now();
+  const deadline = started + p.budgetMs;
   for (let n = 1; ; n++) {
+    trace.attempts = n;
     try {
       return await attempt();
     } catch (e) {
+      trace.elapsedMs = Date.now() - started;
       const f = classify(e);
       if (!f || !isRetryable(f.status) || n >= p.maxAttempts) throw e;
-      let wait = Math.min(8_000, 250 * 2 ** (n - 1));
-      wait = Math.floor(wait / 2 + Math.random() * (wait / 2));
+      let wait = backoffMs(n, forgeBackoff);
       if (f.retryAfterS !== undefined) {
         const asked = f.retryAfterS * 1000;
         // Asked to wait longer than we will: fail now rather than hang an emergency.
@@ -64,4 +116,9 @@ export async function withRetry<T>(
       await sleep(wait);
     }
   }
+}
+
+/** A policy given as `{ budgetMs: undefined }` keeps the default rather than NaN deadlines. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -46,9 +46,10 @@ describe("retries", () => {
     const p = await h.factory("alice").f.provider();
     const err = await p.identity().catch((e) => e);
     expect(err).toBeInstanceOf(ForgeError);
-    expect(err.message).toBe(
-      "GitHub rate limit reached on GET /user (429); GitHub asked to wait 3600 s, longer than optout waits in an emergency",
+    expect(err.message).toMatch(
+      /^GitHub rate limit reached on GET \/user \(429; 1 attempt\); it resets at \d\d:\d\d UTC, longer than optout waits in an emergency$/,
     );
+    expect(err.exitCode).toBe(1);
     expect(h.fake.count("GET", "/user")).toBe(1);
   });
 
@@ -62,8 +63,23 @@ describe("retries", () => {
     const err = await (await h.factory("alice").f.provider()).identity().catch((e) => e);
     const hhmm = new Date(reset * 1000).toISOString().slice(11, 16);
     expect(err.message).toBe(
-      `GitHub rate limit reached on GET /user (403); it resets at ${hhmm} UTC, longer than optout waits in an emergency`,
+      `GitHub rate limit reached on GET /user (403; 1 attempt); it resets at ${hhmm} UTC, longer than optout waits in an emergency`,
     );
+    // The same condition as a 429: a failure (exit 1), not a missing permission (exit 3).
+    expect(err.exitCode).toBe(1);
+  });
+
+  it("an HTML error page from a proxy is reduced to its title", async () => {
+    h.fake.fail("GET", "/user", {
+      status: 404,
+      body: undefined,
+      headers: {},
+      html: "<!DOCTYPE html><html><head><title>Page not found &amp; gone</title><style>x{}</style></head><body><h1>404</h1></body></html>",
+    });
+    const err = await (await h.factory("alice").f.provider()).identity().catch((e) => e);
+    const text = `${err.message} ${err.hint}`;
+    expect(text).toContain('an HTML page titled "Page not found & gone"');
+    expect(text).not.toMatch(/<|DOCTYPE|style/);
   });
 
   it("retries a 502, then succeeds", async () => {
@@ -81,7 +97,9 @@ describe("retries", () => {
     const p = await h.factory("alice", { retry: { budgetMs: 5_000, maxAttempts: 3 } }).f.provider();
     await expect(p.identity()).rejects.toMatchObject({
       exitCode: 1,
-      message: "GitHub failed: GET /user answered 503 (3 attempts)",
+      message: expect.stringMatching(
+        /^GitHub failed: GET \/user answered 503 \(3 attempts over \d+\.\d s\)$/,
+      ),
     });
     expect(h.fake.count("GET", "/user")).toBe(3);
   });
@@ -105,7 +123,9 @@ describe("retries", () => {
     const err = await (await f.provider()).identity().catch((e) => e);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(err).toMatchObject({ exitCode: 1 });
-    expect(err.message).toMatch(/^GitHub did not answer GET \/user within 200 ms \(\d attempts?\)$/);
+    expect(err.message).toMatch(
+      /^GitHub did not answer GET \/user within 200 ms \((1 attempt|\d attempts over \d+\.\d s)\)$/,
+    );
   });
 });
 

@@ -5,8 +5,9 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { classify, HttpFailure, retryAfterSeconds, scrub } from "../../src/providers/gitlab/errors.js";
+import { classify, HttpFailure, scrub } from "../../src/providers/gitlab/errors.js";
 import { encodeQuery } from "../../src/providers/gitlab/requester.js";
+import { parseRetryAfter } from "../../src/providers/retry.js";
 import { type FakeGitLab, startFakeGitLab } from "../fakes/gitlab/server.js";
 import { repoRoot } from "../helpers/world.js";
 
@@ -36,12 +37,12 @@ describe("GitLab client parts", () => {
   });
 
   it("reads Retry-After as seconds or as an HTTP date", () => {
-    expect(retryAfterSeconds("7")).toBe(7);
+    expect(parseRetryAfter("7")).toBe(7);
     expect(
-      retryAfterSeconds(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1)),
+      parseRetryAfter(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1)),
     ).toBe(30);
-    expect(retryAfterSeconds("soon")).toBeUndefined();
-    expect(retryAfterSeconds(null)).toBeUndefined();
+    expect(parseRetryAfter("soon")).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
   });
 
   it("retries what the shared policy retries, except where repeating could do harm", () => {

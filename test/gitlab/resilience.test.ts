@@ -29,8 +29,13 @@ describe("GitLab failures", () => {
     const e = await s.provider.identity().catch((x: unknown) => x);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect((e as ForgeError).message).toBe(
-      "GitLab rate limit: could not read who the token belongs to (GET /user) on acme/shop (429)",
+      "GitLab rate limit: could not read who the token belongs to (GET /user) on acme/shop (429; 1 attempt)",
     );
+    // The hint uses the wait GitLab asked for, not a guess; a rate limit is a failure (exit 1).
+    expect((e as ForgeError).hint).toMatch(
+      /^GitLab asked to wait 120 s, longer than optout waits in an emergency: try again after \d\d:\d\d UTC$/,
+    );
+    expect((e as ForgeError).exitCode).toBe(1);
     expect(g.gl.requests).toHaveLength(1);
   });
 
@@ -48,8 +53,9 @@ describe("GitLab failures", () => {
     g.gl.inject({ method: "GET", path: /variables/, status: 503, times: 100 });
     const e = await (await g.as("bob")).flag("MAINTENANCE", "off").catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ForgeError);
-    expect((e as ForgeError).message).toBe(
-      "GitLab failed to read CI/CD variable MAINTENANCE on acme/shop (503): 503 fault injected",
+    // The message says what the retries really were.
+    expect((e as ForgeError).message).toMatch(
+      /^GitLab failed to read CI\/CD variable MAINTENANCE on acme\/shop \(503; 4 attempts over \d+\.\d s\): 503 fault injected$/,
     );
     expect((e as ForgeError).exitCode).toBe(1);
     expect(g.gl.requests.filter((q) => q.path.includes("variables"))).toHaveLength(4); // maxAttempts
@@ -70,8 +76,8 @@ describe("GitLab failures", () => {
     });
     const e = await s.provider.identity().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ForgeError);
-    expect((e as ForgeError).message).toBe(
-      "GitLab did not answer (read who the token belongs to (GET /user) on acme/shop): ECONNREFUSED",
+    expect((e as ForgeError).message).toMatch(
+      /^GitLab did not answer \(read who the token belongs to \(GET \/user\) on acme\/shop; 2 attempts over \d+\.\d s\): ECONNREFUSED$/,
     );
     expect(s.log.filter((l) => l.includes("ECONNREFUSED"))).toHaveLength(2);
   });
@@ -90,14 +96,28 @@ describe("GitLab failures", () => {
     const s = await g.as("alice");
     const e = await s.skip("lint", { sha: sha1 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ForgeError);
-    expect((e as ForgeError).message).toBe(
-      "GitLab failed to set commit status ci/lint on acme/shop (500): upstream said PRIVATE-TOKEN: ***; job-token=***; url ?private_token=***",
+    expect((e as ForgeError).message).toMatch(
+      /^GitLab failed to set commit status ci\/lint on acme\/shop \(500; \d attempts over \d+\.\d s\): upstream said PRIVATE-TOKEN: \*\*\*; job-token=\*\*\*; url \?private_token=\*\*\*$/,
     );
     const ledger = await git(g.w.work, "log", "-p", "origin/optout/audit");
     expect(ledger).toContain("upstream said PRIVATE-TOKEN: ***"); // the failed result record, scrubbed
     expect(ledger).not.toContain(token);
     expect(everythingShown(s, [e])).not.toContain(token);
     expect(everythingShown(s)).not.toMatch(/glpat-/);
+  });
+
+  it("an HTML error page is reduced to its title, in the message and in the record", async () => {
+    g.gl.inject({
+      method: "GET",
+      path: /variables/,
+      status: 502,
+      html: "<html><head><title>GitLab is not responding (502)</title></head><body><script>x()</script></body></html>",
+      times: 10,
+    });
+    const s = await g.as("bob");
+    const e = await s.flag("MAINTENANCE", "off").catch((x: unknown) => x);
+    expect((e as ForgeError).message).toContain('an HTML page titled "GitLab is not responding (502)"');
+    expect(everythingShown(s, [e])).not.toMatch(/<html|<script|<title/);
   });
 
   it("every request is logged as 'METHOD path status ms', never with a header or token", async () => {

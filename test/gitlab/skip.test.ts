@@ -3,6 +3,7 @@
  * recorded before), `variable` (a project CI/CD variable), and `guard` (ledger only, no request).
  */
 import { describe, expect, it } from "vitest";
+import type { ForgeError } from "../../src/errors.js";
 import { recordPath } from "../../src/ledger/store.js";
 import { makeGitLabWorld, sha1, sha2, sha3, useGitLabWorld } from "./harness.js";
 
@@ -213,5 +214,21 @@ describe("skip on a project named by its numeric id", () => {
     } finally {
       await g.cleanup();
     }
+  });
+});
+
+describe("a Developer on a protected branch", () => {
+  const g = useGitLabWorld();
+
+  it("is told the branch is protected, not that the Developer role is needed", async () => {
+    g.gl.project("acme/shop")!.protectedBranches.set("release/*", { allow_force_push: false });
+    const s = await g.as("alice");
+    const e = await s.skip("lint", { ref: "release/1.2" }).catch((x: unknown) => x);
+    expect((e as ForgeError).exitCode).toBe(3);
+    expect((e as ForgeError).message).toBe(
+      "GitLab refused: you are a Developer on acme/shop, but release/1.2 is protected: only those allowed to push or merge to it may set commit statuses there (403)",
+    );
+    expect((e as Error).message).not.toMatch(/role is needed/);
+    g.gl.project("acme/shop")!.protectedBranches.clear();
   });
 });

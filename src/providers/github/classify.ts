@@ -2,7 +2,8 @@
  * What a failed octokit request means for the retry policy and for the message: its status (0
  * when no response came: network error, timeout, cancel), a Retry-After or a rate-limit reset.
  */
-import type { RetryableFailure } from "../retry.js";
+import { bodyText } from "../body.js";
+import { parseRetryAfter, type RetryableFailure, type RetryTrace } from "../retry.js";
 import type { Failure } from "./errors.js";
 
 /** The fields of octokit's RequestError we read (duck-typed: no import of octokit needed). */
@@ -42,13 +43,8 @@ function header(e: OctokitError, name: string): string | undefined {
   return v === undefined ? undefined : String(v);
 }
 
-/** Retry-After in seconds (delta-seconds or an HTTP date). */
 function retryAfterS(e: OctokitError): number | undefined {
-  const v = header(e, "retry-after");
-  if (v === undefined) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+  return parseRetryAfter(header(e, "retry-after"));
 }
 
 /** A rate limit: 429, or a 403 with Retry-After (secondary limit) or no requests left (primary). */
@@ -78,7 +74,8 @@ export function classify(e: unknown, once: boolean): RetryableFailure | undefine
   return { status: e.status };
 }
 
-export function failureOf(e: OctokitError, method: string, path: string, attempts: number): Failure {
+export function failureOf(e: OctokitError, method: string, path: string, trace: RetryTrace): Failure {
+  const attempts = trace.attempts;
   if (!e.response) {
     const timeout = e.cause instanceof AttemptTimeout ? e.cause.ms : undefined;
     return {
@@ -88,12 +85,28 @@ export function failureOf(e: OctokitError, method: string, path: string, attempt
       message: e.message,
       ...(e.cause instanceof Cancelled ? { cancelled: true } : {}),
       attempts,
+      elapsedMs: trace.elapsedMs,
       ...(timeout !== undefined ? { timedOutAfterMs: timeout } : {}),
     };
   }
-  const data = e.response.data as { message?: unknown } | string | undefined;
+  const data = e.response.data as { message?: unknown } | string | ArrayBuffer | undefined;
+  const contentType = header(e, "content-type");
   const message =
-    typeof data === "string" ? data : typeof data?.message === "string" ? data.message : e.message;
+    typeof data === "string"
+      ? bodyText(data, contentType)
+      : data instanceof ArrayBuffer
+        ? bodyText(new TextDecoder().decode(data), contentType)
+        : typeof data?.message === "string"
+          ? data.message
+          : bodyText(e.message, contentType);
   const limit = rateLimit(e);
-  return { method, path, status: e.status, message, attempts, ...(limit ? { rateLimit: limit } : {}) };
+  return {
+    method,
+    path,
+    status: e.status,
+    message,
+    attempts,
+    elapsedMs: trace.elapsedMs,
+    ...(limit ? { rateLimit: limit } : {}),
+  };
 }

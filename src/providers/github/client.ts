@@ -6,7 +6,7 @@
  * @octokit/core (~60 ms to import here) rather than "octokit" (~160–380 ms): we need only `request`.
  */
 import type { ProviderContext } from "../../core/ports.js";
-import { defaultRetryPolicy, type RetryPolicy, withRetry } from "../retry.js";
+import { defaultRetryPolicy, type RetryPolicy, type RetryTrace, withRetry } from "../retry.js";
 import {
   AttemptTimeout,
   Cancelled,
@@ -97,11 +97,10 @@ export class GitHubClient implements GitHubApi {
     const request = await this.client();
     const policy = this.retryPolicy(method, path, opts.signal);
     const deadline = Date.now() + policy.budgetMs;
-    let attempts = 0;
+    const trace: RetryTrace = { attempts: 0, elapsedMs: 0 };
     try {
       return await withRetry(
         async () => {
-          attempts++;
           // An attempt never outlives the whole budget: a hang must not stretch the emergency.
           const timeoutMs = Math.max(1, Math.min(this.timeoutMs, deadline - Date.now()));
           try {
@@ -118,9 +117,10 @@ export class GitHubClient implements GitHubApi {
         },
         (e) => classify(e, opts.once === true),
         policy,
+        trace,
       );
     } catch (e) {
-      throw await this.toError(e, method, path, attempts, opts);
+      throw await this.toError(e, method, path, trace, opts);
     }
   }
 
@@ -215,10 +215,10 @@ export class GitHubClient implements GitHubApi {
     }
   }
 
-  private async toError(e: unknown, method: string, path: string, attempts: number, opts: CallOptions) {
+  private async toError(e: unknown, method: string, path: string, trace: RetryTrace, opts: CallOptions) {
     if (!isOctokitError(e)) return e;
     const token = await this.resolveToken().catch(() => undefined);
-    return toForgeError(failureOf(e, method, path, attempts), {
+    return toForgeError(failureOf(e, method, path, trace), {
       action: opts.action,
       on: opts.on ?? this.ctx.repo,
       ...(opts.notFound ? { notFound: opts.notFound } : {}),

@@ -5,6 +5,7 @@
  * messages are printed, and a failed apply's message is written into the signed audit record.
  */
 import { ForgeError } from "../../errors.js";
+import { describeTries } from "../retry.js";
 import type { TokenSource } from "./token.js";
 
 const tokenShapes =
@@ -43,6 +44,8 @@ export interface Failure {
   /** Rate limit: when it resets, or how long GitHub asked us to wait. */
   rateLimit?: { resetAt?: Date; retryAfterS?: number };
   attempts: number;
+  /** Time from the first attempt to the last failure. */
+  elapsedMs?: number;
 }
 
 export interface FailureContext {
@@ -62,11 +65,12 @@ export function toForgeError(f: Failure, c: FailureContext): ForgeError {
   const make = (message: string, hint?: string) =>
     new ForgeError("GitHub", f.status, message, hint ? { hint } : {});
   const where = `${f.method} ${f.path}`;
+  const tries = describeTries({ attempts: f.attempts, elapsedMs: f.elapsedMs ?? 0 });
   if (f.status === 0) {
     if (f.cancelled) return make(`GitHub: ${where} was cancelled before GitHub answered`);
     if (f.timedOutAfterMs !== undefined) {
       return make(
-        `GitHub did not answer ${where} within ${seconds(f.timedOutAfterMs)} (${f.attempts} attempt${plural(f.attempts)})`,
+        `GitHub did not answer ${where} within ${seconds(f.timedOutAfterMs)} (${tries})`,
         `check that ${c.apiUrl} is reachable; https://www.githubstatus.com says whether GitHub is down`,
       );
     }
@@ -76,12 +80,23 @@ export function toForgeError(f: Failure, c: FailureContext): ForgeError {
     );
   }
   if (f.rateLimit) {
-    const when = f.rateLimit.resetAt
-      ? `it resets at ${f.rateLimit.resetAt.toISOString().slice(11, 16)} UTC`
-      : `GitHub asked to wait ${f.rateLimit.retryAfterS ?? "?"} s`;
-    return make(
-      `GitHub rate limit reached on ${where} (${f.status}); ${when}, longer than optout waits in an emergency`,
-      "try again then, or use a token with its own rate limit (a GitHub App or another user's)",
+    const reset =
+      f.rateLimit.resetAt ??
+      (f.rateLimit.retryAfterS !== undefined
+        ? new Date(Date.now() + f.rateLimit.retryAfterS * 1000)
+        : undefined);
+    const when = reset
+      ? `it resets at ${reset.toISOString().slice(11, 16)} UTC`
+      : "GitHub did not say when it resets";
+    // GitHub signals a rate limit with 403 or 429; either way it is the same condition and the
+    // same exit code (1), not a permission problem.
+    return new ForgeError(
+      "GitHub",
+      429,
+      `GitHub rate limit reached on ${where} (${f.status}; ${tries}); ${when}, longer than optout waits in an emergency`,
+      {
+        hint: "try again then, or use a token with its own rate limit (a GitHub App installation or another user's)",
+      },
     );
   }
   switch (f.status) {
@@ -105,7 +120,7 @@ export function toForgeError(f: Failure, c: FailureContext): ForgeError {
     default:
       if (f.status >= 500) {
         return make(
-          `GitHub failed: ${where} answered ${f.status} (${f.attempts} attempt${plural(f.attempts)})`,
+          `GitHub failed: ${where} answered ${f.status} (${tries})`,
           "https://www.githubstatus.com says whether GitHub is having trouble; try again shortly",
         );
       }
@@ -115,8 +130,4 @@ export function toForgeError(f: Failure, c: FailureContext): ForgeError {
 
 function seconds(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
-}
-
-function plural(n: number): string {
-  return n === 1 ? "" : "s";
 }

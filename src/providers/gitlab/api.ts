@@ -27,6 +27,7 @@ const notFound = (f: HttpFailure) => f.status === 404;
 /** A 404 about the variable, not about the project (GitLab says "404 Variable Not Found"). */
 const variableNotFound = (f: HttpFailure) => f.status === 404 && !/project not found/i.test(f.description);
 const variablesForbidden = "Maintainer role is needed to change CI/CD variables";
+const levelNames: Record<number, string> = { 30: "Developer", 40: "Maintainer", 50: "Owner" };
 
 export interface VariableAttributes {
   protected?: boolean | undefined;
@@ -70,6 +71,21 @@ export class GitLabApi {
       (api) => api.users.showCurrentUser(),
     );
     return parse(userSchema, body, "GET /user");
+  }
+
+  /**
+   * Why a write on `ref` was refused, when the role is not the reason: a Developer (or more) is
+   * refused only by a protected branch or tag. Asked only after a 403, so it costs nothing
+   * otherwise.
+   */
+  private protectedRefRefusal(ref: string, what: string): () => Promise<string | undefined> {
+    return async () => {
+      const me = await this.currentUser();
+      const level = await this.projectAccess(me.id);
+      const role = level === undefined ? undefined : levelNames[Math.min(50, Math.floor(level / 10) * 10)];
+      if (!role) return undefined;
+      return `you are ${role === "Owner" ? "an" : "a"} ${role} on ${this.ctx.repo}, but ${ref} is protected: only those allowed to push or merge to it may ${what}`;
+    };
   }
 
   /** Path, id and default branch (cached: asked at most once per command). */
@@ -149,7 +165,11 @@ export class GitLabApi {
     s: { state: string; name: string; ref: string; description: string | null; targetUrl: string | null },
   ): Promise<CommitStatus> {
     const body = await this.client.must(
-      { what: `set commit status ${s.name}`, forbidden: "Developer role is needed to set commit statuses" },
+      {
+        what: `set commit status ${s.name}`,
+        forbidden: "Developer role is needed to set commit statuses",
+        ...(s.ref ? { explainForbidden: this.protectedRefRefusal(s.ref, "set commit statuses there") } : {}),
+      },
       (api) =>
         api.commits.editStatus(this.ctx.repo, sha, s.state as "success", {
           name: s.name,
@@ -227,7 +247,8 @@ export class GitLabApi {
     const body = await this.client.must(
       {
         what: `create a pipeline on ${ref}`,
-        forbidden: `Developer role, and the right to run pipelines on ${ref}, is needed to create a pipeline`,
+        forbidden: `Developer role is needed to create a pipeline on ${ref}`,
+        explainForbidden: this.protectedRefRefusal(ref, "run pipelines there"),
         // A repeated POST after a lost answer would deploy twice.
         idempotent: false,
       },

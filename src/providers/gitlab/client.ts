@@ -12,7 +12,7 @@
 import type { Policy } from "../../core/policy.js";
 import type { ProviderContext } from "../../core/ports.js";
 import { NotAllowedError } from "../../errors.js";
-import { withRetry } from "../retry.js";
+import { type RetryTrace, withRetry } from "../retry.js";
 import { type CallInfo, classify, HttpFailure, toForgeError } from "./errors.js";
 import { makeRequesterFn, type Requester } from "./requester.js";
 
@@ -55,10 +55,15 @@ export interface CallOptions extends CallInfo {
   absent?: (f: HttpFailure) => boolean;
   /** The caller's own deadline: once aborted, nothing is retried. */
   signal?: AbortSignal | undefined;
+  /**
+   * A better 403 explanation, worked out only when GitLab refuses (e.g. a Developer on a
+   * protected branch must not be told the Developer role is needed).
+   */
+  explainForbidden?: () => Promise<string | undefined>;
 }
 
 export interface ClientOptions {
-  /** Per-request timeout (default 20 s). */
+  /** Per-request timeout (default: OPTOUT_HTTP_TIMEOUT_MS, else 20 s). */
   requestTimeoutMs?: number;
 }
 
@@ -74,7 +79,8 @@ export class GitLabClient {
   ) {
     this.host = gitlabHost(ctx.policy, ctx.env);
     this.credentials = gitlabToken(ctx.env);
-    this.timeoutMs = options.requestTimeoutMs ?? 20_000;
+    const fromEnv = Number(ctx.env.OPTOUT_HTTP_TIMEOUT_MS);
+    this.timeoutMs = options.requestTimeoutMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 20_000);
   }
 
   tokenSource(): TokenSource | null {
@@ -96,6 +102,7 @@ export class GitLabClient {
       );
     }
     const api = await this.load(cred);
+    const trace: RetryTrace = { attempts: 0, elapsedMs: 0 };
     try {
       return await withRetry(
         () => fn(api),
@@ -106,11 +113,22 @@ export class GitLabClient {
           onWait: (ms, why) =>
             this.ctx.progress(`GitLab answered ${why}; retrying in ${Math.ceil(ms / 1000)} s`),
         },
+        trace,
       );
     } catch (e) {
       if (!(e instanceof HttpFailure)) throw e;
       if (info.absent?.(e)) return undefined;
-      throw toForgeError(e, info, this.ctx.repo, cred.source);
+      const better =
+        e.status === 403 && info.explainForbidden
+          ? await info.explainForbidden().catch(() => undefined)
+          : undefined;
+      throw toForgeError(
+        e,
+        better ? { ...info, forbidden: better, forbiddenNamesProject: true } : info,
+        this.ctx.repo,
+        cred.source,
+        trace,
+      );
     }
   }
 

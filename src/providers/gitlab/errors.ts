@@ -4,7 +4,8 @@
  * credentials: every description is scrubbed before it is kept.
  */
 import { ForgeError } from "../../errors.js";
-import type { RetryableFailure } from "../retry.js";
+import { bodyText } from "../body.js";
+import { describeTries, type RetryableFailure, type RetryTrace } from "../retry.js";
 
 /** One failed request, as our requester saw it (status 0: no answer). */
 export class HttpFailure extends Error {
@@ -52,18 +53,10 @@ export function describeBody(text: string, contentType: string | null): string {
       const m = body?.message ?? body?.error ?? "";
       return typeof m === "string" ? m : JSON.stringify(m);
     } catch {
-      // fall through: a proxy's HTML or a truncated body
+      // fall through: a proxy's page or a truncated body
     }
   }
-  return text.slice(0, 500);
-}
-
-/** Seconds from Retry-After (delta or HTTP date); undefined when absent or unreadable. */
-export function retryAfterSeconds(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+  return bodyText(text, contentType).slice(0, 500);
 }
 
 /**
@@ -83,8 +76,15 @@ export interface CallInfo {
   what: string;
   /** The 403 explanation: "Maintainer role is needed to change CI/CD variables". */
   forbidden?: string;
+  /** The explanation already names the project (the message then does not repeat it). */
+  forbiddenNamesProject?: boolean;
   /** False for requests that create something: they are not repeated after an ambiguous failure. */
   idempotent?: boolean;
+}
+
+/** "at 04:12 UTC" for a wait of `s` seconds from now. */
+function clockAfter(s: number, now = Date.now()): string {
+  return `${new Date(now + s * 1000).toISOString().slice(11, 16)} UTC`;
 }
 
 /** The message a user reads, e.g. "GitLab refused: Maintainer role is needed to … on acme/shop (403)". */
@@ -93,13 +93,15 @@ export function toForgeError(
   call: CallInfo,
   project: string,
   tokenSource: string,
+  trace: RetryTrace = { attempts: 1, elapsedMs: 0 },
 ): ForgeError {
   const where = `on ${project}`;
   const said = f.description ? `: ${f.description}` : "";
+  const tries = describeTries(trace);
   switch (true) {
     case f.status === 0:
-      return new ForgeError("GitLab", 0, `GitLab did not answer (${call.what} ${where})${said}`, {
-        hint: "check the network and the GitLab host (policy gitlab.url or CI_SERVER_URL); nothing was retried past ~60 s",
+      return new ForgeError("GitLab", 0, `GitLab did not answer (${call.what} ${where}; ${tries})${said}`, {
+        hint: "check the network and the GitLab host (policy gitlab.url or CI_SERVER_URL)",
       });
     case f.status === 401:
       return new ForgeError("GitLab", 401, `GitLab refused the token from ${tokenSource} (401)${said}`, {
@@ -112,7 +114,7 @@ export function toForgeError(
       return new ForgeError(
         "GitLab",
         403,
-        `GitLab refused: ${call.forbidden ?? `the token may not ${call.what}`} ${where} (403)`,
+        `GitLab refused: ${call.forbidden ?? `the token may not ${call.what}`}${call.forbiddenNamesProject ? "" : ` ${where}`} (403)`,
         { hint: `the token comes from ${tokenSource}; check its scopes and your role on ${project}` },
       );
     case f.status === 404 && /project not found/i.test(f.description):
@@ -125,17 +127,24 @@ export function toForgeError(
         },
       );
     case f.status === 429:
-      return new ForgeError("GitLab", 429, `GitLab rate limit: could not ${call.what} ${where} (429)`, {
-        hint: "wait a minute and run the command again",
-      });
+      // A rate limit that outlasts the retries is a failure (exit 1), like GitHub's.
+      return new ForgeError(
+        "GitLab",
+        429,
+        `GitLab rate limit: could not ${call.what} ${where} (429; ${tries})`,
+        {
+          hint:
+            f.retryAfterS !== undefined
+              ? `GitLab asked to wait ${f.retryAfterS} s, longer than optout waits in an emergency: try again after ${clockAfter(f.retryAfterS)}`
+              : "GitLab did not say how long to wait: try again in a minute",
+        },
+      );
     case f.status >= 500:
       return new ForgeError(
         "GitLab",
         f.status,
-        `GitLab failed to ${call.what} ${where} (${f.status})${said}`,
-        {
-          hint: "GitLab is having trouble; the request was retried for about a minute",
-        },
+        `GitLab failed to ${call.what} ${where} (${f.status}; ${tries})${said}`,
+        { hint: "GitLab is having trouble; try again shortly" },
       );
     default:
       return new ForgeError(

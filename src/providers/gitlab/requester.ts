@@ -4,7 +4,8 @@
  * request ("GET /projects/acme%2Fshop 200 31ms": method, path, status, time; never a header),
  * and an HttpFailure with GitLab's message, scrubbed, for anything but 2xx.
  */
-import { describeBody, HttpFailure, retryAfterSeconds, scrub } from "./errors.js";
+import { parseRetryAfter } from "../retry.js";
+import { describeBody, HttpFailure, scrub } from "./errors.js";
 
 type Rest = typeof import("@gitbeaker/rest");
 type ResourceOptions = ConstructorParameters<Rest["Users"]>[0];
@@ -63,7 +64,7 @@ export function makeRequesterFn(hooks: RequesterHooks): RequesterFn {
             method,
             path,
             said,
-            retryAfterSeconds(res.headers.get("retry-after")),
+            parseRetryAfter(res.headers.get("retry-after")),
           );
         }
         const parsed =

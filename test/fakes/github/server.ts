@@ -19,6 +19,8 @@ export interface FaultOptions {
   /** Retry-After header, in seconds. */
   retryAfter?: number;
   body?: unknown;
+  /** An HTML page instead of a JSON body (what a proxy in front of GitHub Enterprise answers). */
+  html?: string;
   headers?: Record<string, string>;
   /** Wait this long before answering: a hang when longer than the client's timeout. */
   delayMs?: number;
@@ -200,6 +202,7 @@ export class FakeGitHub {
     const status = f.status!;
     const headers: Record<string, string> = { ...f.headers };
     if (f.retryAfter !== undefined) headers["retry-after"] = String(f.retryAfter);
+    if (f.html !== undefined) return { status, headers, text: { contentType: "text/html", data: f.html } };
     const body = f.body ?? message(status, defaultBodies[status] ?? "Error").body;
     return { status, body, headers };
   }

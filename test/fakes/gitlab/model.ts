@@ -91,8 +91,36 @@ export interface FakeProject {
   /** Issue iids that exist, and the notes posted on them. */
   issues: Set<number>;
   notes: { issue: number; body: string; userId: number }[];
-  /** Protected branch name → whether force push is allowed. */
-  protectedBranches: Map<string, { allow_force_push: boolean }>;
+  /**
+   * Protected branch rules by name (a name may be a wildcard, `optout/*`): whether force push is
+   * allowed, and the level allowed to push and merge (default Maintainer).
+   */
+  protectedBranches: Map<string, ProtectedRule>;
+}
+
+export interface ProtectedRule {
+  allow_force_push: boolean;
+  merge_access_level?: number;
+}
+
+/**
+ * The rule protecting `branch`: an exact name, else a wildcard (`*` matches any characters,
+ * slashes included: user/project/repository/branches/protected.md "wildcard protected branches").
+ */
+export function protectingRule(p: FakeProject, branch: string): ProtectedRule | undefined {
+  const exact = p.protectedBranches.get(branch);
+  if (exact) return exact;
+  for (const [name, rule] of p.protectedBranches) {
+    if (!name.includes("*")) continue;
+    const re = new RegExp(
+      `^${name
+        .split("*")
+        .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
+    if (re.test(branch)) return rule;
+  }
+  return undefined;
 }
 
 export function variable(key: string, value: string, over: Partial<FakeVariable> = {}): FakeVariable {

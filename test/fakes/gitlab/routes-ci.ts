@@ -3,7 +3,7 @@
  * docs.gitlab.com/api (cited per handler).
  */
 
-import { badRequest, need, notFound } from "./answers.js";
+import { badRequest, need, notFound, protectedRefDenied } from "./answers.js";
 import { type FakeProject, type FakeVariable, Level, variable, variableJson } from "./model.js";
 import type { Answer, RouteContext } from "./server.js";
 
@@ -131,6 +131,8 @@ export const pipelineCreate: Handler = (c, p) => {
   if (b.inputs !== undefined) c.violation("pipeline `inputs` sent (optout passes variables)");
   const sha = p.refs.get(b.ref);
   if (!sha) return badRequest({ base: ["Reference not found"] });
+  const blocked = protectedRefDenied(c, p, b.ref);
+  if (blocked) return blocked;
   const vars = (b.variables ?? []) as Record<string, unknown>[];
   if (!Array.isArray(vars)) return { status: 400, body: { error: "variables is invalid" } };
   for (const v of vars) {

@@ -2,7 +2,7 @@
  * The fake's endpoints: users, projects, members, commits and commit statuses here; variables,
  * pipelines and deployments in routes-ci.ts. Each rule cites the GitLab doc (or source) it follows.
  */
-import { badRequest, need, notFound } from "./answers.js";
+import { badRequest, need, notFound, protectedRefDenied } from "./answers.js";
 import { type FakeProject, type FakeStatus, Level, statusJson } from "./model.js";
 import { deployments, pipelineCreate, pipelineShow, pipelineVariables, variableRoutes } from "./routes-ci.js";
 import type { Answer, RouteContext } from "./server.js";
@@ -22,6 +22,7 @@ const projectRoutes: [string, string, Handler][] = [
   ["GET", "pipelines/:id/variables", pipelineVariables],
   ["GET", "deployments", deployments],
   ["POST", "issues/:iid/notes", issueNote],
+  ["GET", "protected_branches", protectedBranchList],
   ["GET", "protected_branches/:name", protectedBranch],
 ];
 
@@ -156,6 +157,8 @@ function postStatus(c: RouteContext, p: FakeProject, [sha]: string[]): Answer {
     return badRequest({ target_url: ["must be a valid URL"] });
   }
   const ref = typeof b.ref === "string" ? b.ref : p.defaultBranch;
+  const blocked = protectedRefDenied(c, p, ref);
+  if (blocked) return blocked;
   let s = p.statuses.find(
     (x) =>
       x.sha === sha &&
@@ -208,19 +211,35 @@ function issueNote(c: RouteContext, p: FakeProject, [iid]: string[]): Answer {
 function protectedBranch(c: RouteContext, p: FakeProject, [name]: string[]): Answer {
   const denied = need(c, p, Level.developer);
   if (denied) return denied;
+  // The rule by its own name: a branch matched only by a wildcard rule is a 404 here.
   const pb = p.protectedBranches.get(name!);
   if (!pb) return { status: 404, body: { message: "404 Not found" } };
-  const level = [{ id: 1, access_level: Level.maintainer, access_level_description: "Maintainers" }];
-  return {
-    status: 200,
-    body: {
+  return { status: 200, body: protectedJson(name!, pb) };
+}
+
+/** GET /projects/:id/protected_branches (protected_branches.md "List protected branches"). */
+function protectedBranchList(c: RouteContext, p: FakeProject): Answer {
+  const denied = need(c, p, Level.developer);
+  if (denied) return denied;
+  return { status: 200, body: [...p.protectedBranches].map(([name, pb]) => protectedJson(name, pb)) };
+}
+
+function protectedJson(name: string, pb: { allow_force_push: boolean; merge_access_level?: number }) {
+  const l = pb.merge_access_level ?? Level.maintainer;
+  const level = [
+    {
       id: 1,
-      name,
-      push_access_levels: level,
-      merge_access_levels: level,
-      unprotect_access_levels: [],
-      allow_force_push: pb.allow_force_push,
-      code_owner_approval_required: false,
+      access_level: l,
+      access_level_description: l >= Level.maintainer ? "Maintainers" : "Developers + Maintainers",
     },
+  ];
+  return {
+    id: 1,
+    name,
+    push_access_levels: level,
+    merge_access_levels: level,
+    unprotect_access_levels: [],
+    allow_force_push: pb.allow_force_push,
+    code_owner_approval_required: false,
   };
 }

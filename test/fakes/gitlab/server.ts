@@ -45,6 +45,8 @@ export interface Fault {
   status?: number;
   retryAfter?: number | string;
   body?: unknown;
+  /** An HTML page instead of JSON (a proxy's or GitLab's own error page). */
+  html?: string;
   hang?: boolean;
   /** Handle the request, then answer `status` instead (the server acted; the client never hears). */
   afterApply?: boolean;
@@ -53,6 +55,7 @@ export interface Fault {
 export interface Answer {
   status: number;
   body?: unknown;
+  html?: string;
   headers?: Record<string, string>;
 }
 
@@ -238,6 +241,10 @@ export class FakeGitLab {
     const violation = (text: string) => this.violations.push(`${method} ${path}: ${text}`);
     const send = (a: Answer) => {
       rec.status = a.status;
+      if (a.html !== undefined) {
+        res.writeHead(a.status, { "content-type": "text/html; charset=utf-8", ...a.headers }).end(a.html);
+        return;
+      }
       res.writeHead(a.status, { "content-type": "application/json", ...a.headers });
       res.end(a.status === 204 ? undefined : JSON.stringify(a.body ?? {}));
     };
@@ -268,6 +275,7 @@ export class FakeGitLab {
     const faultAnswer = (): Answer => ({
       status: fault!.status ?? 502,
       body: fault!.body ?? { message: `${fault!.status ?? 502} fault injected` },
+      ...(fault!.html !== undefined ? { html: fault!.html } : {}),
       headers: fault!.retryAfter !== undefined ? { "retry-after": String(fault!.retryAfter) } : {},
     });
     if (fault && !fault.afterApply) return send(faultAnswer());
