@@ -2,20 +2,13 @@
  * Entry point: builds the Factory, runs the command tree, and maps typed errors to exit codes.
  * This is the only place that ends the process.
  */
-import { readFileSync } from "node:fs";
 import type { CommanderError } from "commander";
 import { Interrupt } from "./core/interrupt.js";
 import { ExitCode, OptoutError, QuietExit } from "./errors.js";
 import type { Globals } from "./factory.js";
 import { IO, type Streams } from "./ui/io.js";
 import { redact } from "./ui/redact.js";
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
-}
+import { version } from "./version.js";
 
 export interface RunContext {
   streams: Streams;

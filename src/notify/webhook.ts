@@ -6,8 +6,8 @@
  * https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
  */
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { NotifyEvent } from "../core/ports.js";
+import { version } from "../version.js";
 
 export const signatureHeader = "X-Optout-Signature-256";
 
@@ -27,21 +27,12 @@ export function sign(body: Uint8Array, secret: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
-let version: string | undefined;
-
-/** package.json is two levels up from both src/notify and dist/notify. */
 export function optoutVersion(): string {
-  if (version === undefined) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-        version?: unknown;
-      };
-      version = typeof pkg.version === "string" ? pkg.version : "unknown";
-    } catch {
-      version = "unknown";
-    }
+  try {
+    return version();
+  } catch {
+    return "unknown";
   }
-  return version;
 }
 
 export function userAgent(): string {

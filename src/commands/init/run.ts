@@ -3,7 +3,6 @@
  * prints the pipeline files for guard, expire and rollout (writes them with --write). Nothing that
  * exists is replaced without --force or a yes at a prompt, and a second run changes nothing.
  */
-import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { ProviderName } from "../../core/policy.js";
 import { ConfigError, UsageError } from "../../errors.js";
@@ -25,6 +24,7 @@ import { allowedSignersText, policyText, principalForKey, signerLine } from "../
 import { type CiSystem, type PipelineFile, pipelineFiles } from "../../init/templates/index.js";
 import { findPolicyFile } from "../../policy/load.js";
 import { PolicyErrors } from "../../policy/problems.js";
+import { version } from "../../version.js";
 import { askSetup, defaultSetup, type InitOptions, inquirerPrompter, type Setup } from "./answers.js";
 import { presentInit } from "./present.js";
 
@@ -44,11 +44,6 @@ export interface InitResult {
   keyProblem?: { problem: string; hint: string };
   /** A policy file in another form (.optoutrc.yaml, package.json#optout) that init left alone. */
   otherPolicy?: string;
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
-  return String(pkg.version);
 }
 
 /** Rejects a policy init would write but `policy check` would refuse (e.g. team: on plain git). */
