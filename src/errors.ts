@@ -115,13 +115,19 @@ export class QuietExit extends OptoutError {
  */
 export class ForgeError extends OptoutError {
   override readonly exitCode: ExitCodeValue;
+  /**
+   * False only when the request provably never reached the forge (connection refused, DNS):
+   * then nothing can have happened. A 5xx or a timeout after sending may have been acted on.
+   */
+  readonly sent: boolean;
   constructor(
     readonly forge: "GitHub" | "GitLab",
     readonly status: number,
     message: string,
-    options: ErrorOptions = {},
+    options: ErrorOptions & { sent?: boolean } = {},
   ) {
     super(message, options);
     this.exitCode = status === 401 || status === 403 ? ExitCode.notAllowed : ExitCode.failed;
+    this.sent = options.sent ?? true;
   }
 }

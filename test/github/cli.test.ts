@@ -34,7 +34,7 @@ describe("optout on GitHub, end to end", () => {
     fake.requests = [];
   });
 
-  it("skip by status: five requests, the status posted, the request log on --verbose without the token", async () => {
+  it("skip by status: four requests, the status posted, the request log on --verbose without the token", async () => {
     const sha = repo.branches.get("main")!;
     const r = await w.run(
       "alice",
@@ -48,8 +48,7 @@ describe("optout on GitHub, end to end", () => {
     expect(fake.lines()).toEqual([
       "GET /user",
       "GET /repos/acme/shop/collaborators/alice/permission",
-      "GET /repos/acme/shop/commits/main",
-      `GET /repos/acme/shop/commits/${sha}/statuses`,
+      "GET /repos/acme/shop/commits/main/status",
       `POST /repos/acme/shop/statuses/${sha}`,
     ]);
     expect(repo.latest(sha, "ci/lint")?.state).toBe("success");

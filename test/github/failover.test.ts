@@ -2,6 +2,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { runFailover } from "../../src/commands/failover/run.js";
 import { runRevert } from "../../src/commands/revert/run.js";
+import { UnknownOutcomeError } from "../../src/errors.js";
 import type { FakeRepo } from "../fakes/github/state.js";
 import { useHarness } from "./harness.js";
 
@@ -57,6 +58,19 @@ describe("failover", () => {
     );
     expect(repo.variable("ACTIVE_REGION", "production")).toBe("us-east-1");
     expect(await h.auditText()).toContain('"outcome":"failed"');
+  });
+
+  it("leaves the variable set when GitHub accepted the dispatch but the run cannot be listed (503)", async () => {
+    // Enterprise Server: 204 on the dispatch, then the run list fails. A run that read the new
+    // target may be going: resetting the variable under it would be a guess.
+    repo.dispatchMode = "ignore-details";
+    h.fake.fail("GET", "/repos/acme/shop/actions/workflows/failover.yml/runs", { status: 503, times: 20 });
+    const { f } = h.factory("alice", { json: true, retry: { budgetMs: 2_000, maxAttempts: 2 } });
+    const err = await runFailover(f, { to: "eu-west-1", env: "production", reason }).catch((e) => e);
+    expect(err).toBeInstanceOf(UnknownOutcomeError);
+    expect(err.message).not.toMatch(/set back/);
+    expect(repo.variable("ACTIVE_REGION", "production")).toBe("eu-west-1");
+    expect(repo.runs).toHaveLength(1);
   });
 
   it("--dry-run reads the current target and lists the two writes it would make", async () => {

@@ -76,6 +76,27 @@ describe("the fake GitHub", () => {
     expect(fake.violations).toEqual([expect.stringMatching(/query parameter status must be one of/)]);
   });
 
+  it("a query value of the wrong format (the search syntax where a date-time is declared) is a violation", async () => {
+    fake.world.repos.get("acme/shop")!.addWorkflow("deploy.yml");
+    await call(
+      "GET",
+      "/repos/acme/shop/actions/workflows/deploy.yml/runs?created=%3E%3D2026-01-01T00:00:00Z",
+    );
+    await call("GET", "/repos/acme/shop/actions/workflows/deploy.yml/runs?per_page=many");
+    expect(fake.violations).toEqual([
+      expect.stringMatching(/query parameter created=>=2026-01-01T00:00:00Z: must match format "date-time"/),
+      expect.stringMatching(/query parameter per_page=many: must be integer/),
+    ]);
+  });
+
+  it("the sha media type comes without a charset, as from a strict server", async () => {
+    const r = await fetch(`${fake.url}/repos/acme/shop/commits/main`, {
+      headers: { authorization: `token ${token}`, accept: "application/vnd.github.sha" },
+    });
+    expect(r.headers.get("content-type")).toBe("application/vnd.github.sha");
+    expect(await r.text()).toMatch(/^[0-9a-f]{40}$/);
+  });
+
   it("a bad token is 401, like GitHub", async () => {
     const r = await fetch(`${fake.url}/user`, { headers: { authorization: "token nope" } });
     expect(r.status).toBe(401);

@@ -83,10 +83,10 @@ describe("retries", () => {
   });
 
   it("retries a 502, then succeeds", async () => {
-    h.fake.fail("GET", `/repos/acme/shop/commits/*/statuses`, { status: 502 });
+    h.fake.fail("GET", `/repos/acme/shop/commits/*/status`, { status: 502 });
     const { f } = h.factory("alice");
     await runSkip(f, { stage: "lint", ref: "main", reason });
-    expect(h.fake.requests.filter((r) => r.path.endsWith("/statuses")).map((r) => r.status)).toEqual([
+    expect(h.fake.requests.filter((r) => r.path.endsWith("/status")).map((r) => r.status)).toEqual([
       502, 200,
     ]);
     expect(repo.latest(sha, "ci/lint")?.state).toBe("success");

@@ -20,7 +20,7 @@ async function skip(person: string, o: { stage: string; ref?: string; sha?: stri
 }
 
 describe("skip with mechanism status", () => {
-  it("posts success on the context with the record's link, in exactly five requests", async () => {
+  it("posts success on the context with the record's link, in exactly four requests", async () => {
     const repo = h.repo();
     const sha = repo.branches.get("main")!;
     repo.addStatus(sha, {
@@ -32,12 +32,12 @@ describe("skip with mechanism status", () => {
 
     const { id, out } = await skip("alice", { stage: "lint", ref: "main" });
 
-    // identity, role check (lint allows role:write), resolve the ref, read statuses, post.
+    // identity, role check (lint allows role:write), the ref's commit and its latest statuses
+    // (combined status: one request), post.
     expect(h.fake.lines()).toEqual([
       "GET /user",
       "GET /repos/acme/shop/collaborators/alice/permission",
-      "GET /repos/acme/shop/commits/main",
-      `GET /repos/acme/shop/commits/${sha}/statuses`,
+      "GET /repos/acme/shop/commits/main/status",
       `POST /repos/acme/shop/statuses/${sha}`,
     ]);
     expect(repo.latest(sha, "ci/lint")).toMatchObject({
@@ -56,7 +56,7 @@ describe("skip with mechanism status", () => {
     expect(doc.record.target).toEqual({ stage: "lint", ref: "main", sha: null });
     // The verbose request log: method, path, status, time; no query, no token.
     expect(out.log).toContainEqual(
-      expect.stringMatching(/^GET \/repos\/acme\/shop\/commits\/[0-9a-f]{40}\/statuses 200 \d+ms$/),
+      expect.stringMatching(/^GET \/repos\/acme\/shop\/commits\/main\/status 200 \d+ms$/),
     );
     expect(out.log.join("\n")).not.toMatch(/per_page|ghp_/);
   });
@@ -94,7 +94,7 @@ describe("skip with mechanism status", () => {
     // identity, read the current status (still ours?), post: whoever made it may undo it, no role check.
     expect(h.fake.lines()).toEqual([
       "GET /user",
-      `GET /repos/acme/shop/commits/${sha}/statuses`,
+      `GET /repos/acme/shop/commits/${sha}/status`,
       `POST /repos/acme/shop/statuses/${sha}`,
     ]);
   });

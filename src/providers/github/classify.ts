@@ -74,11 +74,21 @@ export function classify(e: unknown, once: boolean): RetryableFailure | undefine
   return { status: e.status };
 }
 
+/** Connection refused or a name that does not resolve: the request never reached GitHub. */
+function neverLeft(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") return true;
+  }
+  return false;
+}
+
 export function failureOf(e: OctokitError, method: string, path: string, trace: RetryTrace): Failure {
   const attempts = trace.attempts;
   if (!e.response) {
     const timeout = e.cause instanceof AttemptTimeout ? e.cause.ms : undefined;
     return {
+      sent: !neverLeft(e),
       method,
       path,
       status: 0,

@@ -46,6 +46,8 @@ export interface Failure {
   attempts: number;
   /** Time from the first attempt to the last failure. */
   elapsedMs?: number;
+  /** False when the request provably never reached GitHub. */
+  sent?: boolean;
 }
 
 export interface FailureContext {
@@ -63,7 +65,7 @@ export function toForgeError(f: Failure, c: FailureContext): ForgeError {
   const said = f.message ? scrub(f.message, c.secrets) : "";
   const saidHint = said ? `GitHub said: "${said}"` : undefined;
   const make = (message: string, hint?: string) =>
-    new ForgeError("GitHub", f.status, message, hint ? { hint } : {});
+    new ForgeError("GitHub", f.status, message, { ...(hint ? { hint } : {}), sent: f.sent ?? true });
   const where = `${f.method} ${f.path}`;
   const tries = describeTries({ attempts: f.attempts, elapsedMs: f.elapsedMs ?? 0 });
   if (f.status === 0) {

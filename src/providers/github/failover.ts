@@ -1,13 +1,16 @@
 /**
  * Failover (forges.md): set the policy's failover variable to the new target (environment level
  * with an environment), then dispatch the failover workflow if there is one. Revert = fail back
- * to the recorded target. If anything after the variable write fails, the variable is put back,
- * so a "failed" record never hides a changed variable.
+ * to the recorded target. When GitHub confirms the run did not happen or failed (the dispatch
+ * refused, the run ended badly), the variable is put back, so a "failed" record never hides a
+ * changed variable. When GitHub did not confirm (UnknownOutcomeError: a lost answer, a run that
+ * cannot be found, a wait that ran out), nothing is undone: a run that read the variable may be
+ * going, and `optout sync` settles what happened.
  */
 import type { FailoverPolicy } from "../../core/policy.js";
 import type { LedgerState, OverrideSpec, Plan } from "../../core/ports.js";
 import type { IndexEntry, LedgerRecord } from "../../core/record.js";
-import { FailedError, ForgeError, OptoutError, UsageError } from "../../errors.js";
+import { FailedError, ForgeError, OptoutError, UnknownOutcomeError, UsageError } from "../../errors.js";
 import { type GhContext, quoted } from "./context.js";
 import { dispatchCall, type RunRef, rememberRun, runSettings, startRun, waitParams } from "./dispatch.js";
 import {
@@ -101,8 +104,9 @@ async function move(
     const started = await startRun(gh, run, inputs(to, env, recordId), recordId, params, `failover to ${to}`);
     return { target: to, run: started };
   } catch (e) {
-    // Interrupted: leave it as it is; `optout sync` settles it by reading the real state.
-    if (!scope || !(e instanceof OptoutError) || gh.signal?.aborted) throw e;
+    // Interrupted or not confirmed: leave it as it is; `optout sync` settles it from GitHub.
+    if (!scope || !(e instanceof OptoutError) || e instanceof UnknownOutcomeError || gh.signal?.aborted)
+      throw e;
     const undo = await writeVariable(gh, scope, from, to).then(
       () => `${scope.name} was set back to ${quoted(from)}`,
       () =>

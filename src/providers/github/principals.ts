@@ -6,6 +6,7 @@
 import type { Principal } from "../../core/policy.js";
 import type { Actor } from "../../core/record.js";
 import { type GhContext, repoParams } from "./context.js";
+import { membershipSchema, parse, permissionSchema, userSchema } from "./schemas.js";
 
 /** GitHub's repository roles, weakest first. */
 export const roleOrder = ["read", "triage", "write", "maintain", "admin"] as const;
@@ -18,8 +19,11 @@ export class Principals {
 
   identity(): Promise<Actor> {
     this.me ??= this.gh.client
-      .request<{ login: string; id: number }>("GET /user", {}, { action: "read the authenticated user" })
-      .then(({ data }) => ({ provider: "github", login: data.login, id: String(data.id) }));
+      .request<unknown>("GET /user", {}, { action: "read the authenticated user" })
+      .then(({ data }) => {
+        const u = parse(userSchema, data, "GET /user");
+        return { provider: "github", login: u.login, id: String(u.id) };
+      });
     return this.me;
   }
 
@@ -37,25 +41,30 @@ export class Principals {
   }
 
   private async hasRole(actor: Actor, role: string): Promise<boolean> {
-    const r = await this.gh.client.request<{ permission: string; role_name: string }>(
+    const r = await this.gh.client.request<unknown>(
       "GET /repos/{owner}/{repo}/collaborators/{username}/permission",
       { ...repoParams(this.gh), username: actor.login },
       { action: "read collaborator roles", accept: [404] },
     );
     // 404: not a collaborator (or no such user), so no role at all.
     if (r.status === 404) return false;
-    return roleCovers(role, r.data.role_name ?? "", r.data.permission ?? "");
+    const p = parse(
+      permissionSchema,
+      r.data,
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission",
+    );
+    return roleCovers(role, p.role_name ?? "", p.permission);
   }
 
   private async inTeam(actor: Actor, org: string, slug: string): Promise<boolean> {
-    const r = await this.gh.client.request<{ state: string }>(
+    const r = await this.gh.client.request<unknown>(
       "GET /orgs/{org}/teams/{team_slug}/memberships/{username}",
       { org, team_slug: slug, username: actor.login },
       { action: "read team memberships", on: `team ${org}/${slug}`, accept: [404] },
     );
     // 404 is "not a member" or "team not visible to this token": both mean not covered.
     // A pending invitation is not membership yet.
-    return r.status !== 404 && r.data.state === "active";
+    return r.status !== 404 && parse(membershipSchema, r.data, "GET team membership").state === "active";
   }
 }
 

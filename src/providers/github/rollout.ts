@@ -9,6 +9,7 @@ import type { IndexEntry, LedgerRecord } from "../../core/record.js";
 import { UsageError } from "../../errors.js";
 import { type GhContext, quoted, repoParams } from "./context.js";
 import { dispatchCall, type RunRef, rememberRun, runSettings, startRun, waitParams } from "./dispatch.js";
+import { deploymentStatusesSchema, deploymentsSchema, parse } from "./schemas.js";
 
 export interface RolloutState {
   artifact: string | null;
@@ -30,19 +31,21 @@ async function deployedArtifact(gh: GhContext, state: LedgerState, env: string):
   const active = state.index.active.find((e) => (e.op ?? e.type) === "rollout" && e.target.env === env);
   const fromLedger = (active?.after as RolloutState | undefined)?.artifact;
   if (fromLedger) return fromLedger;
-  const deployments = await gh.client.request<Array<{ id: number; payload: unknown }>>(
-    "GET /repos/{owner}/{repo}/deployments",
+  const list = "GET /repos/{owner}/{repo}/deployments";
+  const deployments = await gh.client.request<unknown>(
+    list,
     { ...repoParams(gh), environment: env, per_page: 5 },
     { action: "read deployments" },
   );
   // Newest first; only a deployment whose latest status is success counts as "deployed".
-  for (const d of deployments.data) {
-    const statuses = await gh.client.request<Array<{ state: string }>>(
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  for (const d of parse(deploymentsSchema, deployments.data, list)) {
+    const route = "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses";
+    const statuses = await gh.client.request<unknown>(
+      route,
       { ...repoParams(gh), deployment_id: d.id, per_page: 1 },
       { action: "read deployments" },
     );
-    if (statuses.data[0]?.state !== "success") continue;
+    if (parse(deploymentStatusesSchema, statuses.data, route)[0]?.state !== "success") continue;
     const artifact = artifactOf(d.payload);
     if (artifact) return artifact;
   }

@@ -43,7 +43,7 @@ async function settleVariable(gh: GhContext, intent: LedgerRecord, op: string): 
 async function settleRun(gh: GhContext, intent: LedgerRecord, workflow: string | undefined) {
   if (!workflow) return null;
   const since = new Date(Date.parse(intent.time) - 5 * 60_000);
-  return findRun(gh, { workflow, ref: "", inputs: {}, recordId: intent.id }, since, 1);
+  return findRun(gh, { workflow, recordId: intent.id }, since, 1);
 }
 
 export async function settle(gh: GhContext, intent: LedgerRecord): Promise<Settled> {

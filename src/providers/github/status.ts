@@ -4,8 +4,9 @@
  */
 import type { Plan } from "../../core/ports.js";
 import type { IndexEntry, LedgerRecord } from "../../core/record.js";
-import { UsageError } from "../../errors.js";
+import { ForgeError, UsageError } from "../../errors.js";
 import { callLine, type GhContext, quoted, recordUrl, repoParams, short, untilText } from "./context.js";
+import { combinedStatusSchema, parse } from "./schemas.js";
 
 export interface CommitStatus {
   state: string;
@@ -23,39 +24,56 @@ const postRoute = "POST /repos/{owner}/{repo}/statuses/{sha}";
 /** GitHub's limit on a status description. */
 const descriptionMax = 140;
 
-/** A ref → its commit sha, as GitHub sees it (the sha media type returns just the id). */
-export async function resolveSha(gh: GhContext, ref: string): Promise<string> {
-  const r = await gh.client.request<string>(
-    "GET /repos/{owner}/{repo}/commits/{ref}",
-    { ...repoParams(gh), ref, headers: { accept: "application/vnd.github.sha" } },
-    { action: "read commits", accept: [422] },
+/**
+ * A ref (or sha) → its commit and the latest status of each context, in one request: GitHub's
+ * combined status (`GET /repos/{o}/{r}/commits/{ref}/status`) lists the newest status per context.
+ */
+export async function combinedStatus(
+  gh: GhContext,
+  ref: string,
+): Promise<{ sha: string; statuses: Map<string, CommitStatus> }> {
+  const r = await gh.client.request<unknown>(
+    "GET /repos/{owner}/{repo}/commits/{ref}/status",
+    { ...repoParams(gh), ref, per_page: 100 },
+    { action: "read commit statuses", accept: [404] },
   );
-  // GitHub answers 422 "No commit found for SHA" for a ref it does not have.
-  if (r.status === 422) {
-    throw new UsageError(`ref "${ref}" is not on GitHub (${gh.owner}/${gh.name})`, {
-      hint: "push it first, or pass --sha with a commit GitHub has",
-    });
+  if (r.status === 404) {
+    // "No commit found for SHA: x" is the ref; any other 404 is the repository.
+    const said = (r.data as { message?: unknown } | undefined)?.message;
+    if (typeof said === "string" && /no commit found/i.test(said)) {
+      throw new UsageError(`ref "${ref}" is not on GitHub (${gh.owner}/${gh.name})`, {
+        hint: "push it first, or pass --sha with a commit GitHub has",
+      });
+    }
+    throw new ForgeError(
+      "GitHub",
+      404,
+      `GitHub: repository ${gh.owner}/${gh.name} not found or the token cannot see it (404)`,
+    );
   }
-  const sha = String(r.data).trim();
-  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new Error(`GitHub answered "${sha}" for ref ${ref}`);
-  return sha;
+  const body = parse(combinedStatusSchema, r.data, "GET /repos/{owner}/{repo}/commits/{ref}/status");
+  const statuses = new Map<string, CommitStatus>();
+  // Contexts are case-insensitive on GitHub; the list is newest first.
+  for (const s of body.statuses) {
+    const key = s.context.toLowerCase();
+    if (!statuses.has(key))
+      statuses.set(key, { state: s.state, description: s.description, targetUrl: s.target_url });
+  }
+  return { sha: body.sha, statuses };
 }
 
-/** The newest status for `context` on `sha`, or null (GitHub lists newest first; contexts are case-insensitive). */
+/** A ref → its commit sha, as GitHub sees it. */
+export async function resolveSha(gh: GhContext, ref: string): Promise<string> {
+  return (await combinedStatus(gh, ref)).sha;
+}
+
+/** The newest status for `context` on `sha`, or null. */
 export async function latestStatus(
   gh: GhContext,
   sha: string,
   context: string,
 ): Promise<CommitStatus | null> {
-  const r = await gh.client.request<
-    Array<{ state: string; context: string; description: string | null; target_url: string | null }>
-  >(
-    "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
-    { ...repoParams(gh), ref: sha, per_page: 100 },
-    { action: "read commit statuses" },
-  );
-  const s = r.data.find((x) => x.context.toLowerCase() === context.toLowerCase());
-  return s ? { state: s.state, description: s.description, targetUrl: s.target_url } : null;
+  return (await combinedStatus(gh, sha)).statuses.get(context.toLowerCase()) ?? null;
 }
 
 function contextOf(gh: GhContext, stage: string): string {
@@ -74,8 +92,9 @@ export async function planStatusSkip(
   expiresAt: string | null,
 ): Promise<Plan> {
   const context = contextOf(gh, String(target.stage));
-  const sha = target.sha ?? (await resolveSha(gh, String(target.ref)));
-  const before = await latestStatus(gh, sha, context);
+  const combined = await combinedStatus(gh, target.sha ?? String(target.ref));
+  const sha = combined.sha;
+  const before = combined.statuses.get(context.toLowerCase()) ?? null;
   const after: StatusAfter = {
     state: "success",
     description: "waived by optout",

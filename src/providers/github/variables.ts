@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../../errors.js";
 import { callLine, type GhContext, quoted, repoParams } from "./context.js";
+import { parse, variableSchema } from "./schemas.js";
 
 export interface VariableScope {
   name: string;
@@ -44,12 +45,12 @@ export function checkVariableName(name: string, what: string): void {
 }
 
 export async function readVariable(gh: GhContext, scope: VariableScope): Promise<string | null> {
-  const r = await gh.client.request<{ value: string }>(`GET ${routes(scope).item}`, params(gh, scope), {
+  const r = await gh.client.request<unknown>(`GET ${routes(scope).item}`, params(gh, scope), {
     action: "read Actions variables",
     accept: [404],
   });
   // 404 on a variable is "absent" (for an environment, possibly the environment: the write says).
-  return r.status === 404 ? null : r.data.value;
+  return r.status === 404 ? null : parse(variableSchema, r.data, `GET ${routes(scope).item}`).value;
 }
 
 /** The requests `writeVariable` will make, for a plan. */

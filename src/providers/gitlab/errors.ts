@@ -102,6 +102,7 @@ export function toForgeError(
     case f.status === 0:
       return new ForgeError("GitLab", 0, `GitLab did not answer (${call.what} ${where}; ${tries})${said}`, {
         hint: "check the network and the GitLab host (policy gitlab.url or CI_SERVER_URL)",
+        sent: f.sent,
       });
     case f.status === 401:
       return new ForgeError("GitLab", 401, `GitLab refused the token from ${tokenSource} (401)${said}`, {

@@ -30,6 +30,7 @@ function runBody(repo: FakeRepo, r: FakeRun) {
     url: `https://api.github.com/repos/${repo.fullName}/actions/runs/${r.id}`,
     created_at: r.created_at,
     updated_at: r.created_at,
+    run_attempt: r.attempt,
     actor: userBody(r.actor),
   });
 }
@@ -106,6 +107,7 @@ actionHandlers["actions/create-workflow-dispatch"] = (c, repo) => {
     created_at: new Date().toISOString(),
     hiddenFromLists: w.listDelay,
     actor: c.user.login,
+    attempt: 1,
   };
   repo.runs.unshift(run);
   if (b.return_run_details === true && repo.dispatchMode === "details") {
@@ -126,11 +128,8 @@ actionHandlers["actions/list-workflow-runs"] = (c, repo) => {
   const w = workflowOf(repo, c.params.workflow_id!);
   if (!w) return notFound();
   const event = c.query.get("event");
-  const created = /^>=(.+)$/.exec(c.query.get("created") ?? "");
-  const since = created ? Date.parse(created[1]!) : Number.NEGATIVE_INFINITY;
   const runs = repo.runs.filter((r) => {
-    if (r.workflow !== w || (event && event !== "workflow_dispatch") || Date.parse(r.created_at) < since)
-      return false;
+    if (r.workflow !== w || (event && event !== "workflow_dispatch")) return false;
     // A new run shows up in lists only after a while.
     return r.hiddenFromLists-- <= 0;
   });
@@ -152,4 +151,35 @@ actionHandlers["actions/get-workflow-run"] = (c, repo) => {
     }
   }
   return { status: 200, body: runBody(repo, run) };
+};
+
+/** GET …/actions/runs/{run_id}/pending_deployments: the run's environment while it is `waiting`. */
+actionHandlers["actions/get-pending-deployments-for-run"] = (c, repo) => {
+  const run = repo.runs.find((r) => String(r.id) === c.params.run_id);
+  if (!run) return notFound();
+  const env = run.workflow.environment;
+  if (run.status !== "waiting" || !env) return { status: 200, body: [] };
+  return {
+    status: 200,
+    body: [
+      {
+        environment: {
+          id: 1,
+          name: env.name,
+          url: `https://api.github.com/repos/${repo.fullName}/environments/${env.name}`,
+        },
+        wait_timer: env.waitTimer ?? 0,
+        wait_timer_started_at: env.waitTimer ? run.created_at : null,
+        current_user_can_approve: env.reviewers.includes(c.user.login),
+        reviewers: env.reviewers.map((r) =>
+          r.startsWith("team:")
+            ? {
+                type: "Team",
+                reviewer: ex("team", { slug: r.slice(r.lastIndexOf("/") + 1), name: r.slice(5) }),
+              }
+            : { type: "User", reviewer: userBody(r) },
+        ),
+      },
+    ],
+  };
 };

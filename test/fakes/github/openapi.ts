@@ -26,7 +26,7 @@ interface Schema {
   anyOf?: Schema[];
   allOf?: Schema[];
 }
-interface Parameter {
+export interface Parameter {
   name: string;
   in: string;
   required?: boolean;
@@ -54,6 +54,9 @@ export function contract(): Contract {
 export class Contract {
   private readonly spec: { paths: Record<string, Record<string, Json>>; components: Json };
   private readonly ajv: Ajv;
+  /** Query values arrive as strings: this one coerces "30" to 30 before checking a schema. */
+  private readonly queryAjv: Ajv;
+  private readonly queryValidators = new Map<Parameter, ValidateFunction>();
   private readonly ops: Operation[] = [];
 
   constructor() {
@@ -63,6 +66,9 @@ export class Contract {
     this.ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
     addFormats(this.ajv);
     this.ajv.addSchema({ components: this.spec.components }, "gh");
+    this.queryAjv = new Ajv({ strict: false, allErrors: true, validateSchema: false, coerceTypes: true });
+    addFormats(this.queryAjv);
+    this.queryAjv.addSchema({ components: this.spec.components }, "gh");
     for (const [template, item] of Object.entries(this.spec.paths)) {
       const shared = (item.parameters as Json[] | undefined) ?? [];
       for (const [method, op] of Object.entries(item)) {
@@ -139,6 +145,25 @@ export class Contract {
       return { op, params };
     }
     return undefined;
+  }
+
+  /**
+   * Why a query value breaks its parameter's schema (type, enum, format such as `date-time`),
+   * or undefined when it is valid.
+   */
+  checkQuery(p: Parameter, value: string): string | undefined {
+    if (!p.schema) return undefined;
+    let v = this.queryValidators.get(p);
+    if (!v) {
+      const text = JSON.stringify({ type: "object", properties: { value: p.schema } }).replaceAll(
+        '"$ref":"#/components/',
+        '"$ref":"gh#/components/',
+      );
+      v = this.queryAjv.compile(JSON.parse(text));
+      this.queryValidators.set(p, v);
+    }
+    if (v({ value })) return undefined;
+    return (v.errors ?? []).map((e) => e.message).join("; ") || "invalid";
   }
 
   /** A body for `schema` (a "#/components/schemas/x" ref or inline) with every required field, then `over`. */

@@ -1,6 +1,6 @@
 /** Repository operations: the repository, collaborators, commits and statuses, deployments, issues. */
 import { canWrite, ex, type Handler, message, notFound, role, userBody } from "./replies.js";
-import type { FakeRepo } from "./state.js";
+import type { FakeRepo, FakeStatus } from "./state.js";
 
 function shaOf(repo: FakeRepo, ref: string): string | undefined {
   const name = ref.replace(/^(refs\/)?heads\//, "");
@@ -36,11 +36,50 @@ export const repoHandlers: Record<string, Handler> = {
     const sha = shaOf(repo, c.params.ref!);
     if (!sha) return message(422, `No commit found for SHA: ${c.params.ref}`);
     if (c.accept.includes("application/vnd.github.sha")) {
-      return { status: 200, text: { contentType: "application/vnd.github.sha; charset=utf-8", data: sha } };
+      // No charset: a client must not rely on one to read the body as text.
+      return { status: 200, text: { contentType: "application/vnd.github.sha", data: sha } };
     }
     return {
       status: 200,
       body: ex("commit", { sha, html_url: `https://github.com/${repo.fullName}/commit/${sha}` }),
+    };
+  },
+  "repos/get-combined-status-for-ref": (c, repo) => {
+    const sha = shaOf(repo, c.params.ref!);
+    // GitHub answers 404 here (this operation has no 422) for a ref it does not have.
+    if (!sha) return message(404, `No commit found for SHA: ${c.params.ref}`);
+    const latest = new Map<string, FakeStatus>();
+    for (const s of repo.statuses.get(sha) ?? []) {
+      if (!latest.has(s.context.toLowerCase())) latest.set(s.context.toLowerCase(), s);
+    }
+    const list = [...latest.values()].slice(0, Number(c.query.get("per_page") ?? 30));
+    const states = list.map((s) => s.state);
+    const state = states.some((x) => x === "failure" || x === "error")
+      ? "failure"
+      : states.length > 0 && states.every((x) => x === "success")
+        ? "success"
+        : "pending";
+    return {
+      status: 200,
+      body: ex("combined-commit-status", {
+        state,
+        sha,
+        total_count: latest.size,
+        statuses: list.map((s) =>
+          ex("simple-commit-status", {
+            id: s.id,
+            state: s.state,
+            context: s.context,
+            description: s.description,
+            target_url: s.target_url,
+            created_at: s.created_at,
+            updated_at: s.created_at,
+          }),
+        ),
+        repository: ex("minimal-repository", { id: repo.id, name: repo.name, full_name: repo.fullName }),
+        commit_url: `https://api.github.com/repos/${repo.fullName}/commits/${sha}`,
+        url: `https://api.github.com/repos/${repo.fullName}/commits/${sha}/status`,
+      }),
     };
   },
   "repos/list-commit-statuses-for-ref": (c, repo) => {

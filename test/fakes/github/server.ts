@@ -167,10 +167,14 @@ export class FakeGitHub {
   private checkRequest(op: Operation, query: URLSearchParams, raw: string): string | undefined {
     for (const name of new Set(query.keys())) {
       // GitHub ignores unknown parameters; a typo would silently change the answer, so refuse it here.
-      if (!op.query.has(name)) return `query parameter "${name}" is not a parameter of ${op.operationId}`;
-      const allowed = op.query.get(name)?.schema?.enum;
+      const param = op.query.get(name);
+      if (!param) return `query parameter "${name}" is not a parameter of ${op.operationId}`;
+      const allowed = param.schema?.enum;
       if (allowed && !allowed.includes(query.get(name)))
         return `query parameter ${name} must be one of ${allowed.join(", ")}`;
+      // Types and formats too: `created=>=2026-…` is not the date-time the description declares.
+      const bad = contract().checkQuery(param, query.get(name) ?? "");
+      if (bad) return `query parameter ${name}=${query.get(name)}: ${bad}`;
     }
     for (const [name, p] of op.query)
       if (p.required && !query.has(name)) return `query parameter ${name} is required`;

@@ -37,6 +37,12 @@ export interface FakeWorkflow {
   progression: string[];
   /** List calls that do not show a new run yet (GitHub takes a few seconds). */
   listDelay: number;
+  /**
+   * The environment its job deploys to, with the protection rules that make a run wait (status
+   * `waiting`, listed by pending_deployments): reviewers ("alice", "team:acme/release") or a
+   * wait timer in minutes. A run waits while "waiting" is in its progression.
+   */
+  environment?: { name: string; reviewers: string[]; waitTimer?: number };
 }
 
 export interface FakeRun {
@@ -52,6 +58,8 @@ export interface FakeRun {
   created_at: string;
   hiddenFromLists: number;
   actor: string;
+  /** 1 for the first run, +1 per re-run. */
+  attempt: number;
 }
 
 export interface FakeDeployment {
@@ -156,6 +164,7 @@ export class FakeRepo {
       conclusion: w.conclusion ?? "success",
       progression: w.progression ?? ["queued", "in_progress"],
       listDelay: w.listDelay ?? 0,
+      ...(w.environment ? { environment: w.environment } : {}),
     };
     this.workflows.set(file, workflow);
     return workflow;
