@@ -10,10 +10,12 @@ import type { LedgerPort, NotifierPort, ProviderContext, ProviderPort } from "./
 import type { IndexEntry, LedgerRecord } from "./core/record.js";
 import { ConfigError, NotAllowedError, UsageError } from "./errors.js";
 import type { RepoInfo } from "./git/repo.js";
+import type { PushEnds } from "./ledger/interruptible.js";
 import type { Signer } from "./ledger/keys.js";
 import type { Ledger } from "./ledger/store.js";
 import type { TrustSource } from "./ledger/trust.js";
 import type { IO } from "./ui/io.js";
+import { createPrompter, type Prompter } from "./ui/prompt.js";
 
 export interface Globals {
   config?: string;
@@ -44,6 +46,15 @@ export class Factory {
     /** guard: read the policy without zod when it is plain JSON (see policy/light.ts). */
     private readonly lightPolicy = false,
   ) {}
+
+  private questions: Prompter | undefined;
+  private readonly pushEnds: PushEnds = {};
+
+  /** Every question goes through this one object (see ui/prompt.ts); ask only when io.canPrompt. */
+  get prompter(): Prompter {
+    this.questions ??= createPrompter(this.io, this.interrupt?.signal);
+    return this.questions;
+  }
 
   /**
    * The time optout believes it is. OPTOUT_NOW pins it (an ISO 8601 time) so tests and replays
@@ -117,7 +128,11 @@ export class Factory {
       branch: policy.audit.branch,
       appendTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000,
       now: () => this.now(),
-      onRetry: (n, why) => this.io.debug(`append attempt ${n}: ${why}; retrying`),
+      onRetry: (n, why) => {
+        this.pushEnds.ended?.();
+        this.io.debug(`append attempt ${n}: ${why}; retrying`);
+        this.io.progress(`pushing the record (attempt ${n + 1}: ${retryReason(why)})`);
+      },
       ...(policy.audit.signCommits
         ? {
             signCommit: async (body: Buffer) => {
@@ -198,7 +213,8 @@ export class Factory {
         cwd: (await this.repoInfo()).root,
         env,
         signerPrincipal: () => this.signerPrincipal(),
-        output: (chunk) => this.io.streams.stderr.write(chunk),
+        output: (chunk) => this.io.passthrough(chunk),
+        progress: (text) => this.io.progress(text),
       });
     }
     const repo = await this.repoName();
@@ -207,7 +223,7 @@ export class Factory {
       repo,
       env: this.env,
       log: (line) => this.io.debug(line),
-      progress: (text) => this.io.info(text),
+      progress: (text) => this.io.progress(text),
       warn: (text) => this.io.err(`optout: warning: ${text}`),
       now: () => this.now(),
     };
@@ -263,6 +279,7 @@ export class Factory {
     const [store, policy] = await Promise.all([this.ledgerStore(), this.policy()]);
     const { signSshsig } = await import("./ledger/sshsig.js");
     const { readVerifiedRecord } = await import("./ledger/reader.js");
+    const { appendInterruptibly } = await import("./ledger/interruptible.js");
     const sign = async (bytes: Buffer) => signSshsig(bytes, await this.signer(), policy.audit.namespace);
     return {
       current: async () => {
@@ -275,7 +292,18 @@ export class Factory {
         return { seq: st.seq, index: st.index };
       },
       append: async (draftFor) => {
-        const r = await store.append(draftFor, sign, await this.signerPrincipal());
+        const principal = await this.signerPrincipal();
+        this.io.progress(`pushing the record to ${policy.audit.remote}/${policy.audit.branch}`);
+        // Every append is a critical section: Ctrl-C during a push is answered with what landed.
+        const append = () =>
+          appendInterruptibly(store, draftFor, sign, principal, {
+            signal: this.interrupt?.signal,
+            say: (text) => this.io.err(text),
+            pushEnds: this.pushEnds,
+          });
+        const r = await (this.interrupt ? this.interrupt.critical(append) : append()).finally(() =>
+          this.io.endProgress(),
+        );
         // Mark intents this process is carrying out, so `optout sync` on this machine leaves a
         // running operation alone and settles one whose process died.
         if (r.kind === "landed" && r.record.outcome === "intent") await store.markRunning(r.record.id);
@@ -297,6 +325,11 @@ export class Factory {
       },
     };
   });
+}
+
+/** A rejected push, in the words an on-call engineer needs: someone else appended first. */
+function retryReason(why: string): string {
+  return why.startsWith("push rejected") ? "another writer was first" : why;
 }
 
 /** owner/name from git@host:owner/name.git, https://host/group/sub/name.git, or a local path. */

@@ -23,7 +23,9 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
     ctx.streams.stdout.write(`${version()}\n`);
     return ExitCode.ok;
   }
+  let current: IO | undefined;
   const interrupt = new Interrupt(() => {
+    current?.endProgress();
     ctx.streams.stderr.write("optout: interrupted\n");
     process.exit(ExitCode.interrupted);
   });
@@ -33,6 +35,7 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
   const fast = (await import("./cli/guard-fast.js")).parseGuard(argv);
   if (fast) {
     const io = new IO(ctx.streams, ctx.env, fast.globals);
+    current = io;
     try {
       const { Factory } = await import("./factory.js");
       const f = new Factory(fast.globals, io, ctx.env, ctx.cwd, interrupt, !fast.options.strict);
@@ -41,6 +44,7 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
     } catch (e) {
       return report(e, io, ctx.env);
     } finally {
+      io.endProgress();
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
     }
@@ -50,6 +54,7 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
     yes: false,
     verbose: argv.includes("--verbose") || argv.includes("-v"),
   });
+  current = io;
   try {
     const { buildProgram } = await import("./cli/program.js");
     const { Factory } = await import("./factory.js");
@@ -57,15 +62,22 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
       version(),
       async (globals: Globals) => {
         io = new IO(ctx.streams, ctx.env, globals);
+        current = io;
         return new Factory(globals, io, ctx.env, ctx.cwd, interrupt);
       },
       { writeOut: (s) => ctx.streams.stdout.write(s), writeErr: (s) => ctx.streams.stderr.write(s) },
     );
     await program.parseAsync(argv, { from: "user" });
+    if (interrupt.interrupted) {
+      // Ctrl-C came while a record was reaching the remote, and it did: the command is done.
+      io.err("optout: interrupted (Ctrl-C), but too late to stop it: what is printed above was done");
+      return ExitCode.interrupted;
+    }
     return ExitCode.ok;
   } catch (e) {
     return report(e, io, ctx.env);
   } finally {
+    io.endProgress();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
@@ -116,12 +128,21 @@ function report(e: unknown, io: IO, env: Record<string, string | undefined>): nu
   return ExitCode.failed;
 }
 
-export async function main(argv: string[]): Promise<void> {
-  // A reader that closes the pipe early (`optout log --json | head`) has all it wanted: not an error.
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(ExitCode.ok);
+/**
+ * A reader that goes away (`optout log --json | head`, `optout failover … 2>&1 | head -1`) must
+ * not stop an operation halfway: writes to a closed stdout or stderr are dropped and the command
+ * runs to its end, records and all. (A read-only command merely finishes printing into nothing.)
+ */
+function tolerateClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE" || e.code === "ERR_STREAM_DESTROYED") return;
     throw e;
   });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  tolerateClosedPipe(process.stdout);
+  tolerateClosedPipe(process.stderr);
   const code = await run(argv, {
     streams: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
     env: process.env,

@@ -56,6 +56,7 @@ export async function flowDeps(f: Factory): Promise<FlowDeps> {
         for (const l of lines) f.io.info(`${p.dim("plan:")} ${l}`);
       },
       step: (text) => f.io.info(`${p.green("✓")} ${text}`),
+      progress: (text) => f.io.progress(text),
       warn: (text) => f.io.err(`${p.yellow("warning:")} ${text}`),
     },
   };
@@ -81,8 +82,7 @@ async function enforcePin(f: Factory, deps: FlowDeps): Promise<void> {
 
 async function confirmPlan(f: Factory, _plan: Plan): Promise<boolean> {
   if (!f.io.canPrompt) return true;
-  const { confirm } = await import("@inquirer/prompts");
-  return confirm({ message: "Go ahead?", default: false }, { output: process.stderr });
+  return f.prompter.confirm("Go ahead?", false);
 }
 
 /** Picks one of `choices` on a terminal; elsewhere a usage error naming the missing flag. */
@@ -97,23 +97,19 @@ export async function choose(
       hint: choices.length ? `one of: ${choices.join(", ")}` : "see `optout <command> --help`",
     });
   }
-  const { select } = await import("@inquirer/prompts");
-  return select(
-    { message, choices: choices.map((c) => ({ value: c, name: c })) },
-    { output: process.stderr },
+  return f.prompter.select(
+    message,
+    choices.map((c) => ({ value: c, name: c })),
   );
 }
 
 /** Asks for a value on a terminal, or says which flag is missing. */
 export async function askReason(f: Factory, minLength: number): Promise<string | undefined> {
   if (!f.io.canPrompt) return undefined;
-  const { input } = await import("@inquirer/prompts");
-  return input(
-    {
-      message: `Reason (at least ${minLength} characters):`,
-      validate: (v) => [...v.trim()].length >= minLength || `${[...v.trim()].length}/${minLength} characters`,
-    },
-    { output: process.stderr },
+  return f.prompter.input(
+    `Reason (at least ${minLength} characters):`,
+    undefined,
+    (v) => [...v.trim()].length >= minLength || `${[...v.trim()].length}/${minLength} characters`,
   );
 }
 

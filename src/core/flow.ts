@@ -30,6 +30,8 @@ export interface FlowReporter {
   plan(lines: string[]): void;
   step(text: string): void;
   warn(text: string): void;
+  /** What the flow is waiting on now ("running the rollout command"): a spinner, or one line. */
+  progress?(text: string): void;
 }
 
 export interface FlowDeps {
@@ -125,6 +127,8 @@ async function guardedStep<T>(
 ): Promise<T> {
   const signal = deps.interrupt?.signal;
   if (!signal) return fn(undefined);
+  // Ctrl-C came while the intent was being pushed: the step is not begun at all.
+  if (signal.aborted) throw new InterruptedError(`interrupted (Ctrl-C) before ${label}; it was not started`);
   const interrupted = new Promise<never>((_, reject) => {
     signal.addEventListener(
       "abort",

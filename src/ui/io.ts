@@ -1,10 +1,12 @@
+import { Progress } from "./progress.js";
+
 /**
  * Terminal decisions in one place: whether we may prompt, use colour, show a spinner, and where
  * output goes. stdout is data, stderr is talk; `--json` prints one document on stdout and nothing else.
  */
 export interface Streams {
   stdout: { write(s: string): unknown; isTTY?: boolean };
-  stderr: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   stdin: { isTTY?: boolean };
 }
 
@@ -22,6 +24,7 @@ export class IO {
   readonly color: boolean;
   readonly canPrompt: boolean;
   readonly spinnerAllowed: boolean;
+  private progressLine: Progress | undefined;
 
   constructor(
     readonly streams: Streams,
@@ -32,18 +35,45 @@ export class IO {
     this.verbose = options.verbose || env.OPTOUT_DEBUG === "1";
     const ci = isCI(env);
     this.canPrompt = !options.yes && !ci && !options.json && !!streams.stdin.isTTY && !!streams.stdout.isTTY;
-    this.spinnerAllowed = !options.json && !ci && !!streams.stderr.isTTY;
+    // A terminal of unknown width (columns 0) would make the spinner's redraw arithmetic divide by it.
+    this.spinnerAllowed =
+      !options.json &&
+      !ci &&
+      !!streams.stderr.isTTY &&
+      env.TERM !== "dumb" &&
+      (streams.stderr.columns ?? 0) > 0;
     this.color = decideColor(env, options.color, !!streams.stdout.isTTY, options.json);
   }
 
   /** Data: the result of the command. */
   out(text: string): void {
+    this.endProgress();
     this.streams.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
   }
 
-  /** Talk: progress, plans, warnings. Never part of the data. */
+  /** Talk: plans, steps, warnings. Never part of the data. A line of talk ends the progress shown. */
   err(text: string): void {
+    this.endProgress();
     this.streams.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /** What optout is waiting on now (see ui/progress.ts); nothing with --json. */
+  progress(text: string): void {
+    this.progressLine ??= new Progress(
+      this.spinnerAllowed ? "spinner" : this.json ? "off" : "lines",
+      this.streams.stderr,
+      this.color,
+    );
+    this.progressLine.update(text);
+  }
+
+  endProgress(): void {
+    this.progressLine?.end();
+  }
+
+  /** A child's output (a rollout command's), passed through as it comes: talk, so stderr. */
+  passthrough(chunk: string): void {
+    this.streams.stderr.write(chunk);
   }
 
   /** Progress chatter, suppressed with --json (stdout stays clean anyway; stderr too, for scripts). */

@@ -2,43 +2,9 @@
  * Interactive mode on a real pseudo-terminal (util-linux `script`): missing values are asked
  * for, the plan is shown, and nothing happens until it is confirmed.
  */
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { cliPath, makeWorld, type World } from "../helpers/world.js";
-
-interface Session {
-  output: () => string;
-  waitFor: (text: RegExp) => Promise<void>;
-  type: (keys: string) => void;
-  done: Promise<number | null>;
-}
-
-function terminal(w: World, person: string, args: string[]): Session {
-  // No CI variable: a person at a terminal.
-  const env: Record<string, string> = { ...w.env(person), TERM: "dumb", NO_COLOR: "1" };
-  delete env.CI;
-  const command = [process.execPath, cliPath, ...args].map((a) => `'${a}'`).join(" ");
-  const child = spawn("script", ["-qfec", command, "/dev/null"], {
-    cwd: w.work,
-    env,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  return {
-    output: () => out,
-    waitFor: async (text) => {
-      for (let i = 0; i < 300; i++) {
-        if (text.test(out)) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`timed out waiting for ${text}; screen so far:\n${out}`);
-    },
-    type: (keys) => child.stdin.write(keys),
-    done: new Promise((r) => child.on("close", (c) => r(c))),
-  };
-}
+import { terminal } from "../helpers/terminal.js";
+import { makeWorld } from "../helpers/world.js";
 
 describe("interactive mode", () => {
   it("asks for the reason, shows the plan, and applies only when confirmed", async () => {
@@ -70,6 +36,28 @@ describe("interactive mode", () => {
       s.type("n\r");
       expect(await s.done).toBe(2);
       expect(s.output()).toMatch(/cancelled; nothing was changed/);
+      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout)).toEqual([]);
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  it("Ctrl-C at a prompt ends the command as an interrupt (exit 130), nothing recorded", async () => {
+    const w = await makeWorld();
+    try {
+      const atReason = terminal(w, "alice", ["skip", "lint"]);
+      await atReason.waitFor(/Reason \(at least 15 characters\)/);
+      atReason.type("\x03");
+      expect(await atReason.done).toBe(130);
+      expect(atReason.output()).toMatch(
+        /optout: interrupted \(Ctrl-C\) at a prompt; nothing was recorded or changed/,
+      );
+      expect(atReason.output()).not.toMatch(/unexpected error/);
+
+      const atConfirm = terminal(w, "alice", ["skip", "lint", "--reason", "linter crashes on node 22"]);
+      await atConfirm.waitFor(/Go ahead\?/);
+      atConfirm.type("\x03");
+      expect(await atConfirm.done).toBe(130);
       expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout)).toEqual([]);
     } finally {
       await w.cleanup();

@@ -74,12 +74,12 @@ function scripted(answers: (string | boolean | string[])[]): Prompter & { asked:
     asked,
     input: async (message, def, validate) => {
       const a = next<string>(message);
-      const v = a === "" ? def : a;
+      const v = a === "" ? (def ?? "") : a;
       const ok = validate ? validate(v) : true;
       if (ok !== true) throw new Error(`${message} rejected ${JSON.stringify(v)}: ${ok}`);
       return v;
     },
-    select: async <T extends string>(message: string, choices: Choice<T>[], def: T) => {
+    select: async <T extends string>(message: string, choices: Choice<T>[], def?: T) => {
       const a = next<string>(message);
       const v = (a === "" ? def : a) as T;
       if (!choices.some((c) => c.value === v)) throw new Error(`${message}: ${v} is not a choice`);

@@ -11,6 +11,7 @@ import type { Detected } from "../../init/detect.js";
 import { type OwnKey, validPrincipal } from "../../init/key.js";
 import type { InitAnswers, NotifyAnswer, StageAnswer } from "../../init/policy.js";
 import { NAME_PATTERN, VARIABLE_PATTERN } from "../../policy/schema.js";
+import type { Prompter } from "../../ui/prompt.js";
 
 export interface InitOptions {
   /** Comma list of stages (default: lint). */
@@ -38,17 +39,7 @@ export interface SetupContext {
   flags: InitOptions;
 }
 
-export interface Choice<T extends string> {
-  value: T;
-  name: string;
-}
-
-export interface Prompter {
-  input(message: string, def: string, validate?: (v: string) => true | string): Promise<string>;
-  select<T extends string>(message: string, choices: Choice<T>[], def: T): Promise<T>;
-  confirm(message: string, def: boolean): Promise<boolean>;
-  checkbox<T extends string>(message: string, choices: Choice<T>[]): Promise<T[]>;
-}
+export type { Choice, Prompter } from "../../ui/prompt.js";
 
 const DEFAULT_TTL = "4h";
 const DEFAULT_MAX_TTL = "24h";
@@ -251,18 +242,5 @@ export async function askSetup(p: Prompter, ctx: SetupContext): Promise<Setup> {
     notify: await askNotify(p, provider),
     principal,
     addKey,
-  };
-}
-
-/** The real prompter: @inquirer/prompts, loaded only when a terminal will be asked. Talk goes to stderr. */
-export async function inquirerPrompter(): Promise<Prompter> {
-  const q = await import("@inquirer/prompts");
-  const ctx = { output: process.stderr };
-  return {
-    input: (message, def, validate) =>
-      q.input({ message, default: def, ...(validate ? { validate } : {}) }, ctx),
-    select: (message, choices, def) => q.select({ message, choices, default: def }, ctx),
-    confirm: (message, def) => q.confirm({ message, default: def }, ctx),
-    checkbox: (message, choices) => q.checkbox({ message, choices }, ctx),
   };
 }

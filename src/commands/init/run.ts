@@ -25,7 +25,7 @@ import { type CiSystem, type PipelineFile, pipelineFiles } from "../../init/temp
 import { findPolicyFile } from "../../policy/load.js";
 import { PolicyErrors } from "../../policy/problems.js";
 import { version } from "../../version.js";
-import { askSetup, defaultSetup, type InitOptions, inquirerPrompter, type Setup } from "./answers.js";
+import { askSetup, defaultSetup, type InitOptions, type Setup } from "./answers.js";
 import { presentInit } from "./present.js";
 
 export type { InitOptions } from "./answers.js";
@@ -83,7 +83,7 @@ export async function runInit(f: Factory, o: InitOptions): Promise<void> {
     principal: listedAs ?? (await defaultPrincipal(root, f.env, detected.provider, key)),
     flags: o,
   };
-  const prompter = f.io.canPrompt ? await inquirerPrompter() : undefined;
+  const prompter = f.io.canPrompt ? f.prompter : undefined;
   const setup = prompter ? await askSetup(prompter, ctx) : defaultSetup(ctx);
   if (listedAs && setup.principal !== listedAs && setup.addKey) {
     throw new ConfigError(`your key is already in ${signersPath} as ${listedAs}, not ${setup.principal}`, {
@@ -115,11 +115,9 @@ export async function runInit(f: Factory, o: InitOptions): Promise<void> {
 
   const ask = prompter && ((q: string) => prompter.confirm(q, false));
   const files: InitResult["files"] = [];
-  for (const file of planned) {
-    const action = await decide(file, o.force === true, ask);
-    if (!f.globals.dryRun) await apply(root, file, action);
-    files.push({ file, action });
-  }
+  // Every question first, then the writes: Ctrl-C at a question leaves no file half-decided.
+  for (const file of planned) files.push({ file, action: await decide(file, o.force === true, ask) });
+  if (!f.globals.dryRun) for (const { file, action } of files) await apply(root, file, action);
   await presentInit(f, {
     setup,
     providerFrom: detected.providerFrom,

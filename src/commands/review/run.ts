@@ -17,10 +17,10 @@ export interface ReviewOptions {
 
 async function askNote(f: Factory): Promise<string | undefined> {
   if (!f.io.canPrompt) return undefined;
-  const { input } = await import("@inquirer/prompts");
-  return input(
-    { message: "Review note:", validate: (v) => v.trim().length > 0 || "say what the review found" },
-    { output: process.stderr },
+  return f.prompter.input(
+    "Review note:",
+    undefined,
+    (v) => v.trim().length > 0 || "say what the review found",
   );
 }
 

@@ -12,7 +12,16 @@ export function fillPlaceholders(argv: readonly string[], values: Record<string,
 
 export interface CommandOutcome {
   exitCode: number;
+  /** Stopped at the time limit (SIGTERM, then SIGKILL after the grace period). */
+  timedOut: boolean;
+  /** Stopped because optout was interrupted. */
+  canceled: boolean;
+  /** The signal that ended it, when one did. */
+  signal: string | undefined;
 }
+
+/** How long a stopped command has between SIGTERM and SIGKILL to leave things tidy. */
+export const killGraceMs = 5_000;
 
 export async function runCommand(
   argv: readonly string[],
@@ -22,6 +31,8 @@ export async function runCommand(
     label: string;
     output: (chunk: string) => void;
     signal?: AbortSignal | undefined;
+    /** `--timeout`: stop the command after this long. */
+    timeoutMs?: number | undefined;
   },
 ): Promise<CommandOutcome> {
   const [file, ...args] = argv;
@@ -36,14 +47,19 @@ export async function runCommand(
     stdin: "ignore",
     all: true,
     buffer: false,
-    // Ctrl-C stops the command too (SIGTERM); the flow records that it was interrupted.
+    // Ctrl-C and the time limit stop the command too: SIGTERM, then SIGKILL if it lingers; the
+    // flow records the outcome as unknown, since the command may have done part of its work.
     ...(options.signal ? { cancelSignal: options.signal } : {}),
+    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    killSignal: "SIGTERM",
+    forceKillAfterDelay: killGraceMs,
   });
   // Stream the command's output as it comes (stderr: stdout stays data for --json).
   child.all?.on("data", (b: Buffer) => options.output(b.toString()));
   const r = await child;
-  if (r.failed && r.exitCode === undefined) {
+  const stopped = r.timedOut || r.isCanceled || r.signal !== undefined;
+  if (r.failed && r.exitCode === undefined && !stopped) {
     throw new FailedError(`${options.label}: could not run ${file}: ${r.shortMessage}`);
   }
-  return { exitCode: r.exitCode ?? 1 };
+  return { exitCode: r.exitCode ?? 1, timedOut: r.timedOut, canceled: r.isCanceled, signal: r.signal };
 }

@@ -3,11 +3,13 @@
  * skips and flags live in the ledger and are enforced by `optout guard` / `optout flag get`;
  * rollouts and failovers run the policy's `command`.
  */
+
+import { formatDuration } from "../../core/duration.js";
 import type { Policy, Principal } from "../../core/policy.js";
 import type { LedgerState, OverrideSpec, Plan, ProviderPort } from "../../core/ports.js";
 import { type Actor, flagValue, type IndexEntry, type LedgerRecord, scopeKey } from "../../core/record.js";
-import { FailedError, UsageError } from "../../errors.js";
-import { fillPlaceholders, runCommand } from "./command.js";
+import { FailedError, UnknownOutcomeError, UsageError } from "../../errors.js";
+import { fillPlaceholders, killGraceMs, runCommand } from "./command.js";
 
 export interface GitProviderDeps {
   policy: Policy;
@@ -17,6 +19,20 @@ export interface GitProviderDeps {
   signerPrincipal: () => Promise<string>;
   /** Where a command's output goes (stderr). */
   output: (chunk: string) => void;
+  /** What is being waited on, for the spinner. */
+  progress?: (text: string) => void;
+}
+
+/** `--timeout` (the flow passes it in params as milliseconds). */
+function timeoutOf(spec: OverrideSpec): number | undefined {
+  const ms = Number(spec.params.timeoutMs);
+  return spec.params.timeoutMs && Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/** "; stopped after 30s": how the plan announces --timeout, as given. */
+function limitText(spec: OverrideSpec): string {
+  const ms = timeoutOf(spec);
+  return ms ? ` (stopped if it runs longer than ${formatDuration(ms)})` : "";
 }
 
 function current(
@@ -106,7 +122,7 @@ export class GitProvider implements ProviderPort {
         });
         return {
           steps: [
-            `will roll out ${t.artifact} to ${t.env} (now ${before.artifact ?? "unknown"}) by running: ${show(argv)}`,
+            `will roll out ${t.artifact} to ${t.env} (now ${before.artifact ?? "unknown"}) by running: ${show(argv)}${limitText(spec)}`,
           ],
           calls: ["ledger: append rollout intent", `run: ${show(argv)}`, "ledger: append result"],
           before,
@@ -123,7 +139,7 @@ export class GitProvider implements ProviderPort {
           : undefined;
         return {
           steps: [
-            `will fail over${t.env ? ` ${t.env}` : ""} to ${t.target} (now ${before.target ?? "unknown"})${argv ? ` by running: ${show(argv)}` : ""}; \`optout failover --show\` will print it`,
+            `will fail over${t.env ? ` ${t.env}` : ""} to ${t.target} (now ${before.target ?? "unknown"})${argv ? ` by running: ${show(argv)}${limitText(spec)}` : ""}; \`optout failover --show\` will print it`,
           ],
           calls: argv
             ? ["ledger: append failover intent", `run: ${show(argv)}`, "ledger: append result"]
@@ -142,14 +158,40 @@ export class GitProvider implements ProviderPort {
     return c;
   }
 
-  private async run(argv: string[], label: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * Runs a command to its end, or until --timeout or Ctrl-C stops it. A command stopped midway may
+   * have done part of its work: that outcome is unknown, never "failed" (see UnknownOutcomeError).
+   */
+  private async run(argv: string[], label: string, signal?: AbortSignal, timeoutMs?: number): Promise<void> {
+    this.deps.progress?.(`running the ${label}`);
     const r = await runCommand(argv, {
       cwd: this.deps.cwd,
       env: this.deps.env,
       label,
       output: this.deps.output,
       signal,
+      timeoutMs,
     });
+    const check = "check the environment, then run the override again or revert it";
+    if (r.timedOut) {
+      throw new UnknownOutcomeError(
+        `${label} did not finish within ${formatDuration(timeoutMs ?? 0)}: stopped it (SIGTERM, SIGKILL after ${formatDuration(killGraceMs)}); whether it took effect is unknown`,
+        { hint: check },
+      );
+    }
+    if (r.canceled) {
+      throw new UnknownOutcomeError(
+        `${label} was stopped by the interrupt; whether it took effect is unknown`,
+        {
+          hint: check,
+        },
+      );
+    }
+    if (r.signal) {
+      throw new UnknownOutcomeError(`${label} was ended by ${r.signal}; whether it took effect is unknown`, {
+        hint: check,
+      });
+    }
     if (r.exitCode !== 0) throw new FailedError(`${label}: ${argv[0]} exited with ${r.exitCode}`);
   }
 
@@ -167,7 +209,7 @@ export class GitProvider implements ProviderPort {
         skip: spec.params.skip ?? "",
         record: record.id,
       });
-      await this.run(argv, "rollout command", signal);
+      await this.run(argv, "rollout command", signal, timeoutOf(spec));
       return { after: plan.after, detail: `rolled out ${t.artifact} to ${t.env}` };
     }
     if (spec.op === "failover") {
@@ -176,7 +218,7 @@ export class GitProvider implements ProviderPort {
         env: t.env ?? "",
         record: record.id,
       });
-      await this.run(argv, "failover command", signal);
+      await this.run(argv, "failover command", signal, timeoutOf(spec));
       return { after: plan.after, detail: `failed over to ${t.target}` };
     }
     throw new Error(`${spec.op} is ledger-only on the git provider; nothing to apply`);
