@@ -169,7 +169,10 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
       .option("--reason <text>", "why (required)")
       .option("--skip <stages>", "comma list of stages to skip (only those the policy marks skippable)")
       .option("--wait", "follow the rollout to its end")
-      .option("--timeout <duration>", "with --wait: give up after this long")
+      .option(
+        "--timeout <duration>",
+        "with --wait: give up after this long (plain git: stop the command, outcome recorded as unknown)",
+      )
       .option("--ttl <duration>", "make the rollout expire (rollouts do not expire by default)")
       .option("--ticket <id>", "incident or change ticket"),
     async (f, _a, o) => (await import("../commands/rollout/run.js")).runRollout(f, o),
@@ -185,7 +188,10 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
       .option("--env <environment>", "environment, when the policy has several")
       .option("--reason <text>", "why (required)")
       .option("--wait", "follow the failover run to its end")
-      .option("--timeout <duration>", "with --wait: give up after this long")
+      .option(
+        "--timeout <duration>",
+        "with --wait: give up after this long (plain git: stop the command, outcome recorded as unknown)",
+      )
       .option("--ttl <duration>", "fail back automatically after this long")
       .option("--ticket <id>", "incident or change ticket")
       .option("--show", "print the active target (exit 1 when none is recorded)"),
