@@ -274,6 +274,15 @@ export class Factory {
     });
   });
 
+  /** Announcements that failed, kept for `optout sync` (see notify/outbox.ts). */
+  readonly outbox = once(async () => {
+    const { Outbox } = await import("./notify/outbox.js");
+    return new Outbox(join((await this.repoInfo()).commonDir, "optout", "notify"));
+  });
+
+  /** Channels this command could not notify (kept in the outbox): the command then exits 5. */
+  readonly undelivered: string[] = [];
+
   /** The ledger as the override flow sees it. */
   readonly ledger = once(async (): Promise<LedgerPort> => {
     const [store, policy] = await Promise.all([this.ledgerStore(), this.policy()]);
@@ -312,6 +321,7 @@ export class Factory {
         }
         return r;
       },
+      discard: (id) => store.dequeue(join(store.queueDir, `${id}.json`)),
       record: async (entry: IndexEntry): Promise<LedgerRecord> => {
         const tip = await store.localTip();
         if (!tip) throw new UsageError("the audit branch is empty");

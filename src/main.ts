@@ -55,6 +55,7 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
     verbose: argv.includes("--verbose") || argv.includes("-v"),
   });
   current = io;
+  let factory: import("./factory.js").Factory | undefined;
   try {
     const { buildProgram } = await import("./cli/program.js");
     const { Factory } = await import("./factory.js");
@@ -63,17 +64,25 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
       async (globals: Globals) => {
         io = new IO(ctx.streams, ctx.env, globals);
         current = io;
-        return new Factory(globals, io, ctx.env, ctx.cwd, interrupt);
+        factory = new Factory(globals, io, ctx.env, ctx.cwd, interrupt);
+        return factory;
       },
       { writeOut: (s) => ctx.streams.stdout.write(s), writeErr: (s) => ctx.streams.stderr.write(s) },
     );
     await program.parseAsync(argv, { from: "user" });
+    let code: number = ExitCode.ok;
+    if (factory?.undelivered.length) {
+      const channels = [...new Set(factory.undelivered)].join(", ");
+      io.err(`optout: done, but the notification to ${channels} failed; it is kept locally`);
+      io.err("hint: run `optout sync` to send it once the channel works again");
+      code = ExitCode.partial;
+    }
     if (interrupt.interrupted) {
       // Ctrl-C came while a record was reaching the remote, and it did: the command is done.
       io.err("optout: interrupted (Ctrl-C), but too late to stop it: what is printed above was done");
-      return ExitCode.interrupted;
+      code = ExitCode.interrupted;
     }
-    return ExitCode.ok;
+    return code;
   } catch (e) {
     return report(e, io, ctx.env);
   } finally {

@@ -258,7 +258,7 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
     program
       .command("sync")
       .description(
-        "push ledger records kept locally, and settle operations left half-done by reading their real state",
+        "push ledger records and send notifications kept locally, and settle operations left half-done by reading their real state",
       )
       .option(
         "--settle-after <duration>",

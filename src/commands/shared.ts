@@ -1,12 +1,38 @@
 /** What the override commands share: the flow's dependencies and the summary they print. */
 import { deny, type FlowDeps, type FlowResult } from "../core/flow.js";
-import type { NotificationResult, NotifyEventName, Plan } from "../core/ports.js";
+import type { NotificationResult, NotifyEvent, NotifyEventName, Plan } from "../core/ports.js";
 import type { LedgerRecord, RecordDraft } from "../core/record.js";
 import { NotAllowedError, UsageError } from "../errors.js";
 import type { Factory } from "../factory.js";
 import { ulid } from "../ledger/ulid.js";
 import { paint } from "../ui/paint.js";
 import { inert, inertLine } from "../ui/text.js";
+
+function notifyEvent(event: NotifyEventName, record: LedgerRecord | RecordDraft, repo: string): NotifyEvent {
+  const links = {
+    ...(event === "pending" ? { approve: `optout approve ${record.id}` } : {}),
+    ...(event === "applied" ? { revert: `optout revert ${record.id}` } : {}),
+  };
+  return { event, record, repo, links };
+}
+
+/** What a dry run would announce, channel by channel, with the payload each would get. */
+async function wouldAnnounce(f: Factory, r: FlowResult): Promise<NotificationResult[]> {
+  const policy = await f.policy();
+  if (policy.notify.length === 0) return [];
+  const event: NotifyEventName =
+    r.type === "request"
+      ? "pending"
+      : r.type === "revert"
+        ? "reverted"
+        : r.type === "expire"
+          ? "expired"
+          : "applied";
+  const notifier = await f.notifier();
+  return notifier
+    .preview(notifyEvent(event, r.record, await f.repoName()))
+    .map((pv) => ({ channel: pv.channel, status: "dry-run", attempts: 0, payload: pv.payload }));
+}
 
 export async function flowDeps(f: Factory): Promise<FlowDeps> {
   const [provider, ledger, repo, policy] = await Promise.all([
@@ -22,22 +48,22 @@ export async function flowDeps(f: Factory): Promise<FlowDeps> {
   ): Promise<NotificationResult[]> => {
     if (policy.notify.length === 0) return [];
     const notifier = await f.notifier();
-    const links = {
-      ...(event === "pending" ? { approve: `optout approve ${record.id}` } : {}),
-      ...(event === "applied" ? { revert: `optout revert ${record.id}` } : {}),
-    };
-    const e = { event, record, repo, links };
+    const e = notifyEvent(event, record, repo);
     if (f.globals.dryRun) {
       for (const pv of notifier.preview(e))
         f.io.err(`would notify ${pv.channel}: ${JSON.stringify(pv.payload)}`);
       return notifier.preview(e).map((pv) => ({ channel: pv.channel, status: "dry-run", attempts: 0 }));
     }
     const results = await notifier.announce(e);
-    for (const r of results) {
-      if (r.status === "failed")
-        f.io.err(
-          `${p.yellow("warning:")} notification to ${r.channel} failed: ${r.error ?? "unknown error"}`,
-        );
+    const failed = results.filter((r) => r.status === "failed");
+    if (failed.length) {
+      await (await f.outbox()).keep(e, failed, f.now());
+      f.undelivered.push(...failed.map((r) => r.channel));
+    }
+    for (const r of failed) {
+      f.io.err(
+        `${p.yellow("warning:")} notification to ${r.channel} failed: ${r.error ?? "unknown error"}; kept locally, \`optout sync\` sends it`,
+      );
     }
     return results;
   };
@@ -114,6 +140,7 @@ export async function askReason(f: Factory, minLength: number): Promise<string |
 }
 
 export async function presentFlow(f: Factory, r: FlowResult, verb: string): Promise<void> {
+  if (r.status === "dry-run" && r.notifications.length === 0) r.notifications = await wouldAnnounce(f, r);
   if (f.io.json) {
     f.io.printJson({
       id: r.id,
@@ -137,6 +164,10 @@ export async function presentFlow(f: Factory, r: FlowResult, verb: string): Prom
     f.io.out(
       `  record ${r.record.type} ${r.id} by ${r.actor.login}${r.expiresAt ? `, expiring ${r.expiresAt}` : ""}`,
     );
+    for (const n of r.notifications as { channel: string; payload?: { to?: string; issue?: number } }[]) {
+      const to = n.payload?.to ?? (n.payload?.issue ? `issue #${n.payload.issue}` : undefined);
+      f.io.out(`  notify ${n.channel}${to ? ` (${to})` : ""}`);
+    }
     return;
   }
   f.io.out(`${p.green("✓")} ${verb} ${p.dim(`(${r.id})`)}`);

@@ -107,9 +107,20 @@ function draftBase(
 async function land(deps: FlowDeps, draft: RecordDraft, what: string): Promise<AppendOutcome> {
   const r = await deps.ledger.append(() => draft);
   if (r.kind === "queued") {
-    deps.report.warn(`${what} could not be pushed (${r.reason}); it is kept locally — run \`optout sync\``);
+    // An intent that did not reach the remote is not carried out, so it must not reach it later
+    // either: `optout sync` would push an operation that never ran. The caller says so.
+    if (draft.outcome === "intent") await deps.ledger.discard?.(draft.id);
+    else
+      deps.report.warn(`${what} could not be pushed (${r.reason}); it is kept locally — run \`optout sync\``);
   }
   return r;
+}
+
+/** An intent the remote never got: nothing ran, and nothing waits for `optout sync`. */
+function intentNotPushed(label: string, reason: string): FailedError {
+  return new FailedError(`${label} was not started: its intent record could not be pushed (${reason})`, {
+    hint: "nothing was changed and nothing is kept for `optout sync`; run the same command again once the remote is reachable",
+  });
 }
 
 async function announce(deps: FlowDeps, event: NotifyEventName, record: LedgerRecord | RecordDraft) {
@@ -366,11 +377,7 @@ async function executeRecorded(
     actor,
   };
   if (landed.kind === "queued") {
-    if (plan.external) {
-      throw new FailedError("could not write the intent record; nothing was changed", {
-        hint: "check that the remote is reachable and you may push to the audit branch, then try again",
-      });
-    }
+    if (plan.external) throw intentNotPushed(fields.label, landed.reason);
     throw new PartialError(`${fields.label} (${first.id}) is recorded locally but not pushed yet`, {
       hint: "run `optout sync` when the remote is reachable; until then pipelines do not see it",
     });
@@ -459,7 +466,7 @@ export async function runRestore(
   const event = input.kind === "revert" ? "reverted" : "expired";
   const landed = await land(deps, draft, `the ${input.kind} record`);
   if (landed.kind === "queued") {
-    if (plan.external) throw new FailedError(`could not write the ${input.kind} intent; nothing was changed`);
+    if (plan.external) throw intentNotPushed(`${input.kind} of ${input.entry.id}`, landed.reason);
     throw new PartialError(`${input.kind} of ${input.entry.id} is recorded locally but not pushed yet`, {
       hint: "run `optout sync`",
     });

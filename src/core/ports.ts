@@ -29,6 +29,8 @@ export interface LedgerPort {
   append(draftFor: (s: LedgerState) => RecordDraft): Promise<AppendOutcome>;
   /** A record by id (verified), for revert and approvals. */
   record(entry: IndexEntry): Promise<LedgerRecord>;
+  /** Forgets a record kept locally (an intent that will not be carried out). */
+  discard?(id: string): Promise<void>;
 }
 
 /** What an override will do, computed before anything changes. */
@@ -168,11 +170,16 @@ export interface NotificationResult {
   status: "sent" | "failed" | "skipped" | "dry-run";
   attempts: number;
   error?: string;
+  /** A dry run: what the channel would be sent. */
+  payload?: unknown;
 }
 
 export interface NotifierPort {
-  /** Sends to every channel in parallel; never throws; each channel bounded in time. */
-  announce(e: NotifyEvent): Promise<NotificationResult[]>;
+  /**
+   * Sends to every channel in parallel (or only to those named, for a retry); never throws; each
+   * channel bounded in time.
+   */
+  announce(e: NotifyEvent, only?: readonly string[]): Promise<NotificationResult[]>;
   /** What would be sent (for --dry-run): channel → payload, secrets left out. */
   preview(e: NotifyEvent): { channel: string; payload: unknown }[];
 }

@@ -168,8 +168,11 @@ export function createNotifier(opts: NotifierOptions): NotifierPort {
   }
 
   return {
-    announce(e) {
-      return Promise.all(opts.channels.map((c, i) => one(names[i]!, c, e)));
+    announce(e, only) {
+      const picked = opts.channels.map((c, i) => [c, names[i]!] as const);
+      return Promise.all(
+        picked.filter(([, name]) => !only || only.includes(name)).map(([c, name]) => one(name, c, e)),
+      );
     },
     preview(e) {
       return opts.channels.map((c, i) => ({ channel: names[i]!, payload: previewOf(c, e) }));

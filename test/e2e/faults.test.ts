@@ -1,8 +1,9 @@
 /** Faults at the remote: rejected pushes, an unreachable remote, and the local queue that saves the day. */
+import { existsSync } from "node:fs";
 import { chmod, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeWorld } from "../helpers/world.js";
+import { basePolicy, git, makeWorld } from "../helpers/world.js";
 
 describe("remote faults", () => {
   it("a remote that rejects pushes for a while: the append retries and lands once", async () => {
@@ -67,6 +68,51 @@ describe("remote faults", () => {
       expect(g.stderr).toMatch(/^optout: cannot fetch the audit branch from origin/);
       // git's own words for the cause, not its closing advice ("and the repository exists.").
       expect(g.stderr.split("\n")[0]).toMatch(/: '.*remote\.git' does not appear to be a git repository$/);
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  it("a rollout whose intent cannot be pushed is not started, and nothing is left for sync to push", async () => {
+    const w = await makeWorld();
+    const ran = join(w.dir, "ran");
+    await w.pushMain(
+      {
+        ".optoutrc.json": `${JSON.stringify(
+          basePolicy({
+            rollout: {
+              command: [process.execPath, "-e", "require('fs').writeFileSync(process.argv[1], 'ran')", ran],
+              environments: ["staging"],
+              artifact: { pattern: "^shop@sha256:[0-9a-f]{64}$" },
+              allow: ["user:alice"],
+            },
+          }),
+        )}\n`,
+      },
+      "rollout",
+    );
+    try {
+      await git(w.work, "pull", "-q", "origin", "main");
+      // allowed_signers and the policy fetched, as a clone that worked yesterday would have them.
+      expect((await w.run("alice", ["status"])).code).toBe(0);
+      await rename(w.remote, `${w.remote}.away`);
+      const args = ["rollout", "--artifact", `shop@sha256:${"a".repeat(64)}`, "--env", "staging"];
+      const r = await w.run("alice", [...args, "--reason", "incident INC-7, roll back"], {
+        env: { OPTOUT_APPEND_TIMEOUT_MS: "1500" },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /roll out to staging was not started: its intent record could not be pushed \(cannot reach remote origin/,
+      );
+      expect(r.stderr).toMatch(/nothing is kept for `optout sync`/);
+      expect(r.stderr).not.toMatch(/kept locally/);
+      expect(existsSync(ran)).toBe(false);
+      expect(JSON.parse((await w.run("alice", ["status", "--json"])).stdout).queued).toEqual([]);
+
+      await rename(`${w.remote}.away`, w.remote);
+      expect((await w.run("alice", ["sync"])).stdout.trim()).toBe("nothing to sync");
+      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout)).toEqual([]);
+      expect(existsSync(ran)).toBe(false);
     } finally {
       await w.cleanup();
     }

@@ -7,7 +7,7 @@ import { receiver } from "../notify/receiver.js";
 const secret = "webhook-secret-for-tests-0123456789";
 
 describe("announcements through the CLI", () => {
-  it("a skip is announced to a signed webhook; a dead channel is reported, not fatal", async () => {
+  it("a skip is announced to a signed webhook; a dead channel is reported and kept (exit 5)", async () => {
     const good = await receiver([{ status: 200, body: "ok" }]);
     const bad = await receiver([{ status: 500, body: "down" }]);
     const w = await makeWorld({
@@ -24,7 +24,8 @@ describe("announcements through the CLI", () => {
       const r = await w.run("alice", ["skip", "lint", "--reason", "linter crashes on node 22", "--json"], {
         env,
       });
-      expect(r.code, r.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.stderr).toMatch(/notification to webhook#2 failed; it is kept locally/);
       const out = JSON.parse(r.stdout);
       expect(out.notifications).toEqual([
         { channel: "webhook", status: "sent", attempts: 1 },
@@ -74,6 +75,67 @@ describe("announcements through the CLI", () => {
       await w.cleanup();
       await good.close();
       await bad.close();
+    }
+  });
+
+  it("a failed announcement is kept locally and `optout sync` delivers it; a dry run lists it", async () => {
+    const flaky = await receiver([{ status: 503 }, { status: 503 }, { status: 503 }, { status: 200 }]);
+    const w = await makeWorld({
+      policy: basePolicy({ notify: [{ type: "webhook", url: `${flaky.url}/hook` }] }),
+    });
+    try {
+      const dry = await w.run("alice", [
+        "skip",
+        "lint",
+        "--reason",
+        "linter crashes on node 22",
+        "--dry-run",
+        "--json",
+      ]);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(JSON.parse(dry.stdout).notifications).toEqual([
+        {
+          channel: "webhook",
+          status: "dry-run",
+          attempts: 0,
+          payload: expect.objectContaining({
+            to: `${flaky.url}/hook`,
+            body: expect.objectContaining({ event: "applied" }),
+          }),
+        },
+      ]);
+      const text = await w.run("alice", [
+        "skip",
+        "lint",
+        "--reason",
+        "linter crashes on node 22",
+        "--dry-run",
+      ]);
+      expect(text.stdout).toMatch(/notify webhook \(http:\/\/127\.0\.0\.1:\d+\/hook\)/);
+      expect(flaky.requests).toHaveLength(0);
+
+      const r = await w.run("alice", ["skip", "lint", "--reason", "linter crashes on node 22", "--json"]);
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.stderr).toMatch(/hint: run `optout sync`/);
+      const id = JSON.parse(r.stdout).id;
+      expect(flaky.requests).toHaveLength(3);
+      // The skip itself is in force: only its announcement is owed.
+      expect((await w.run("bob", ["guard", "lint"])).code).toBe(0);
+
+      const sync = await w.run("alice", ["sync", "--json"]);
+      expect(sync.code, sync.stderr).toBe(0);
+      expect(JSON.parse(sync.stdout).notifications).toEqual([
+        { id, event: "applied", channel: "webhook", status: "sent" },
+      ]);
+      expect(flaky.requests).toHaveLength(4);
+      expect(JSON.parse(flaky.requests[3]!.body.toString())).toMatchObject({
+        event: "applied",
+        record: { id },
+      });
+      expect((await w.run("alice", ["sync"])).stdout.trim()).toBe("nothing to sync");
+    } finally {
+      await w.cleanup();
+      await flaky.close();
     }
   });
 });

@@ -58,6 +58,7 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
     }
     settled.push(await settle(f, entry, dry));
   }
+  const notifications = await resend(f, dry);
   if (f.io.json) {
     f.io.printJson({
       pushed,
@@ -65,6 +66,7 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
       left,
       settled,
       waiting,
+      notifications,
     });
   } else {
     if (dry) for (const q of queued) f.io.out(`would push ${q.draft.type} ${q.draft.id}`);
@@ -72,9 +74,73 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
     for (const l of left) f.io.out(`still kept locally: ${l.id} (${l.reason})`);
     for (const s of settled) f.io.out(`${dry ? "would settle" : "settled"} ${s.id}: ${s.outcome} (${s.why})`);
     for (const w of waiting) f.io.out(`left alone: ${w.id}: ${w.why}`);
-    if (!queued.length && !state.index.inflight.length) f.io.out("nothing to sync");
+    for (const n of notifications) {
+      const what = `${n.event} of ${n.id} to ${n.channel}`;
+      f.io.out(
+        n.status === "sent"
+          ? `notified ${what}`
+          : n.status === "dry-run"
+            ? `would notify ${what}`
+            : n.status === "dropped"
+              ? `dropped the notification ${what}: ${n.error}`
+              : `notification ${what} still kept locally (${n.error})`,
+      );
+    }
+    if (!queued.length && !state.index.inflight.length && !notifications.length) f.io.out("nothing to sync");
   }
-  if (left.length) throw new PartialError(`${queued.length - pushed.length} record(s) still kept locally`);
+  const owed = notifications.filter((n) => n.status === "failed").length;
+  if (left.length || owed) {
+    throw new PartialError(
+      [left.length ? `${queued.length - pushed.length} record(s)` : "", owed ? `${owed} notification(s)` : ""]
+        .filter(Boolean)
+        .join(" and ") + " still kept locally",
+      { hint: "run `optout sync` again once the remote and the channels are reachable" },
+    );
+  }
+}
+
+interface Resent {
+  id: string;
+  event: string;
+  channel: string;
+  status: "sent" | "failed" | "dropped" | "dry-run";
+  error?: string;
+}
+
+/** Sends the announcements kept by earlier commands to the channels that missed them. */
+async function resend(f: Factory, dry: boolean): Promise<Resent[]> {
+  const outbox = await f.outbox();
+  const kept = await outbox.list();
+  if (kept.length === 0) return [];
+  const out: Resent[] = [];
+  const notifier = dry ? undefined : await f.notifier();
+  for (const k of kept) {
+    const base = { id: k.event.record.id, event: k.event.event };
+    if (!notifier) {
+      for (const c of k.channels) out.push({ ...base, channel: c.channel, status: "dry-run" });
+      continue;
+    }
+    const results = await notifier.announce(
+      k.event,
+      k.channels.map((c) => c.channel),
+    );
+    const failing: { channel: string; error: string }[] = [];
+    for (const c of k.channels) {
+      const r = results.find((x) => x.channel === c.channel);
+      // A channel the policy no longer has cannot be sent to: it is dropped, and said so.
+      if (!r) {
+        out.push({ ...base, channel: c.channel, status: "dropped", error: "the policy no longer has it" });
+      } else if (r.status === "sent") {
+        out.push({ ...base, channel: c.channel, status: "sent" });
+      } else {
+        const error = r.error ?? "not delivered";
+        out.push({ ...base, channel: c.channel, status: "failed", error });
+        failing.push({ channel: c.channel, error });
+      }
+    }
+    await outbox.settle(k, failing);
+  }
+  return out;
 }
 
 async function settle(
