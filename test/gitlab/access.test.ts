@@ -47,13 +47,20 @@ describe("identity and principals on GitLab", () => {
     expect(s.said.join("\n")).toMatch(/dave is not a member of acme\/shop on GitLab/);
   });
 
-  it("group: inherited membership counts; awaiting, invisible and absent do not", async () => {
+  it("group: inherited membership counts; awaiting and absent do not; an unseen group is an error", async () => {
     const p = (await g.as("alice")).provider;
     const group = (path: string) => ({ kind: "group" as const, path });
     expect(await p.hasPrincipal(actor("bob"), group("acme/oncall"))).toBe(true); // direct
     expect(await p.hasPrincipal(actor("alice"), group("acme/oncall"))).toBe(true); // from acme
-    expect(await p.hasPrincipal(actor("carol"), group("acme/oncall"))).toBe(false); // 404
+    expect(await p.hasPrincipal(actor("carol"), group("acme"))).toBe(false); // visible, not a member
     expect(await p.hasPrincipal(actor("dave"), group("acme/sre"))).toBe(false); // awaiting
+    // GitLab answers "404 Group Not Found" for a group that does not exist (or that it does not
+    // show): the principal cannot be checked, and the error names it.
+    await expect(p.hasPrincipal(actor("alice"), group("acme/no-such-team"))).rejects.toMatchObject({
+      exitCode: 3,
+      message:
+        "cannot check group:acme/no-such-team: GitLab does not show this group to alice (404 Group Not Found)",
+    });
     expect(g.gl.lines()).toContain(`GET /groups/acme%2Fsre/members/all/${g.gl.user("dave").id}`);
   });
 

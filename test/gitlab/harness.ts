@@ -83,7 +83,7 @@ export interface Session {
   said: string[];
   skip(
     stage: string,
-    o?: { ref?: string; sha?: string | null; reason?: string; ttlMs?: number },
+    o?: { ref?: string | null; sha?: string | null; reason?: string; ttlMs?: number },
   ): Promise<FlowResult>;
   flag(name: string, value: string | null, env?: string | null): Promise<FlowResult>;
   rollout(art: string, env: string, params?: Record<string, string | null>): Promise<FlowResult>;
@@ -156,6 +156,9 @@ async function session(gl: FakeGitLab, w: World, person: string, o: SessionOptio
     ...w.env(person),
     CI_SERVER_URL: gl.url,
     ...(o.noToken ? {} : { OPTOUT_GITLAB_TOKEN: gl.user(person).token }),
+    // The provider reads its timings from the environment, as in production.
+    OPTOUT_HTTP_TIMEOUT_MS: String(o.requestTimeoutMs ?? 5_000),
+    OPTOUT_POLL_INTERVAL_MS: "10",
     ...o.env,
   };
   const said: string[] = [];
@@ -179,10 +182,7 @@ async function session(gl: FakeGitLab, w: World, person: string, o: SessionOptio
     now: () => new Date(),
     retry: o.retry ?? { budgetMs: 8_000, maxAttempts: 4, maxRetryAfterMs: 3_000 },
   };
-  const provider = createGitLabProvider(ctx, {
-    requestTimeoutMs: o.requestTimeoutMs ?? 5_000,
-    pollIntervalMs: 10,
-  });
+  const provider = createGitLabProvider(ctx);
   const deps: FlowDeps = {
     provider,
     ledger: await f.ledger(),
@@ -227,7 +227,7 @@ async function session(gl: FakeGitLab, w: World, person: string, o: SessionOptio
         op: "skip",
         rules: policy.stages[stage]!,
         label: `skip ${stage}`,
-        target: { stage, ref: so.ref ?? "main", sha: so.sha ?? null },
+        target: { stage, ref: so.ref === undefined ? "main" : so.ref, sha: so.sha ?? null },
         mechanism: policy.stages[stage]!.mechanism,
         ...(so.reason ? { reason: so.reason } : {}),
         ...(so.ttlMs ? { ttlMs: so.ttlMs } : {}),

@@ -136,6 +136,71 @@ describe("skip on GitLab", () => {
     expect(rv.result?.after).toMatchObject({ state: "running" });
   });
 
+  it("a commit without a ref: the status goes where GitLab puts it, and the revert follows", async () => {
+    const s = await g.as("alice");
+    // sha2 is only on release/1.2, whatever branch is checked out here.
+    const r = await s.skip("lint", { sha: sha2, ref: null });
+    expect(r.status).toBe("applied");
+    expect(g.gl.lines()).toEqual([
+      "GET /user",
+      `GET /projects/acme%2Fshop/repository/commits/${sha2}/statuses`,
+      `POST /projects/acme%2Fshop/statuses/${sha2}`,
+    ]);
+    expect(g.gl.requests[1]!.query).toEqual({ name: "ci/lint" });
+    expect(g.gl.requests[2]!.body).not.toHaveProperty("ref");
+    expect(r.result?.after).toMatchObject({ sha: sha2, ref: "release/1.2", state: "success" });
+    g.gl.requests.length = 0;
+    await (await g.as("alice")).revert(r.id);
+    // Back to what was there before, on the ref GitLab chose.
+    expect(g.gl.requests.find((q) => q.method === "POST")!.body).toMatchObject({
+      state: r.record.before === null ? "pending" : (r.record.before as { state: string }).state,
+      ref: "release/1.2",
+    });
+  });
+
+  it("a context that is the name of a job GitLab runs is refused while planning, before any record", async () => {
+    g.gl.project("acme/shop")!.statuses.push({
+      id: g.gl.id(),
+      sha: sha3,
+      ref: "hotfix",
+      name: "ci/lint",
+      status: "failed",
+      description: null,
+      target_url: null,
+      userId: g.gl.user("bob").id,
+      job: true,
+    });
+    const s = await g.as("alice");
+    const activeBefore = (await s.active()).length;
+    const e = await s.skip("lint", { ref: "hotfix" }).catch((x: unknown) => x);
+    g.gl.project("acme/shop")!.statuses = g.gl.project("acme/shop")!.statuses.filter((x) => !x.job);
+    expect(e).toMatchObject({ exitCode: 2 });
+    expect((e as Error).message).toBe(
+      'stages.lint.context "ci/lint" is the name of a job GitLab runs in that pipeline; a commit status cannot stand in for it',
+    );
+    expect((e as { hint: string }).hint).toMatch(/use mechanism "guard"/);
+    expect(g.gl.lines().at(-1)).toMatch(/^GET \/projects\/acme%2Fshop\/jobs\/\d+$/);
+    expect(g.gl.requests.some((q) => q.method === "POST")).toBe(false);
+    expect((await s.active()).length).toBe(activeBefore);
+  });
+
+  it("an external status of the same name (with its link) needs no extra request", async () => {
+    g.gl.project("acme/shop")!.statuses.push({
+      id: g.gl.id(),
+      sha: sha3,
+      ref: "hotfix",
+      name: "ci/lint",
+      status: "failed",
+      description: "Jenkins: 2 problems",
+      target_url: "https://jenkins.example.com/job/lint/7",
+      userId: g.gl.user("bob").id,
+    });
+    const r = await (await g.as("alice")).skip("lint", { ref: "hotfix" });
+    expect(r.status).toBe("applied");
+    // user, resolve hotfix, statuses, post: the link says it is not a job.
+    expect(g.gl.lines()).toHaveLength(4);
+  });
+
   it("a 409 (another update in progress) is retried", async () => {
     const s = await g.as("alice");
     g.gl.inject({

@@ -27,8 +27,10 @@ export async function runSkip(f: Factory, o: SkipOptions): Promise<void> {
   }
   const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
   const root = (await f.repoInfo()).root;
-  const ref = await refForSkip(root, o.ref);
   const sha = await shaForSkip(root, o.sha);
+  // A commit given alone is waived on whichever ref it is on: the local branch says nothing
+  // about where the forge runs its pipeline (GitLab then picks the commit's pipeline itself).
+  const ref = sha && !o.ref ? null : await refForSkip(root, o.ref);
   const reason = o.reason ?? (await askReason(f, stage.reasonMinLength));
   const deps = await flowDeps(f);
   const result = await runOverride(deps, {

@@ -5,7 +5,7 @@
  */
 import type { Principal } from "../../core/policy.js";
 import type { Actor } from "../../core/record.js";
-import { UsageError } from "../../errors.js";
+import { NotAllowedError, UsageError } from "../../errors.js";
 import type { GitLabApi } from "./api.js";
 
 /** GitLab access levels (https://docs.gitlab.com/api/members/#roles); compared numerically. */
@@ -54,9 +54,18 @@ export class Access {
       }
       case "group": {
         if (actor.provider !== "gitlab") return false;
-        // Any membership counts (Minimal Access, level 5, is not membership); 404: not a member,
-        // or a private group the user cannot see, which for this question is the same.
+        // Any membership counts (Minimal Access, level 5, is not membership).
         const level = await this.api.groupAccess(p.path, Number(actor.id));
+        if (level === null) {
+          // A principal that cannot be checked is an error naming it, never a rule that silently
+          // matches nobody. GitLab cannot tell us which of the two it is.
+          throw new NotAllowedError(
+            `cannot check group:${p.path}: GitLab does not show this group to ${actor.login} (404 Group Not Found)`,
+            {
+              hint: `either it is private and ${actor.login} is not in it, or the policy names a group that does not exist (use its full path, e.g. acme/platform/oncall)`,
+            },
+          );
+        }
         return level !== undefined && level >= roleLevels.guest!;
       }
       case "team":

@@ -110,13 +110,25 @@ export class GitLabApi {
       : activeLevel(parse(memberSchema, body, "GET members/all/:user_id"));
   }
 
-  /** Group membership including inherited; undefined when not a member or the group is invisible (404). */
-  async groupAccess(groupPath: string, userId: number): Promise<number | undefined> {
+  /**
+   * Group membership including inherited: undefined when not a member ("404 Not found"), null
+   * when GitLab does not show the group at all ("404 Group Not Found": no such group, or a
+   * private one the user is not in).
+   */
+  async groupAccess(groupPath: string, userId: number): Promise<number | undefined | null> {
+    let unknownGroup = false;
     const body = await this.client.call(
-      { what: `read members of group ${groupPath}`, absent: notFound },
+      {
+        what: `read members of group ${groupPath}`,
+        absent: (f) => {
+          unknownGroup = f.status === 404 && /group not found/i.test(f.description);
+          return f.status === 404;
+        },
+      },
       (api) => api.groupMembers.show(groupPath, userId, { includeInherited: true }),
     );
-    return body === undefined ? undefined : activeLevel(parse(memberSchema, body, "GET groups members/all"));
+    if (body === undefined) return unknownGroup ? null : undefined;
+    return activeLevel(parse(memberSchema, body, "GET groups members/all"));
   }
 
   /**
@@ -149,20 +161,42 @@ export class GitLabApi {
     return parse(commitSchema, body, "GET repository/commits/:sha").id;
   }
 
-  /** The latest status named `name` on `sha` for `ref`, or undefined. */
-  async latestStatus(sha: string, ref: string, name: string): Promise<CommitStatus | undefined> {
+  /**
+   * The latest status named `name` on `sha` (for `ref`, when given), or undefined. Without `ref`
+   * GitLab filters on no ref at all (lib/api/commit_statuses.rb), so the newest of any ref wins.
+   */
+  async latestStatus(sha: string, ref: string | null, name: string): Promise<CommitStatus | undefined> {
     const body = await this.client.must(
       { what: "read commit statuses", forbidden: "Reporter role is needed to read commit statuses" },
       // Without `all`, GitLab lists only the latest status per name: one short page.
-      (api) => api.commits.allStatuses(this.ctx.repo, sha, { ref, name }),
+      (api) => api.commits.allStatuses(this.ctx.repo, sha, { ...(ref ? { ref } : {}), name }),
     );
     const list = parse(statusSchema.array(), body, "GET repository/commits/:sha/statuses");
     return list.filter((s) => s.name === name).sort((a, b) => b.id - a.id)[0];
   }
 
+  /**
+   * Whether a commit status is a job GitLab runs itself: jobs and external statuses share ids,
+   * and the jobs endpoint knows only jobs (404 for an external status).
+   */
+  async isJob(id: number): Promise<boolean> {
+    const r = await this.client.call(
+      { what: `read job ${id}`, absent: (f) => f.status === 404 || f.status === 403 },
+      (api) => api.raw.get(`projects/${this.projectRef}/jobs/${id}`, {}),
+    );
+    return r !== undefined;
+  }
+
+  /** Posts a status; without `ref` GitLab picks the pipeline (the newest for the commit). */
   async postStatus(
     sha: string,
-    s: { state: string; name: string; ref: string; description: string | null; targetUrl: string | null },
+    s: {
+      state: string;
+      name: string;
+      ref: string | null;
+      description: string | null;
+      targetUrl: string | null;
+    },
   ): Promise<CommitStatus> {
     const body = await this.client.must(
       {
@@ -173,7 +207,7 @@ export class GitLabApi {
       (api) =>
         api.commits.editStatus(this.ctx.repo, sha, s.state as "success", {
           name: s.name,
-          ref: s.ref,
+          ...(s.ref !== null ? { ref: s.ref } : {}),
           ...(s.description !== null ? { description: s.description } : {}),
           ...(s.targetUrl !== null ? { targetUrl: s.targetUrl } : {}),
         }),

@@ -40,7 +40,7 @@ export interface GitLabProvider extends ProviderPort {
 }
 
 export interface GitLabProviderOptions extends ClientOptions {
-  /** How often `--wait` polls a pipeline (default 5 s). */
+  /** How often `--wait` polls a pipeline (default: OPTOUT_POLL_INTERVAL_MS, else 5 s). */
   pollIntervalMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -67,7 +67,7 @@ class GitLabProviderImpl implements GitLabProvider {
     this.deps = {
       api,
       ctx,
-      pollIntervalMs: options.pollIntervalMs ?? 5_000,
+      pollIntervalMs: options.pollIntervalMs ?? envMs(ctx.env.OPTOUT_POLL_INTERVAL_MS) ?? 5_000,
       sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
     };
     this.access = new Access(api, ctx.warn);
@@ -195,7 +195,13 @@ class GitLabProviderImpl implements GitLabProvider {
         entry.before ?? null,
       );
     }
-    if (op === "skip" && mechanism === "status") return planStatusRestore(this.deps, original);
+    if (op === "skip" && mechanism === "status") {
+      return planStatusRestore(this.deps, {
+        posted: entry.after ?? original.after,
+        before: original.before,
+        id: original.id,
+      });
+    }
     if (op === "skip" || op === "flag") return planVariableRestore(this.deps, original);
     if (op === "rollout") return planRolloutRestore(this.deps, entry.after ?? null, original);
     if (op === "failover") return planFailoverRestore(this.deps, original);
@@ -216,6 +222,12 @@ class GitLabProviderImpl implements GitLabProvider {
     if (op === "failover") return { after: await restoreFailover(this.deps, plan, original, record) };
     throw new UsageError(`${op} ${entry.id} cannot be reverted on GitLab`);
   }
+}
+
+/** A positive number of milliseconds from the environment (OPTOUT_POLL_INTERVAL_MS), else undefined. */
+function envMs(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 function runDetail(run: { id: number; url: string | null; conclusion: string | null } | undefined): string {

@@ -18,10 +18,14 @@ export interface StatusState {
   targetUrl: string | null;
 }
 
-/** What optout posted (or will post), with where: a revert must hit the same commit and ref. */
+/**
+ * What optout posted (or will post), with where: a revert must hit the same commit and ref. A
+ * plan's `ref` is null for a commit given without a ref: GitLab then picks the pipeline, and
+ * the ref it answers with is what the record keeps.
+ */
 export interface StatusPost extends StatusState {
   sha: string;
-  ref: string;
+  ref: string | null;
   context: string;
 }
 
@@ -49,7 +53,7 @@ function postCall(deps: GitLabDeps, p: StatusPost, description: string, targetUr
   return deps.api.call("POST", `/statuses/${p.sha}`, {
     state: p.state,
     name: p.context,
-    ref: p.ref,
+    ...(p.ref !== null ? { ref: p.ref } : {}),
     description,
     target_url: targetUrl,
   });
@@ -61,17 +65,21 @@ export async function planStatusSkip(
   spec: OverrideSpec,
 ): Promise<Plan> {
   const context = contextOf(stage);
-  const ref = spec.target.ref;
-  if (!ref)
-    throw new UsageError("a status skip needs the ref its pipeline runs for", {
-      hint: "pass --ref <branch>",
+  const ref = spec.target.ref ?? null;
+  if (!ref && !spec.target.sha)
+    throw new UsageError("a status skip needs a commit or the ref its pipeline runs for", {
+      hint: "pass --ref <branch> or --sha <commit>",
     });
-  const sha = spec.target.sha ?? (await deps.api.commitSha(ref));
+  const sha = spec.target.sha ?? (await deps.api.commitSha(ref!));
   const current = await deps.api.latestStatus(sha, ref, context);
+  await refuseJobName(deps, stage, context, current);
+  // With a commit and no ref, the status joins the pipeline GitLab picks (the commit's newest);
+  // the ref of the status read is the best guess to show, the POST's answer is the truth.
+  const shownRef = ref ?? current?.ref ?? null;
   const after: StatusPost = { state: "success", description: null, targetUrl: null, sha, ref, context };
   return {
     steps: [
-      `will post status success on ${context} @ ${sha.slice(0, 12)} (${ref}) ${until(spec.expiresAt)}`,
+      `will post status success on ${context} @ ${sha.slice(0, 12)} (${shownRef ?? "the ref GitLab picks for the commit"}) ${until(spec.expiresAt)}`,
       current ? `${context} is ${current.status} now` : `${context} has no status on that commit yet`,
     ],
     calls: [postCall(deps, after, "waived by optout: <reason>", "<the record on the audit branch>")],
@@ -79,6 +87,28 @@ export async function planStatusSkip(
     after,
     external: true,
   };
+}
+
+/**
+ * GitLab refuses an external status named like a job of the pipeline it joins ("has already
+ * been taken"), and a status cannot pass a job GitLab runs itself. Found while planning, before
+ * the intent is written. A status with a link is someone's external status; one without is
+ * checked against the jobs API (jobs and external statuses share ids; only jobs are found).
+ */
+async function refuseJobName(
+  deps: GitLabDeps,
+  stage: StagePolicy,
+  context: string,
+  current: CommitStatus | undefined,
+): Promise<void> {
+  if (!current || current.target_url) return;
+  if (!(await deps.api.isJob(current.id))) return;
+  throw new UsageError(
+    `stages.${stage.name}.context "${context}" is the name of a job GitLab runs in that pipeline; a commit status cannot stand in for it`,
+    {
+      hint: `use mechanism "guard" for jobs GitLab runs itself (the job runs \`optout guard ${stage.name}\`), or "variable" with rules: in .gitlab-ci.yml`,
+    },
+  );
 }
 
 export async function applyStatusSkip(
@@ -113,15 +143,21 @@ function restoreTarget(before: StatusState | null, posted: StatusPost, originalI
   };
 }
 
-export async function planStatusRestore(deps: GitLabDeps, original: LedgerRecord): Promise<Plan> {
-  const posted = asStatusPost(original.after);
-  const want = restoreTarget(asStatusState(original.before), posted, original.id);
+/**
+ * Undoing a waiver: `posted` is what apply recorded (with the ref GitLab chose when none was
+ * given), `before` the state before it, `id` the waiver's record.
+ */
+export async function planStatusRestore(
+  deps: GitLabDeps,
+  waiver: { posted: unknown; before: unknown; id: string },
+): Promise<Plan> {
+  const posted = asStatusPost(waiver.posted);
+  const want = restoreTarget(asStatusState(waiver.before), posted, waiver.id);
   const current = await deps.api.latestStatus(posted.sha, posted.ref, posted.context);
-  const why =
-    original.before === null ? " (it had no status before the waiver; GitLab cannot delete one)" : "";
+  const why = waiver.before === null ? " (it had no status before the waiver; GitLab cannot delete one)" : "";
   return {
     steps: [
-      `will set status ${posted.context} @ ${posted.sha.slice(0, 12)} (${posted.ref}) back to ${want.state}${why}`,
+      `will set status ${posted.context} @ ${posted.sha.slice(0, 12)} (${posted.ref ?? "the ref GitLab picks"}) back to ${want.state}${why}`,
     ],
     calls: [postCall(deps, want, want.description ?? "", want.targetUrl ?? "")],
     before: stateOf(current),
@@ -142,7 +178,14 @@ export async function restoreStatus(deps: GitLabDeps, plan: Plan): Promise<Statu
 async function post(deps: GitLabDeps, p: StatusPost): Promise<StatusPost> {
   try {
     const s = await deps.api.postStatus(p.sha, { ...p, name: p.context });
-    return { ...p, state: s.status, description: s.description ?? null, targetUrl: s.target_url ?? null };
+    return {
+      ...p,
+      // Without a ref GitLab chose one: the record keeps it, so a revert posts to the same pipeline.
+      ref: p.ref ?? s.ref ?? null,
+      state: s.status,
+      description: s.description ?? null,
+      targetUrl: s.target_url ?? null,
+    };
   } catch (e) {
     if (!(e instanceof ForgeError && e.status === 400 && /cannot transition status via/i.test(e.message)))
       throw e;
@@ -161,7 +204,11 @@ function asStatusState(x: unknown): StatusState | null {
 
 function asStatusPost(x: unknown): StatusPost {
   const p = (x ?? {}) as Partial<StatusPost>;
-  if (typeof p.sha !== "string" || typeof p.ref !== "string" || typeof p.context !== "string") {
+  if (
+    typeof p.sha !== "string" ||
+    (typeof p.ref !== "string" && p.ref !== null) ||
+    typeof p.context !== "string"
+  ) {
     throw new FailedError("the waiver's record does not say which commit, ref and status it posted");
   }
   return {
@@ -169,7 +216,7 @@ function asStatusPost(x: unknown): StatusPost {
     description: p.description ?? null,
     targetUrl: p.targetUrl ?? null,
     sha: p.sha,
-    ref: p.ref,
+    ref: p.ref ?? null,
     context: p.context,
   };
 }

@@ -43,6 +43,8 @@ export interface FakeStatus {
   description: string | null;
   target_url: string | null;
   userId: number;
+  /** A job of the pipeline (GitLab runs it) rather than an external status posted by the API. */
+  job?: boolean;
 }
 
 export interface FakeVariable {
@@ -144,6 +146,6 @@ export function variableJson(v: FakeVariable): Record<string, unknown> {
 }
 
 export function statusJson(s: FakeStatus, users: Map<number, FakeUser>): Record<string, unknown> {
-  const { userId, ...rest } = s;
+  const { userId, job: _job, ...rest } = s;
   return { ...rest, author: { id: userId, username: users.get(userId)?.username }, allow_failure: false };
 }

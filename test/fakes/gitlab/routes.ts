@@ -15,6 +15,7 @@ const projectRoutes: [string, string, Handler][] = [
   ["GET", "members/all/:user", memberAll],
   ["GET", "repository/commits/:sha", commit],
   ["GET", "repository/commits/:sha/statuses", listStatuses],
+  ["GET", "jobs/:id", job],
   ["POST", "statuses/:sha", postStatus],
   ...variableRoutes,
   ["POST", "pipeline", pipelineCreate],
@@ -97,22 +98,49 @@ function commit(c: RouteContext, p: FakeProject, [ref]: string[]): Answer {
 }
 
 /**
- * GET …/commits/:sha/statuses (commits.md "List the statuses of a commit"): `ref` defaults to the
- * default branch, `name` filters, and without `all` only the latest status per name is listed.
- * A guest gets 403 (spec/requests/api/commit_statuses_spec.rb).
+ * GET …/commits/:sha/statuses (commits.md "List the statuses of a commit"): `ref` and `name`
+ * filter; without `ref` there is no ref filter at all (lib/api/commit_statuses.rb:
+ * `statuses.where(ref: params[:ref]) if params[:ref].present?`, whatever the page says about the
+ * default branch); without `all` only the latest status per name and ref is listed. Jobs are
+ * statuses too. A guest gets 403 (spec/requests/api/commit_statuses_spec.rb).
  */
 function listStatuses(c: RouteContext, p: FakeProject, [sha]: string[]): Answer {
   const denied = need(c, p, Level.reporter);
   if (denied) return denied;
-  const ref = c.query.get("ref") ?? p.defaultBranch;
+  const ref = c.query.get("ref");
   const name = c.query.get("name");
-  let list = p.statuses.filter((s) => s.sha === sha && s.ref === ref && (!name || s.name === name));
+  let list = p.statuses.filter((s) => s.sha === sha && (!ref || s.ref === ref) && (!name || s.name === name));
   if (c.query.get("all") !== "true") {
     const latest = new Map<string, FakeStatus>();
-    for (const s of list) if ((latest.get(s.name)?.id ?? 0) < s.id) latest.set(s.name, s);
+    for (const s of list) {
+      const key = `${s.name}\u0000${s.ref}`;
+      if ((latest.get(key)?.id ?? 0) < s.id) latest.set(key, s);
+    }
     list = [...latest.values()];
   }
   return { status: 200, body: list.map((s) => statusJson(s, c.fake.users)) };
+}
+
+/**
+ * GET /projects/:id/jobs/:job_id (jobs.md "Get a single job"; Reporter): jobs only. An external
+ * status shares the id space (both are rows of ci_builds) but is not a job: 404.
+ */
+function job(c: RouteContext, p: FakeProject, [id]: string[]): Answer {
+  const denied = need(c, p, Level.reporter);
+  if (denied) return denied;
+  const s = p.statuses.find((x) => x.id === Number(id) && x.job);
+  if (!s) return { status: 404, body: { message: "404 Not found" } };
+  return {
+    status: 200,
+    body: {
+      id: s.id,
+      name: s.name,
+      ref: s.ref,
+      status: s.status,
+      stage: "test",
+      web_url: `${c.fake.url}/${p.path}/-/jobs/${s.id}`,
+    },
+  };
 }
 
 const states = ["pending", "running", "success", "failed", "canceled", "skipped"];
@@ -140,8 +168,6 @@ function postStatus(c: RouteContext, p: FakeProject, [sha]: string[]): Answer {
   if (typeof b.state !== "string" || !states.includes(b.state))
     return { status: 400, body: { error: "state does not have a valid value" } };
   if (![...p.refs.values()].includes(sha!)) return notFound("Commit");
-  // optout always names the ref: without it GitLab guesses a pipeline, possibly of another ref.
-  if (typeof b.ref !== "string") c.violation("status posted without `ref`");
   const name = String(b.name ?? b.context ?? "default");
   for (const [field, value] of [
     ["name", name],
@@ -156,15 +182,25 @@ function postStatus(c: RouteContext, p: FakeProject, [sha]: string[]): Answer {
   if (b.target_url !== undefined && !/^https?:\/\/\S+$/.test(String(b.target_url))) {
     return badRequest({ target_url: ["must be a valid URL"] });
   }
-  const ref = typeof b.ref === "string" ? b.ref : p.defaultBranch;
+  // Without `ref`: the newest pipeline's ref for the commit, else a branch containing it
+  // (create_commit_status_service.rb, `ref`); here, a status's ref stands for its pipeline.
+  const newest = p.statuses.filter((x) => x.sha === sha).sort((a, b2) => b2.id - a.id)[0];
+  const ref =
+    typeof b.ref === "string" ? b.ref : (newest?.ref ?? [...p.refs].find(([, v]) => v === sha)?.[0]);
+  if (!ref) return notFound("References for commit");
   const blocked = protectedRefDenied(c, p, ref);
   if (blocked) return blocked;
+  // A job of that pipeline already has the name: the external status is invalid.
+  if (p.statuses.some((x) => x.job && x.sha === sha && x.ref === ref && x.name === name)) {
+    return badRequest({ name: ["has already been taken"] });
+  }
   let s = p.statuses.find(
     (x) =>
       x.sha === sha &&
       x.ref === ref &&
       x.name === name &&
       x.userId === c.user.id &&
+      !x.job &&
       ["running", "pending"].includes(x.status),
   );
   const fresh = !s;
