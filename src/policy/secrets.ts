@@ -2,21 +2,8 @@
  * Secrets pasted into the policy file. The file is committed and read by everyone with access to
  * the repository, so a token in it is a leaked token: refuse it, and never repeat it in a message.
  */
+import { redactTokens, tokenKind } from "../core/secrets.js";
 import type { JsonPath } from "./problems.js";
-
-const tokenKinds: ReadonlyArray<{ what: string; pattern: RegExp }> = [
-  { what: "a GitHub token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})/g },
-  { what: "a GitLab token", pattern: /\bglpat-[A-Za-z0-9_-]{16,}/g },
-  { what: "a Slack token", pattern: /\bxox[abposr]-[A-Za-z0-9-]{8,}/g },
-  {
-    what: "a Slack webhook URL",
-    pattern: /https?:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/\S+/g,
-  },
-  {
-    what: "a private key",
-    pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
-  },
-];
 
 /**
  * Keys that only ever hold a secret (compared lower-case, without `_` and `-`). Allowed keys like
@@ -43,19 +30,11 @@ export const SECRET_HINT =
   "if this file was ever committed or shared, treat the secret as leaked and revoke it";
 
 /** What kind of secret the text contains, if any. */
-export function secretKind(text: string): string | undefined {
-  for (const { what, pattern } of tokenKinds) {
-    pattern.lastIndex = 0;
-    if (pattern.test(text)) return what;
-  }
-  return undefined;
-}
+export const secretKind = tokenKind;
 
 /** The text with every secret-looking part replaced: the last guard before anything is printed. */
 export function redactSecrets(text: string): string {
-  let out = text;
-  for (const { pattern } of tokenKinds) out = out.replace(pattern, "[redacted]");
-  return out;
+  return redactTokens(text, "[redacted]");
 }
 
 export function isSecretKey(key: string): boolean {
