@@ -114,7 +114,7 @@ describe("deploy flags", () => {
     expect([get.code, get.stdout]).toEqual([0, "true\n"]);
     expect((await w.run("bob", ["flag", "get", "DEPLOY_FREEZE_BYPASS", "--env", "staging"])).code).toBe(1);
     const dotenv = await w.run("bob", ["flag", "list", "--format", "dotenv", "--env", "production"]);
-    expect(dotenv.stdout).toBe("DEPLOY_FREEZE_BYPASS=true\n");
+    expect(dotenv.stdout).toBe("DEPLOY_FREEZE_BYPASS='true'\n");
 
     const again = await w.run("bob", [
       "flag",

@@ -1,5 +1,6 @@
 import { requireDurationMs } from "../../core/duration.js";
 import { runOverride } from "../../core/flow.js";
+import { requirePlain } from "../../core/inputs.js";
 import type { FlagPolicy } from "../../core/policy.js";
 import { flagValue, overrideOf } from "../../core/record.js";
 import { ExitCode, QuietExit, UsageError } from "../../errors.js";
@@ -7,6 +8,7 @@ import type { Factory } from "../../factory.js";
 import { table } from "../../ui/text.js";
 import { inForce } from "../in-force.js";
 import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+import { dotenvLine } from "./dotenv.js";
 
 export interface FlagSetOptions {
   name?: string;
@@ -20,7 +22,7 @@ export interface FlagSetOptions {
 async function declared(f: Factory, name: string | undefined): Promise<FlagPolicy> {
   const policy = await f.policy();
   const names = Object.keys(policy.flags);
-  const chosen = name ?? (await choose(f, "Which flag?", names, "<name>"));
+  const chosen = requirePlain(name ?? (await choose(f, "Which flag?", names, "<name>")), "flag");
   const flag = policy.flags[chosen];
   if (!flag) {
     throw new UsageError(`flag "${chosen}" is not declared in the policy`, {
@@ -37,7 +39,10 @@ async function envFor(f: Factory, flag: FlagPolicy, env: string | undefined): Pr
     if (env) throw new UsageError(`flag ${flag.name} is repo-wide; --env is not allowed`);
     return null;
   }
-  const chosen = env ?? (await choose(f, "Which environment?", flag.environments, "--env"));
+  const chosen = requirePlain(
+    env ?? (await choose(f, "Which environment?", flag.environments, "--env")),
+    "--env",
+  );
   if (!flag.environments.includes(chosen)) {
     throw new UsageError(`--env "${chosen}" is not an environment of flag ${flag.name}`, {
       hint: `environments: ${flag.environments.join(", ")}`,
@@ -47,6 +52,7 @@ async function envFor(f: Factory, flag: FlagPolicy, env: string | undefined): Pr
 }
 
 function checkValue(flag: FlagPolicy, value: string): void {
+  requirePlain(value, `the value of ${flag.name}`);
   if (flag.values && !flag.values.includes(value)) {
     throw new UsageError(`"${value}" is not a value of flag ${flag.name}`, {
       hint: `values: ${flag.values.join(", ")}`,
@@ -133,9 +139,13 @@ export async function runFlagList(f: Factory, o: { env?: string; format?: string
   if (format === "json") {
     f.io.printJson(rows);
   } else if (format === "dotenv") {
-    // For pipelines: only flags in force, one NAME=value line each. Without --env, a flag set per
-    // environment would give one name several values: those need --env.
-    for (const r of rows) if (r.value !== null && (o.env || r.env === null)) f.io.out(`${r.flag}=${r.value}`);
+    // For pipelines: only flags in force, one NAME='value' line each. Without --env, a flag set per
+    // environment would give one name several values: those need --env. Every line is built before
+    // any is printed, so a value that cannot be written leaves no half file.
+    const lines = rows
+      .filter((r) => r.value !== null && (o.env || r.env === null))
+      .map((r) => dotenvLine(r.flag, r.value!));
+    for (const line of lines) f.io.out(line);
     if (!o.env && rows.some((r) => r.env !== null))
       f.io.err("optout: note: flags scoped to environments are listed with --env <environment>");
   } else if (format === "table") {
