@@ -3,6 +3,7 @@
  * src/commands/<verb>/run.ts, imported when the command runs. Only commands that work are here.
  */
 import { Command, Option } from "commander";
+import { requirePlain } from "../core/inputs.js";
 import { UsageError } from "../errors.js";
 import type { Factory, Globals } from "../factory.js";
 import { topics } from "./topics.js";
@@ -14,6 +15,24 @@ type Action = (f: Factory, args: string[], opts: Record<string, unknown>) => Pro
 export interface ProgramOutput {
   writeOut(s: string): void;
   writeErr(s: string): void;
+}
+
+/**
+ * No value typed on the command line may hold a control character: each one ends up in a signed
+ * record, in git's arguments or on someone's terminal. Checked once here for every command.
+ */
+function refuseControls(cmd: Command, args: readonly unknown[], opts: Record<string, unknown>): void {
+  cmd.registeredArguments.forEach((a, i) => {
+    const v = args[i];
+    if (typeof v === "string") requirePlain(v, `<${a.name()}>`);
+  });
+  const options = [];
+  for (let c: Command | null = cmd; c; c = c.parent) options.push(...c.options);
+  for (const [key, v] of Object.entries(opts)) {
+    if (typeof v !== "string") continue;
+    const o = options.find((x) => x.attributeName() === key);
+    requirePlain(v, o?.long ?? `--${key}`);
+  }
 }
 
 export function buildProgram(version: string, makeFactory: MakeFactory, output?: ProgramOutput): Command {
@@ -52,6 +71,7 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
       const self = argv.at(-1) as Command;
       const opts = self.optsWithGlobals() as Record<string, unknown>;
       const args = argv.slice(0, -2).map((a) => a as string);
+      refuseControls(self, args, opts);
       const globals: Globals = {
         json: opts.json === true,
         yes: opts.yes === true,

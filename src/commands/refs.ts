@@ -1,4 +1,5 @@
 /** Which ref and commit a skip or a guard is about: flags, then CI variables, then the checkout. */
+import { requireCommitId, requireRef } from "../core/inputs.js";
 import { UsageError } from "../errors.js";
 import { currentBranch, resolveRef } from "../git/repo.js";
 
@@ -7,7 +8,7 @@ export function normalizeRef(ref: string): string {
 }
 
 export async function refForSkip(root: string, flag: string | undefined): Promise<string> {
-  if (flag) return normalizeRef(flag);
+  if (flag) return requireRef(normalizeRef(flag));
   const branch = await currentBranch(root);
   if (!branch) {
     throw new UsageError("cannot tell which ref to waive (HEAD is detached)", {
@@ -19,7 +20,7 @@ export async function refForSkip(root: string, flag: string | undefined): Promis
 
 export async function shaForSkip(root: string, flag: string | undefined): Promise<string | null> {
   if (!flag) return null;
-  if (!/^[0-9a-f]{4,64}$/i.test(flag)) throw new UsageError(`--sha "${flag}" is not a commit id`);
+  requireCommitId(flag);
   const full = await resolveRef(root, flag);
   if (full) return full;
   if (/^[0-9a-f]{40}$|^[0-9a-f]{64}$/i.test(flag)) return flag.toLowerCase();
@@ -34,7 +35,7 @@ export async function refForGuard(
   flag: string | undefined,
   env: Record<string, string | undefined>,
 ): Promise<string | undefined> {
-  if (flag) return normalizeRef(flag);
+  if (flag) return requireRef(normalizeRef(flag));
   const ci = env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || env.CI_COMMIT_REF_NAME;
   if (ci) return normalizeRef(ci);
   return currentBranch(root);
@@ -45,7 +46,7 @@ export async function shaForGuard(
   flag: string | undefined,
   env: Record<string, string | undefined>,
 ): Promise<string | undefined> {
-  if (flag) return (await resolveRef(root, flag)) ?? flag.toLowerCase();
+  if (flag) return (await resolveRef(root, requireCommitId(flag))) ?? flag.toLowerCase();
   const ci = env.GITHUB_SHA || env.CI_COMMIT_SHA;
   if (ci) return ci.toLowerCase();
   return resolveRef(root, "HEAD");

@@ -1,8 +1,10 @@
 import { NotAllowedError, UsageError } from "../errors.js";
+import { requireRecordText, shown } from "./inputs.js";
 import type { EntryRules, Principal } from "./policy.js";
 import { principalToString } from "./policy.js";
 import type { ProviderPort } from "./ports.js";
 import type { Actor } from "./record.js";
+import { visibleLength } from "./text.js";
 
 /** The first principal of `allow` that covers the actor, or undefined. */
 export async function matchingPrincipal(
@@ -33,7 +35,11 @@ export interface Inputs {
   ttlMs: number | null | undefined;
 }
 
-/** Reason, ticket and TTL against the entry's rules: UsageError (exit 2) naming the flag. */
+/**
+ * Reason, ticket and TTL against the entry's rules: UsageError (exit 2) naming the flag. Both texts
+ * go into a signed record kept for ever: one line each, no credential, and the reason's length
+ * counts what a reader sees (zero-width characters do not say why).
+ */
 export function validateInputs(rules: EntryRules, inputs: Inputs, label: string): { ttlMs: number | null } {
   const reason = inputs.reason?.trim() ?? "";
   if (reason.length === 0) {
@@ -41,9 +47,11 @@ export function validateInputs(rules: EntryRules, inputs: Inputs, label: string)
       hint: `say why, in at least ${rules.reasonMinLength} characters (e.g. "linter crashes on node 22, INC-4411")`,
     });
   }
-  if ([...reason].length < rules.reasonMinLength) {
+  requireRecordText(reason, "--reason");
+  const visible = visibleLength(reason);
+  if (visible < rules.reasonMinLength) {
     throw new UsageError(
-      `--reason is ${[...reason].length} characters; ${label} needs at least ${rules.reasonMinLength}`,
+      `--reason is ${visible} visible characters; ${label} needs at least ${rules.reasonMinLength}`,
       { hint: "say what is broken and why overriding is safe" },
     );
   }
@@ -54,6 +62,7 @@ export function validateInputs(rules: EntryRules, inputs: Inputs, label: string)
     });
   }
   const ticket = inputs.ticket?.trim();
+  if (ticket) requireRecordText(ticket, "--ticket");
   if (ticket && [...ticket].length > maxTicketLength) {
     throw new UsageError(`--ticket is longer than ${maxTicketLength} characters`);
   }
@@ -63,7 +72,7 @@ export function validateInputs(rules: EntryRules, inputs: Inputs, label: string)
     });
   }
   if (ticket && rules.ticket.pattern && !rules.ticket.pattern.test(ticket)) {
-    throw new UsageError(`--ticket "${ticket}" does not match ${rules.ticket.pattern.source}`);
+    throw new UsageError(`--ticket ${shown(ticket)} does not match ${rules.ticket.pattern.source}`);
   }
   const ttlMs = inputs.ttlMs === undefined ? rules.ttlMs : inputs.ttlMs;
   if (ttlMs !== null && ttlMs > rules.maxTtlMs) {

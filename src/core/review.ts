@@ -6,6 +6,7 @@
 import { NotAllowedError, PartialError, UsageError } from "../errors.js";
 import { matchingPrincipal } from "./authorize.js";
 import { deny, type FlowDeps } from "./flow.js";
+import { requireRecordText, shown } from "./inputs.js";
 import { principalToString, type ReviewSettings } from "./policy.js";
 import {
   type Actor,
@@ -14,6 +15,7 @@ import {
   overrideTypes,
   type RecordDraft,
 } from "./record.js";
+import { visibleLength } from "./text.js";
 
 export const verdicts = ["justified", "unjustified", "needs-follow-up"] as const;
 export type Verdict = (typeof verdicts)[number];
@@ -243,12 +245,14 @@ export async function runReview(deps: FlowDeps, input: ReviewInput): Promise<Rev
     });
   }
   const note = input.note?.trim() ?? "";
-  if (note.length === 0) {
+  if (visibleLength(note) === 0) {
     throw new UsageError("--note is required", { hint: "say what the review found and why" });
   }
+  requireRecordText(note, "--note");
   const ticket = input.ticket?.trim() || null;
+  if (ticket) requireRecordText(ticket, "--ticket");
   if (ticket && input.ticketPattern && !input.ticketPattern.test(ticket)) {
-    throw new UsageError(`--ticket "${ticket}" does not match ${input.ticketPattern.source}`);
+    throw new UsageError(`--ticket ${shown(ticket)} does not match ${input.ticketPattern.source}`);
   }
   const override = input.override;
   const actor = await deps.provider.identity();

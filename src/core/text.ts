@@ -11,6 +11,11 @@ export function hasControl(text: string): boolean {
   return controls.test(text);
 }
 
+/** `text` with each control character written as a \u{…} escape, for quoting a refused value. */
+export function escapeControls(text: string): string {
+  return text.replace(new RegExp(controls.source, "gu"), (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
 /** Characters a reader sees: format characters (zero-width spaces, joiners, BOM) and controls do not count. */
 export function visibleLength(text: string): number {
   let n = 0;

@@ -29,6 +29,8 @@ export async function openRepo(cwd: string): Promise<RepoInfo> {
 
 /** The object id a ref points at, or undefined when it does not exist. */
 export async function resolveRef(cwd: string, ref: string): Promise<string | undefined> {
+  // A name that starts with "-" is no ref, and git would read it as an option.
+  if (ref.startsWith("-")) return undefined;
   const r = await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd, allowFailure: true });
   return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
 }

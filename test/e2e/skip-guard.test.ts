@@ -108,7 +108,7 @@ describe("skip → guard → revert on plain git", () => {
 
     const short = await w.run("alice", ["skip", "lint", "--reason", "too short"]);
     expect(short.code).toBe(2);
-    expect(short.stderr).toMatch(/--reason is 9 characters; skip lint needs at least 15/);
+    expect(short.stderr).toMatch(/--reason is 9 visible characters; skip lint needs at least 15/);
 
     const long = await w.run("alice", ["skip", "e2e", "--reason", "e2e env is down, INC-1", "--ttl", "3h"]);
     expect(long.code).toBe(2);

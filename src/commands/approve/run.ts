@@ -1,4 +1,5 @@
 import { runApprove, runReject } from "../../core/approval.js";
+import { requireRecordText } from "../../core/inputs.js";
 import type { IndexEntry } from "../../core/record.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
@@ -24,24 +25,32 @@ async function pendingRequest(f: Factory, id: string) {
   return { deps, entry, rules };
 }
 
+/** An approval's or rejection's note goes into the signed record: the same rules as any reason. */
+function note(reason: string | undefined): string | null {
+  const text = reason?.trim();
+  return text ? requireRecordText(text, "--reason") : null;
+}
+
 export async function runApproveCommand(f: Factory, o: { id: string; reason?: string }): Promise<void> {
+  const reason = note(o.reason);
   const { deps, entry, rules } = await pendingRequest(f, o.id);
   const result = await runApprove(deps, {
     entry,
     rules,
     label: describeEntry(entry),
-    reason: o.reason?.trim() || null,
+    reason,
   });
   await presentFlow(f, result, `approved and applied ${describeEntry(entry)} (request ${entry.id})`);
 }
 
 export async function runRejectCommand(f: Factory, o: { id: string; reason?: string }): Promise<void> {
+  const reason = note(o.reason);
   const { deps, entry, rules } = await pendingRequest(f, o.id);
   const record = await runReject(deps, {
     entry,
     rules,
     label: describeEntry(entry),
-    reason: o.reason?.trim() || null,
+    reason,
   });
   if (f.io.json)
     f.io.printJson({ id: entry.id, status: record ? "rejected" : "dry-run", record: record ?? null });

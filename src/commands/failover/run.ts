@@ -1,5 +1,6 @@
 import { requireDurationMs } from "../../core/duration.js";
 import { runOverride } from "../../core/flow.js";
+import { requireNotOption, requirePlain } from "../../core/inputs.js";
 import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { inForce } from "../in-force.js";
@@ -21,7 +22,7 @@ export async function runFailover(f: Factory, o: FailoverOptions): Promise<void>
   const failover = policy.failover;
   if (!failover)
     throw new UsageError(`the policy has no "failover" section`, { hint: `add one to ${policy.file}` });
-  const env = o.env ?? null;
+  const env = o.env === undefined ? null : requirePlain(o.env, "--env");
   if (env !== null && failover.environments && !failover.environments.includes(env)) {
     throw new UsageError(`--env "${env}" is not a failover environment`, {
       hint: `environments: ${failover.environments.join(", ")}`,
@@ -32,7 +33,8 @@ export async function runFailover(f: Factory, o: FailoverOptions): Promise<void>
     return runFailover(f, o);
   }
   if (o.show) return show(f, env);
-  const to = o.to ?? (await choose(f, "Fail over to?", failover.targets, "--to"));
+  // The target is passed to the failover command as an argument of its own.
+  const to = requireNotOption(o.to ?? (await choose(f, "Fail over to?", failover.targets, "--to")), "--to");
   if (!failover.targets.includes(to)) {
     throw new UsageError(`--to "${to}" is not a failover target`, {
       hint: `targets: ${failover.targets.join(", ")}`,

@@ -1,5 +1,6 @@
 import { matchingPrincipal, notAllowed } from "../../core/authorize.js";
 import { runRestore } from "../../core/flow.js";
+import { requireRecordText } from "../../core/inputs.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { describeEntry, rulesFor } from "../rules.js";
@@ -11,6 +12,7 @@ export interface RevertOptions {
 }
 
 export async function runRevert(f: Factory, o: RevertOptions): Promise<void> {
+  const reason = o.reason?.trim() ? requireRecordText(o.reason.trim(), "--reason") : null;
   const [policy, deps] = await Promise.all([f.policy(), flowDeps(f)]);
   const state = await deps.ledger.current();
   const matches = state.index.active.filter(
@@ -24,16 +26,12 @@ export async function runRevert(f: Factory, o: RevertOptions): Promise<void> {
       hint: "see `optout status` for active overrides; `optout log` shows ended ones",
     });
   }
-  const result = await runRestore(
-    deps,
-    { kind: "revert", entry, reason: o.reason?.trim() || null },
-    async (actor, original) => {
-      // Whoever made it may undo it; so may anyone the policy lets make it.
-      if (original.actor.login === actor.login && original.actor.provider === actor.provider) return;
-      const rules = rulesFor(policy, entry);
-      if (rules && (await matchingPrincipal(deps.provider, actor, rules.allow))) return;
-      throw notAllowed(actor, `revert ${describeEntry(entry)}`, rules?.allow ?? []);
-    },
-  );
+  const result = await runRestore(deps, { kind: "revert", entry, reason }, async (actor, original) => {
+    // Whoever made it may undo it; so may anyone the policy lets make it.
+    if (original.actor.login === actor.login && original.actor.provider === actor.provider) return;
+    const rules = rulesFor(policy, entry);
+    if (rules && (await matchingPrincipal(deps.provider, actor, rules.allow))) return;
+    throw notAllowed(actor, `revert ${describeEntry(entry)}`, rules?.allow ?? []);
+  });
   await presentFlow(f, result, `reverted ${describeEntry(entry)} (${entry.id})`);
 }

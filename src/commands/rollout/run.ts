@@ -1,5 +1,6 @@
 import { requireDurationMs } from "../../core/duration.js";
 import { runOverride } from "../../core/flow.js";
+import { requireNotOption, requirePlain, shown } from "../../core/inputs.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
@@ -26,12 +27,17 @@ export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
       hint: "a digest-pinned reference, e.g. ghcr.io/acme/shop@sha256:…",
     });
   }
+  // The artifact is passed to the rollout command or workflow as an argument of its own.
+  requireNotOption(o.artifact, "--artifact");
   if (!rollout.artifactPattern.test(o.artifact)) {
-    throw new UsageError(`--artifact "${o.artifact}" does not match the policy's artifact.pattern`, {
+    throw new UsageError(`--artifact ${shown(o.artifact)} does not match the policy's artifact.pattern`, {
       hint: `only already-built, pinned artifacts can be rolled out: ${rollout.artifactPattern.source}`,
     });
   }
-  const env = o.env ?? (await choose(f, "Which environment?", rollout.environments, "--env"));
+  const env = requirePlain(
+    o.env ?? (await choose(f, "Which environment?", rollout.environments, "--env")),
+    "--env",
+  );
   if (!rollout.environments.includes(env)) {
     throw new UsageError(`--env "${env}" is not a rollout environment`, {
       hint: `environments: ${rollout.environments.join(", ")}`,
@@ -40,7 +46,8 @@ export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
   const skip = (o.skip ?? "")
     .split(",")
     .map((s) => s.trim())
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((s) => requirePlain(s, "--skip"));
   const notSkippable = skip.filter((s) => !rollout.skippable.includes(s));
   if (notSkippable.length) {
     throw new UsageError(`--skip ${notSkippable.join(",")}: not skippable on rollout`, {

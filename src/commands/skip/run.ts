@@ -1,5 +1,6 @@
 import { requireDurationMs } from "../../core/duration.js";
 import { runOverride } from "../../core/flow.js";
+import { requirePlain } from "../../core/inputs.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { refForSkip, shaForSkip } from "../refs.js";
@@ -15,6 +16,7 @@ export interface SkipOptions {
 }
 
 export async function runSkip(f: Factory, o: SkipOptions): Promise<void> {
+  requirePlain(o.stage, "stage");
   const policy = await f.policy();
   const stage = policy.stages[o.stage];
   if (!stage) {
