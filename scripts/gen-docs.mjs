@@ -201,7 +201,10 @@ async function pipelines() {
     "examples/github/.github/workflows/optout-failover.yml": gh.failoverWorkflow(),
     "examples/gitlab/.optoutrc.json": t.examplePolicy("gitlab"),
     "examples/gitlab/.gitlab-ci.yml": `${gl.gitlabCi(input("gitlab"))}\n${gl.gitlabFailoverJob()}`,
-    "examples/gitlab/.gitlab/optout.yml": gl.gitlabInclude(input("gitlab")),
+    [`examples/gitlab/${gl.GITLAB_ROLLOUT_PATH}`]: gl.gitlabRollout(),
+    // optout's own GitLab CI/CD components, at the root of this repository
+    [gl.GITLAB_COMPONENTS.guard]: gl.guardComponent(version),
+    [gl.GITLAB_COMPONENTS.expire]: gl.expireComponent(version),
   };
   const block = (lang, text) => `\`\`\`${lang}\n${text.trimEnd()}\n\`\`\``;
   const regions = {
@@ -210,8 +213,10 @@ async function pipelines() {
     "github-ci": block("yaml", gh.guardWorkflow(input("github"))),
     "github-expire": block("yaml", gh.expireWorkflow(input("github"))),
     "github-deploy": block("yaml", gh.deployWorkflow()),
-    "gitlab-include": block("yaml", gl.gitlabInclude(input("gitlab"))),
+    "gitlab-guard": block("yaml", gl.guardComponent(version)),
+    "gitlab-expire": block("yaml", gl.expireComponent(version)),
     "gitlab-ci": block("yaml", gl.gitlabCi(input("gitlab"))),
+    "gitlab-rollout": block("yaml", gl.gitlabRollout()),
   };
   return { files, regions };
 }

@@ -2,19 +2,15 @@
  * Entry point: builds the Factory, runs the command tree, and maps typed errors to exit codes.
  * This is the only place that ends the process.
  */
-import type { CommanderError } from "commander";
+import { runFastGuard } from "./cli/guard-run.js";
+import { type RunContext, report } from "./cli/report.js";
 import { Interrupt } from "./core/interrupt.js";
-import { ExitCode, OptoutError, QuietExit } from "./errors.js";
+import { ExitCode } from "./errors.js";
 import type { Globals } from "./factory.js";
-import { IO, type Streams } from "./ui/io.js";
-import { redact } from "./ui/redact.js";
+import { IO } from "./ui/io.js";
 import { version } from "./version.js";
 
-export interface RunContext {
-  streams: Streams;
-  env: Record<string, string | undefined>;
-  cwd: string;
-}
+export type { RunContext } from "./cli/report.js";
 
 /** Runs one invocation and returns its exit code (tests call this; `main` exits with it). */
 export async function run(argv: string[], ctx: RunContext): Promise<number> {
@@ -37,12 +33,7 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
     const io = new IO(ctx.streams, ctx.env, fast.globals);
     current = io;
     try {
-      const { Factory } = await import("./factory.js");
-      const f = new Factory(fast.globals, io, ctx.env, ctx.cwd, interrupt, !fast.options.strict);
-      await (await import("./commands/guard/run.js")).runGuard(f, { stage: fast.stage, ...fast.options });
-      return ExitCode.ok;
-    } catch (e) {
-      return report(e, io, ctx.env);
+      return await runFastGuard(fast, io, ctx, interrupt);
     } finally {
       io.endProgress();
       process.off("SIGINT", onSignal);
@@ -90,51 +81,6 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-}
-
-function isCommanderError(e: unknown): e is CommanderError {
-  return (
-    e instanceof Error &&
-    typeof (e as CommanderError).code === "string" &&
-    (e as CommanderError).code.startsWith("commander.")
-  );
-}
-
-function report(e: unknown, io: IO, env: Record<string, string | undefined>): number {
-  if (isCommanderError(e)) {
-    if (
-      e.code === "commander.helpDisplayed" ||
-      e.code === "commander.version" ||
-      e.code === "commander.help"
-    ) {
-      return ExitCode.ok;
-    }
-    const msg = e.message.replace(/^error: /, "");
-    io.err(`optout: ${msg}`);
-    io.err("hint: run `optout --help` (or `optout <command> --help`) for usage");
-    if (io.json) io.printJson({ error: { code: ExitCode.usage, message: msg } });
-    return ExitCode.usage;
-  }
-  if (e instanceof QuietExit) return e.exitCode;
-  if (e instanceof OptoutError) {
-    const message = redact(e.message, env);
-    io.err(`optout: ${message}`);
-    if (e.hint) io.err(`hint: ${redact(e.hint, env)}`);
-    if (io.verbose && e.stack) io.err(redact(e.stack, env));
-    if (io.json) {
-      io.printJson({
-        ...(e.data ?? {}),
-        error: { code: e.exitCode, message, ...(e.hint ? { hint: redact(e.hint, env) } : {}) },
-      });
-    }
-    return e.exitCode;
-  }
-  const err = e instanceof Error ? e : new Error(String(e));
-  io.err(`optout: unexpected error: ${redact(err.message, env)}`);
-  if (io.verbose) io.err(redact(err.stack ?? "", env));
-  else io.err("hint: run with --verbose for details");
-  if (io.json) io.printJson({ error: { code: ExitCode.failed, message: redact(err.message, env) } });
-  return ExitCode.failed;
 }
 
 /**

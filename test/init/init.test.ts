@@ -2,11 +2,14 @@
  * `optout init` with the built CLI in fresh repositories: what it writes per provider, that a
  * second run changes nothing, and that what exists is kept unless --force says otherwise.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { repoRoot } from "../helpers/world.js";
 import { type Fresh, freshRepo } from "./fresh.js";
+
+const { version } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string };
 
 let r: Fresh;
 afterEach(() => r?.cleanup());
@@ -184,7 +187,8 @@ describe("optout init on a forge", () => {
     expect(await read(".optout/allowed_signers")).toContain(`dana ${keyPart()}`);
     expect(await read(".github/workflows/optout-expire.yml")).toContain("optout expire");
     expect(await read(".github/workflows/optout-deploy.yml")).toContain("optout_record:");
-    expect(res.stdout).toContain("# ── .github/workflows/<your ci>.yml: guard each stage's job");
+    // A status stage needs nothing in a workflow: no snippet (a workflow without jobs is invalid).
+    expect(res.stdout).not.toContain("<your ci>");
     expect((await r.run(["policy", "check"])).code).toBe(0);
   });
 
@@ -198,8 +202,9 @@ describe("optout init on a forge", () => {
       repo: "acme/platform/shop",
       gitlab: { url: "https://gitlab.example.com" },
     });
-    expect(await read(".gitlab/optout.yml")).toContain(".optout-guard:");
-    expect(res.stdout).toContain("  - local: .gitlab/optout.yml");
+    expect(await read(".gitlab/optout-rollout.yml")).toContain("optout-deploy:");
+    expect(res.stdout).toContain(`  - component: $CI_SERVER_FQDN/optout-cli/optout/guard@${version}`);
+    expect(res.stdout).toContain("  - local: .gitlab/optout-rollout.yml");
     expect(res.stderr).toMatch(/Protected branches/);
   });
 
@@ -210,7 +215,8 @@ describe("optout init on a forge", () => {
       mechanism: "guard",
       allow: ["oncall"],
     });
-    expect(res.stdout).toContain("optout guard lint --format github");
+    expect(res.stdout).toContain(`      - uses: optout-cli/optout@v${version}`);
+    expect(res.stdout).toContain("          stage: lint");
   });
 
   it("in GitHub Actions without a forge remote: provider github from GITHUB_ACTIONS", async () => {

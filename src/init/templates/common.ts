@@ -23,10 +23,33 @@ export interface TemplateInput {
   version: string;
 }
 
-/** `npm install --global optout@<version>`: the one install line every template uses. */
+/** `npm install --global optout@<version>`: one tarball, no dependency tree (about a second). */
 export function installCommand(version: string): string {
   return `npm install --global optout@${version}`;
 }
+
+/**
+ * Where optout's own repository lives, for `uses:` (the GitHub Action, action.yml at its root)
+ * and `include: component:` (the GitLab CI/CD components in its templates/). A release is tagged
+ * v<version> for the Action and <version> for the components (GitLab's catalog takes plain
+ * semantic versions); both pin the same optout.
+ */
+export const OPTOUT_REPOSITORY = { github: "optout-cli/optout", gitlab: "optout-cli/optout" };
+
+export function actionRef(version: string): string {
+  return `${OPTOUT_REPOSITORY.github}@v${version}`;
+}
+
+/** `$CI_SERVER_FQDN/<project>/<component>@<version>`: a component of this GitLab instance. */
+export function componentRef(component: string, version: string): string {
+  return `$CI_SERVER_FQDN/${OPTOUT_REPOSITORY.gitlab}/${component}@${version}`;
+}
+
+/** The actions every shipped workflow uses: the majors that run on GitHub's Node 24 runtime. */
+export const CHECKOUT = "actions/checkout@v7";
+export const SETUP_NODE = "actions/setup-node@v7";
+/** Node.js for jobs that run Node (optout itself needs 20 or later): the current LTS. */
+export const NODE_MAJOR = 24;
 
 /** A GitHub Actions job id from a stage name (ids allow letters, digits, "_" and "-"). */
 export function jobId(stage: string): string {

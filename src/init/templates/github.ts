@@ -6,44 +6,42 @@
  */
 import type { GITHUB_FAILOVER_INPUTS, GITHUB_ROLLOUT_INPUTS } from "../contract.js";
 import {
+  actionRef,
   byMechanism,
+  CHECKOUT,
   installCommand,
   jobId,
   lines,
+  NODE_MAJOR,
   type PipelineFile,
+  SETUP_NODE,
   type TemplateInput,
 } from "./common.js";
 
 /** A GitHub Actions expression, `${{ e }}`. */
 const ex = (e: string) => `\${{ ${e} }}`;
 
-function setup(version: string): string[] {
-  return [
-    "      - uses: actions/checkout@v4",
-    "      - uses: actions/setup-node@v4",
-    "        with:",
-    "          node-version: 20",
-    `      - run: ${installCommand(version)}`,
-  ];
-}
+const nodeSetup = (indent: string, condition?: string): string[] => [
+  `${indent}- uses: ${SETUP_NODE}`,
+  ...(condition ? [`${indent}  if: ${condition}`] : []),
+  `${indent}  with:`,
+  `${indent}    node-version: ${NODE_MAJOR}`,
+];
 
 function guardJob(stage: string, version: string): string[] {
+  const run = "steps.optout.outputs.skip != 'true'";
   return [
     `  ${jobId(stage)}:`,
     "    runs-on: ubuntu-latest",
     "    steps:",
-    ...setup(version),
-    `      - name: optout guard ${stage}`,
+    `      - uses: ${CHECKOUT}`,
+    `      - uses: ${actionRef(version)} # optout guard: output skip is "true" when waived`,
     "        id: optout",
-    "        run: |",
-    "          code=0",
-    `          optout guard ${stage} --format github || code=$?`,
-    '          if [ "$code" -gt 1 ]; then',
-    `            echo "::warning::optout guard failed (exit $code); running ${stage} (fail closed)"`,
-    '            echo "skip=false" >> "$GITHUB_OUTPUT"',
-    "          fi",
+    "        with:",
+    `          stage: ${stage}`,
+    ...nodeSetup("      ", run),
     `      - name: ${stage}`,
-    "        if: steps.optout.outputs.skip != 'true'",
+    `        if: ${run}`,
     `        run: npm run ${stage} # the stage's work`,
   ];
 }
@@ -55,18 +53,28 @@ function variableJob(stage: string, variable: string): string[] {
     `    if: vars.${variable} != 'true'`,
     "    runs-on: ubuntu-latest",
     "    steps:",
-    "      - uses: actions/checkout@v4",
+    `      - uses: ${CHECKOUT}`,
+    ...nodeSetup("      "),
     `      - run: npm run ${stage} # the stage's work`,
   ];
 }
 
-/** A workflow with one job per guarded or variable stage (paste the jobs into your own). */
+/** Whether a workflow needs anything for these stages (status stages need nothing in it). */
+export function needsGuardWorkflow(input: TemplateInput): boolean {
+  const m = byMechanism(input.stages);
+  return m.guard.length + m.variable.length > 0;
+}
+
+/**
+ * A workflow with one job per guarded or variable stage (paste the jobs into your own). Guarded
+ * jobs use the Action (action.yml): no install step, the answer as the step output `skip`.
+ */
 export function guardWorkflow(input: TemplateInput): string {
   const m = byMechanism(input.stages);
   return lines(
-    "# Each job below asks optout before doing its work. guard prints skip (exit 0) when a signed,",
-    "# unexpired override waives the stage for this ref or commit, run (exit 1) when none does, and",
-    "# exits 2 or more on an error, which never skips (fail closed).",
+    '# Each job below asks optout before doing its work. The optout step\'s output skip is "true"',
+    '# when a signed, unexpired override waives the stage for this ref or commit, and "false"',
+    "# otherwise, also when guard fails (a warning says so): an error never skips (fail closed).",
     ...m.status.map(
       (s) =>
         `# ${s.name} (mechanism "status"): nothing to add; optout posts a success status "${s.context ?? s.name}" on the commit.`,
@@ -77,7 +85,7 @@ export function guardWorkflow(input: TemplateInput): string {
     "  pull_request:",
     "permissions:",
     "  contents: read",
-    m.guard.length + m.variable.length === 0 ? "jobs: {} # no stage needs a guard" : "jobs:",
+    "jobs:",
     ...m.guard.flatMap((s) => guardJob(s.name, input.version)),
     ...m.variable.flatMap((s) => variableJob(s.name, s.variable ?? "")),
   );
@@ -106,7 +114,9 @@ export function expireWorkflow(input: TemplateInput): string {
     "    runs-on: ubuntu-latest",
     "    timeout-minutes: 10",
     "    steps:",
-    ...setup(input.version),
+    `      - uses: ${CHECKOUT}`,
+    ...nodeSetup("      "),
+    `      - run: ${installCommand(input.version)}`,
     "      - name: signing key",
     "        run: |",
     "          umask 077",
@@ -158,7 +168,7 @@ export function deployWorkflow(): string {
     `    if: ${ex("!contains(format(',{0},', inputs.skip), ',e2e,')")}`,
     "    runs-on: ubuntu-latest",
     "    steps:",
-    "      - uses: actions/checkout@v4",
+    `      - uses: ${CHECKOUT}`,
     '      - run: ./scripts/e2e.sh "$ENVIRONMENT"',
     "        env:",
     `          ENVIRONMENT: ${ex("inputs.environment")}`,
@@ -166,9 +176,10 @@ export function deployWorkflow(): string {
     "    needs: e2e",
     `    if: ${ex("!cancelled() && (needs.e2e.result == 'success' || needs.e2e.result == 'skipped')")}`,
     "    runs-on: ubuntu-latest",
+    "    # The environment's protection rules (required reviewers, allowed branches) apply to the deploy.",
     `    environment: ${ex("inputs.environment")}`,
     "    steps:",
-    "      - uses: actions/checkout@v4",
+    `      - uses: ${CHECKOUT}`,
     '      - run: ./scripts/deploy.sh "$ARTIFACT" "$ENVIRONMENT" # your deploy command',
     "        env:",
     `          ARTIFACT: ${ex("inputs.artifact")}`,
@@ -200,8 +211,11 @@ export function failoverWorkflow(): string {
     "jobs:",
     "  failover:",
     "    runs-on: ubuntu-latest",
+    "    # The environment's protection rules (required reviewers, allowed branches) apply to the run;",
+    "    # an empty environment (a policy without environments) is none.",
+    `    environment: ${ex("inputs.environment")}`,
     "    steps:",
-    "      - uses: actions/checkout@v4",
+    `      - uses: ${CHECKOUT}`,
     '      - run: ./scripts/failover.sh "$TARGET" "$ENVIRONMENT" # your switch-over command',
     "        env:",
     `          TARGET: ${ex("inputs.target")}`,
@@ -224,11 +238,15 @@ export function githubFiles(input: TemplateInput): PipelineFile[] {
       title: 'artifact-only deploy for optout rollout (set "rollout.workflow": "optout-deploy.yml")',
       content: deployWorkflow(),
     },
-    {
-      path: ".github/workflows/<your ci>.yml",
-      kind: "snippet",
-      title: "guard each stage's job",
-      content: guardWorkflow(input),
-    },
+    ...(needsGuardWorkflow(input)
+      ? [
+          {
+            path: ".github/workflows/<your ci>.yml",
+            kind: "snippet" as const,
+            title: "guard each stage's job",
+            content: guardWorkflow(input),
+          },
+        ]
+      : []),
   ];
 }

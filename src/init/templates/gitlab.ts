@@ -1,38 +1,61 @@
 /**
- * GitLab CI: an include file with the `.optout-guard` job template, the scheduled `optout expire`
- * job and the artifact-only deploy jobs `optout rollout` starts (reading contract.ts's variables),
- * plus the lines for .gitlab-ci.yml. GitLab runs before_script and script in one shell, so the
- * template's `exit 0` ends a waived job successfully without running its script.
+ * GitLab CI: two CI/CD components in optout's own repository (templates/guard.yml: the
+ * `.optout-guard` job template; templates/expire.yml: the scheduled `optout expire` job), the
+ * jobs of the artifact-only deploy pipeline `optout rollout` starts (a file of the user's, reading
+ * contract.ts's variables), and the lines for .gitlab-ci.yml. GitLab runs before_script and script
+ * in one shell, so the guard's `exit 0` ends a waived job successfully without running its script.
+ *
+ * Components follow GitLab's conventions: a `spec: inputs` header, no global keywords, and what
+ * differs between pipelines (a job's stage, the optout version) as inputs, never hard-coded.
+ * A script item never contains ": " outside a block scalar: YAML would read it as a mapping, and
+ * GitLab rejects the whole pipeline.
  */
-import { byMechanism, installCommand, lines, type PipelineFile, type TemplateInput } from "./common.js";
+import {
+  byMechanism,
+  componentRef,
+  lines,
+  NODE_MAJOR,
+  type PipelineFile,
+  type TemplateInput,
+} from "./common.js";
 
-export const GITLAB_INCLUDE_PATH = ".gitlab/optout.yml";
+/** The components, where they live in optout's repository (GitLab's layout: templates/<name>.yml). */
+export const GITLAB_COMPONENTS = { guard: "templates/guard.yml", expire: "templates/expire.yml" };
+/** The rollout jobs: a file of the user's, since its scripts are theirs. */
+export const GITLAB_ROLLOUT_PATH = ".gitlab/optout-rollout.yml";
 
-/** `- if: $OPTOUT_ARTIFACT` → never: a rollout pipeline deploys a built artifact, so the build is bypassed. */
-const notInRollouts = [
-  "    - if: $OPTOUT_ARTIFACT # an optout rollout deploys an artifact already built: skip this",
-  "      when: never",
-];
+/** npm's install of optout@<version>, quiet: one tarball, no dependency tree. */
+const install = (version: string) =>
+  `npm install --global --no-audit --no-fund --loglevel=error "optout@${version}"`;
 
-export function gitlabInclude(input: TemplateInput): string {
-  const forge = input.provider === "gitlab";
+function versionInput(version: string): string[] {
+  return [
+    "    version:",
+    "      description: The optout version to install (npm) when the job's image has none",
+    `      default: "${version}"`,
+  ];
+}
+
+/** templates/guard.yml: the `.optout-guard` job template. */
+export function guardComponent(version: string): string {
   return lines(
-    "# optout for GitLab CI: the guard template, the scheduled optout expire, and the jobs of the",
-    "# artifact-only deploy pipeline `optout rollout` creates. Include it from .gitlab-ci.yml:",
-    "#   include:",
-    `#     - local: ${GITLAB_INCLUDE_PATH}`,
-    "",
-    "# A job that extends .optout-guard first asks `optout guard <job name>` ($OPTOUT_GUARD_STAGE",
-    "# when the job is named differently from the stage) and ends successfully without running its",
-    "# script when a signed, unexpired override waives the stage. guard exits 0 (skip), 1 (run) or",
-    "# 2 and more (an error, which never skips: fail closed). The job's image needs Node.js 20+.",
+    "# optout guard for GitLab CI/CD. A job that extends .optout-guard asks `optout guard` about its",
+    "# stage first, and ends successfully without running its script when a signed, unexpired",
+    "# override waives the stage for this ref or commit. guard exits 0 (skip), 1 (run) or 2 and more",
+    "# (an error, which never skips: fail closed, the script runs). The stage is $OPTOUT_GUARD_STAGE,",
+    "# else the job's name (guard drops the ` 1/3` or `: [a, b]` GitLab adds to parallel copies).",
+    "# The job's image needs Node.js 20 or later; optout is installed when the image has none.",
     "# A job with its own before_script keeps the guard with: !reference [.optout-guard, before_script]",
+    "spec:",
+    "  inputs:",
+    ...versionInput(version),
+    "---",
     ".optout-guard:",
     "  variables:",
     '    OPTOUT_GUARD_STAGE: "" # empty: the job\'s name is the stage',
     "  before_script:",
-    `    - command -v optout >/dev/null || ${installCommand(input.version)}`,
     "    - |",
+    `      command -v optout >/dev/null || ${install("$[[ inputs.version ]]")} >&2 || true`,
     `      stage="\${OPTOUT_GUARD_STAGE:-$CI_JOB_NAME}"`,
     "      code=0",
     '      optout guard "$stage" || code=$?',
@@ -43,30 +66,61 @@ export function gitlabInclude(input: TemplateInput): string {
     '      if [ "$code" -gt 1 ]; then',
     '        echo "optout: guard failed (exit $code); running $stage (fail closed)" >&2',
     "      fi",
-    "",
-    "# Ends overrides whose TTL has passed. Create a pipeline schedule (every 15 minutes) with the",
-    "# variable SCHEDULED_TASK=optout-expire, and these CI/CD variables (masked, protected):",
+  );
+}
+
+/** templates/expire.yml: the scheduled `optout expire` job. */
+export function expireComponent(version: string): string {
+  return lines(
+    "# Ends optout overrides whose TTL has passed. Create a pipeline schedule (every 15 minutes) with",
+    "# the variable SCHEDULED_TASK=optout-expire, and these CI/CD variables (masked, protected):",
     "#   OPTOUT_SIGNING_KEY   type File: an ed25519 private key without passphrase whose public",
     "#                        key is in .optout/allowed_signers on the default branch",
-    forge
-      ? "#   OPTOUT_GITLAB_TOKEN  a token of the user that key belongs to: scopes api, write_repository"
-      : "#   OPTOUT_GITLAB_TOKEN  a token with write_repository, to push ledger records",
+    "#   OPTOUT_GITLAB_TOKEN  a token with write_repository, to push ledger records; with the gitlab",
+    "#                        provider, a token of the user that key belongs to, with api too",
+    "# The push goes to this project on this GitLab, at its own scheme, host, port and path.",
+    "spec:",
+    "  inputs:",
+    "    stage:",
+    "      description: The stage of your pipeline the expire job runs in",
+    "      default: test",
+    "    image:",
+    "      description: The job's image (it needs Node.js 20 or later and git)",
+    `      default: "node:${NODE_MAJOR}"`,
+    ...versionInput(version),
+    "---",
     "optout-expire:",
-    "  image: node:20",
+    "  stage: $[[ inputs.stage ]]",
+    "  image: $[[ inputs.image ]]",
     "  rules:",
     '    - if: $CI_PIPELINE_SOURCE == "schedule" && $SCHEDULED_TASK == "optout-expire"',
     "  script:",
-    `    - ${installCommand(input.version)}`,
-    `    - git remote set-url origin "https://oauth2:\${OPTOUT_GITLAB_TOKEN}@\${CI_SERVER_HOST}/\${CI_PROJECT_PATH}.git"`,
-    "    - optout expire",
-    "",
+    "    - |",
+    `      command -v optout >/dev/null || ${install("$[[ inputs.version ]]")}`,
+    `      git remote set-url origin "\${CI_SERVER_URL%%://*}://oauth2:\${OPTOUT_GITLAB_TOKEN}@\${CI_SERVER_URL#*://}/\${CI_PROJECT_PATH}.git"`,
+    "      optout expire",
+  );
+}
+
+/** The jobs of the pipeline `optout rollout` creates (provider gitlab). */
+export function gitlabRollout(): string {
+  return lines(
     "# `optout rollout --artifact <ref> --env <environment>` creates a pipeline (on rollout.ref, else the",
     "# default branch) with OPTOUT_ARTIFACT, OPTOUT_ENVIRONMENT, OPTOUT_RECORD and OPTOUT_SKIP (a comma",
     "# list of stages; unset when empty). Keep your build jobs out of it: `- if: $OPTOUT_ARTIFACT`, `when: never`.",
-    "",
+    "# Include it from .gitlab-ci.yml with the stages of your pipeline the jobs run in.",
+    "spec:",
+    "  inputs:",
+    "    e2e-stage:",
+    "      description: The stage the end-to-end tests run in",
+    "      default: test",
+    "    deploy-stage:",
+    "      description: The stage the deploy runs in",
+    "      default: deploy",
+    "---",
     "# A stage the policy lists in rollout.skippable: runs unless `optout rollout --skip e2e`.",
     "optout-e2e:",
-    "  stage: test",
+    "  stage: $[[ inputs.e2e-stage ]]",
     "  rules:",
     "    - if: $OPTOUT_SKIP =~ /(^|,)e2e(,|$)/",
     "      when: never",
@@ -75,13 +129,13 @@ export function gitlabInclude(input: TemplateInput): string {
     '    - ./scripts/e2e.sh "$OPTOUT_ENVIRONMENT"',
     "",
     "optout-deploy:",
-    "  stage: deploy",
+    "  stage: $[[ inputs.deploy-stage ]]",
     "  rules:",
     "    - if: $OPTOUT_ARTIFACT && $OPTOUT_ENVIRONMENT",
     "  environment:",
     "    name: $OPTOUT_ENVIRONMENT",
     "  script:",
-    '    - echo "optout record $OPTOUT_RECORD: deploying $OPTOUT_ARTIFACT to $OPTOUT_ENVIRONMENT"',
+    '    - echo "Deploying $OPTOUT_ARTIFACT to $OPTOUT_ENVIRONMENT (optout record $OPTOUT_RECORD)"',
     '    - ./scripts/deploy.sh "$OPTOUT_ARTIFACT" "$OPTOUT_ENVIRONMENT" # your deploy command',
   );
 }
@@ -95,17 +149,31 @@ export function gitlabFailoverJob(): string {
     "  rules:",
     "    - if: $OPTOUT_FAILOVER_TARGET",
     "  script:",
-    '    - echo "optout record $OPTOUT_RECORD: failing over to $OPTOUT_FAILOVER_TARGET"',
+    '    - echo "Failing over to $OPTOUT_FAILOVER_TARGET (optout record $OPTOUT_RECORD)"',
     `    - ./scripts/failover.sh "$OPTOUT_FAILOVER_TARGET" "\${OPTOUT_ENVIRONMENT:-}" # your switch-over command`,
   );
 }
 
-/** What goes into .gitlab-ci.yml: the include and one job per guarded or variable stage. */
+/** `- if: $OPTOUT_ARTIFACT` → never: a rollout pipeline deploys a built artifact, so the build is bypassed. */
+const notInRollouts = [
+  "    - if: $OPTOUT_ARTIFACT # an optout rollout deploys an artifact already built: skip this",
+  "      when: never",
+];
+
+/** What goes into .gitlab-ci.yml: the includes and one job per guarded or variable stage. */
 export function gitlabCi(input: TemplateInput): string {
   const m = byMechanism(input.stages);
+  const forge = input.provider === "gitlab";
   return lines(
     "include:",
-    `  - local: ${GITLAB_INCLUDE_PATH}`,
+    `  - component: ${componentRef("guard", input.version)}`,
+    `  - component: ${componentRef("expire", input.version)}`,
+    "    inputs:",
+    "      stage: test # a stage of your pipeline",
+    forge && `  - local: ${GITLAB_ROLLOUT_PATH}`,
+    forge && "    inputs:",
+    forge && "      e2e-stage: test",
+    forge && "      deploy-stage: deploy",
     ...m.status.map(
       (s) =>
         `# ${s.name} (mechanism "status"): nothing to add; optout posts a success status "${s.context ?? s.name}" on the commit.`,
@@ -114,7 +182,9 @@ export function gitlabCi(input: TemplateInput): string {
       "",
       `${s.name}:`,
       "  extends: .optout-guard",
-      "  image: node:20",
+      `  image: node:${NODE_MAJOR}`,
+      "  variables:",
+      `    OPTOUT_GUARD_STAGE: ${s.name} # the stage this job guards, whatever the job is named`,
       "  rules:",
       ...notInRollouts,
       "    - when: on_success",
@@ -125,6 +195,7 @@ export function gitlabCi(input: TemplateInput): string {
       "",
       `${s.name}:`,
       `  # mechanism "variable": optout sets the project variable ${s.variable} to "true" while waived.`,
+      `  image: node:${NODE_MAJOR}`,
       "  rules:",
       `    - if: $${s.variable} == "true"`,
       "      when: never",
@@ -138,16 +209,20 @@ export function gitlabCi(input: TemplateInput): string {
 
 export function gitlabFiles(input: TemplateInput): PipelineFile[] {
   return [
-    {
-      path: GITLAB_INCLUDE_PATH,
-      kind: "file",
-      title: "guard template, scheduled expire, rollout jobs",
-      content: gitlabInclude(input),
-    },
+    ...(input.provider === "gitlab"
+      ? [
+          {
+            path: GITLAB_ROLLOUT_PATH,
+            kind: "file" as const,
+            title: "the jobs of the deploy pipeline optout rollout creates",
+            content: gitlabRollout(),
+          },
+        ]
+      : []),
     {
       path: ".gitlab-ci.yml",
       kind: "snippet",
-      title: "include it and guard each stage's job",
+      title: "include optout's components and guard each stage's job",
       content: gitlabCi(input),
     },
   ];
