@@ -98,17 +98,54 @@ async function buildDist(outdir) {
       },
     ],
   });
+  const entries = await vendorEntries([...packages].sort());
   const vendor = await esbuild.build({
     ...common,
-    entryPoints: [...packages].sort().map((p) => ({ in: p, out: `vendor/${p}/index` })),
+    entryPoints: Object.keys(entries).map((p) => ({ in: `vendor-entry:${p}`, out: `vendor/${p}/index` })),
     outdir,
     chunkNames: "vendor/chunks/[name]-[hash]",
     minify: true,
     legalComments: "none",
     metafile: true,
+    plugins: [
+      {
+        name: "vendor-entry",
+        setup(b) {
+          b.onResolve({ filter: /^vendor-entry:/ }, (args) => ({
+            path: args.path,
+            namespace: "vendor-entry",
+          }));
+          b.onLoad({ filter: /.*/, namespace: "vendor-entry" }, (args) => ({
+            contents: entries[args.path.slice("vendor-entry:".length)],
+            resolveDir: root,
+            loader: "js",
+          }));
+        },
+      },
+    ],
   });
   writeFileSync(join(outdir, "vendor", "LICENSES.txt"), licenses(vendor.metafile));
   return [...packages].sort();
+}
+
+/**
+ * Each package's entry module: its exports by name, as Node shows them to an `import`. An ES
+ * module bundled from a CommonJS package would export only `default` (its names are known only
+ * when it runs), so `const { defaultLoaders } = await import("cosmiconfig")` would find nothing;
+ * Node's own view (it reads a CommonJS module's names from its source) says which to export.
+ */
+async function vendorEntries(packages) {
+  const entries = {};
+  for (const p of packages) {
+    const ns = Object.keys(await import(p));
+    const names = ns.filter((k) => k !== "default" && /^[A-Za-z_$][\w$]*$/.test(k));
+    entries[p] = [
+      `import * as ns from ${JSON.stringify(p)};`,
+      names.length ? `export const { ${names.join(", ")} } = ns;` : "",
+      ns.includes("default") ? "export default ns.default;" : "",
+    ].join("\n");
+  }
+  return entries;
 }
 
 async function buildAction(outdir) {
