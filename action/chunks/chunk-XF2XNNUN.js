@@ -1,2 +1,0 @@
-import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
-var r=/TOKEN|SECRET|PASSWORD|WEBHOOK|PRIVATE_KEY|API_KEY/i,a=/\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}|\bglpat-[A-Za-z0-9_-]{20,}|\bxox[abposr]-[A-Za-z0-9-]{10,}|https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]+/g;function g(s,o){let t=s;for(let[n,e]of Object.entries(o))e&&e.length>=8&&r.test(n)&&(t=t.split(e).join("***"));return t.replace(a,"***")}export{g as a};
