@@ -315,9 +315,13 @@ export class Factory {
         );
         // Mark intents this process is carrying out, so `optout sync` on this machine leaves a
         // running operation alone and settles one whose process died.
-        if (r.kind === "landed" && r.record.outcome === "intent") await store.markRunning(r.record.id);
+        // Only a hint for sync (without it, sync waits --settle-after): a full disk must not fail
+        // an operation whose record already landed.
+        const note = (e: Error) => this.io.debug(`cannot note the running operation: ${e.message}`);
+        if (r.kind === "landed" && r.record.outcome === "intent")
+          await store.markRunning(r.record.id).catch(note);
         if (r.kind === "landed" && r.record.type === "result" && r.record.links.intent) {
-          await store.clearRunning(r.record.links.intent);
+          await store.clearRunning(r.record.links.intent).catch(note);
         }
         return r;
       },

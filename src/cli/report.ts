@@ -51,10 +51,48 @@ export function report(e: unknown, io: IO, env: Record<string, string | undefine
     }
     return e.exitCode;
   }
+  const fs = fileSystemProblem(e);
+  if (fs) {
+    io.err(`optout: ${redact(fs.message, env)}`);
+    io.err(`hint: ${fs.hint}`);
+    if (io.json)
+      io.printJson({ error: { code: ExitCode.failed, message: redact(fs.message, env), hint: fs.hint } });
+    return ExitCode.failed;
+  }
   const err = e instanceof Error ? e : new Error(String(e));
   io.err(`optout: unexpected error: ${redact(err.message, env)}`);
   if (io.verbose) io.err(redact(err.stack ?? "", env));
   else io.err("hint: run with --verbose for details");
   if (io.json) io.printJson({ error: { code: ExitCode.failed, message: redact(err.message, env) } });
   return ExitCode.failed;
+}
+
+/** A write the file system refused (full disk, read-only checkout): one line naming the file. */
+function fileSystemProblem(e: unknown): { message: string; hint: string } | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof err.syscall !== "string") return undefined;
+  // write() reports no path (only open() does): then the file system is all there is to say.
+  const where = err.path ? `: cannot write ${err.path}` : "";
+  const after = "then run `optout status` to see what was recorded, and run the command again if it is not";
+  switch (err.code) {
+    case "ENOSPC":
+    case "EDQUOT":
+      return {
+        message: `the disk is full (${err.code})${where}`,
+        hint: `free some space, ${after}`,
+      };
+    case "EROFS":
+      return {
+        message: `the file system is read-only (EROFS)${where}`,
+        hint: `run optout from a writable clone, ${after}`,
+      };
+    case "EACCES":
+    case "EPERM":
+      return {
+        message: `permission denied (${err.code})${where}`,
+        hint: `check who owns the clone's .git directory, ${after}`,
+      };
+    default:
+      return undefined;
+  }
 }

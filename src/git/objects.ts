@@ -5,7 +5,8 @@
  * of object writes whatever the number of records on the branch.
  */
 import { createHash } from "node:crypto";
-import { mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { unlinkSync } from "node:fs";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { git } from "./run.js";
@@ -112,8 +113,73 @@ export function serializeTree(entries: readonly TreeEntry[]): Buffer {
   );
 }
 
+/**
+ * Temp files of object writes in flight, removed if the process exits before renaming them
+ * (Ctrl-C, SIGTERM): `git fsck` reports any file under objects/ that is not an object.
+ */
+const inFlight = new Set<string>();
+let exitHookInstalled = false;
+
+function track(tmp: string): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once("exit", () => {
+      for (const f of inFlight) {
+        try {
+          unlinkSync(f);
+        } catch {
+          // already renamed or gone
+        }
+      }
+    });
+  }
+  inFlight.add(tmp);
+}
+
+const tmpName = /^\.tmp-(\d+)-/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, it is just not ours to signal.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temp files a writer killed outright (SIGKILL, a power cut) left behind: those of a
+ * process that no longer runs. Another live writer's are left alone.
+ */
+export async function removeOrphanedTemps(objectsDir: string): Promise<number> {
+  let removed = 0;
+  let dirs: string[];
+  try {
+    dirs = (await readdir(objectsDir)).filter((d) => /^[0-9a-f]{2}$/.test(d));
+  } catch {
+    return 0;
+  }
+  for (const d of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(join(objectsDir, d));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const m = tmpName.exec(n);
+      if (!m || alive(Number(m[1]))) continue;
+      await rm(join(objectsDir, d, n), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
 export class ObjectWriter {
   private readonly hashAlgo: "sha1" | "sha256";
+  private swept = false;
   constructor(
     private readonly objectsDir: string,
     objectFormat: "sha1" | "sha256" = "sha1",
@@ -137,11 +203,23 @@ export class ObjectWriter {
     } catch {
       // not there yet
     }
+    if (!this.swept) {
+      this.swept = true;
+      await removeOrphanedTemps(this.objectsDir);
+    }
     await mkdir(dir, { recursive: true });
     // Write to a temp name and rename, so a crash never leaves a truncated object under its id.
     const tmp = join(dir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-    await writeFile(tmp, deflateSync(raw), { mode: 0o444 });
-    await rename(tmp, file);
+    track(tmp);
+    try {
+      await writeFile(tmp, deflateSync(raw), { mode: 0o444 });
+      await rename(tmp, file);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    } finally {
+      inFlight.delete(tmp);
+    }
     return oid;
   }
 }

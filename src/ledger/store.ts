@@ -387,9 +387,26 @@ export class Ledger {
     }
   }
 
-  async writeAnchor(commit: string): Promise<void> {
-    await mkdir(join(this.anchorFile, ".."), { recursive: true });
-    await writeFile(this.anchorFile, `${commit}\n`);
+  /**
+   * Remembers a verified tip for the next verify. A clone that cannot be written (a read-only
+   * checkout, a full disk) only loses that memory: the problem is returned, never thrown, and
+   * the verdict of the verification that just ran stands.
+   */
+  async writeAnchor(commit: string): Promise<string | undefined> {
+    const tmp = `${this.anchorFile}.tmp-${process.pid}`;
+    try {
+      // Not mkdir -p: on a read-only file system it says ENOENT, not EROFS.
+      await mkdir(join(this.anchorFile, ".."), { recursive: false }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== "EEXIST") throw e;
+      });
+      await writeFile(tmp, `${commit}\n`);
+      await rename(tmp, this.anchorFile);
+      return undefined;
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => {});
+      const err = e as NodeJS.ErrnoException;
+      return `cannot write ${this.anchorFile} (${err.code ?? err.message})`;
+    }
   }
 }
 

@@ -112,7 +112,12 @@ async function verify(
     namespace: policy.audit.namespace,
     ...(anchor ? { anchor } : {}),
   });
-  if (report.ok && tip) await store.writeAnchor(tip);
+  const anchorProblem = report.ok && tip ? await store.writeAnchor(tip) : undefined;
+  if (anchorProblem) {
+    f.io.err(
+      `optout: warning: ${anchorProblem}: this clone will not remember the verified tip, so the next verify cannot tell whether history was rewritten since`,
+    );
+  }
   if (f.io.json) {
     f.io.printJson(report);
     if (!report.ok) throw new QuietExit(ExitCode.failed);
