@@ -7,6 +7,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { craft, lastLink, skipRecord } from "../helpers/craft.js";
+import { allowedSignersLine } from "../helpers/keys.js";
 import { git, makeWorld, type World } from "../helpers/world.js";
 import { docBlock, runShell } from "./helpers.js";
 
@@ -21,10 +23,17 @@ let scripts: { quick: string; full: string };
 /** Stock tools only: the system PATH, which must not hold an optout. */
 const auditorEnv = (home: string) => ({ PATH: "/usr/bin:/bin", HOME: home, LC_ALL: "C" });
 
-async function audit(remote: string, which: "quick" | "full") {
-  const dir = join(w.dir, `audit-${which}-${Math.random().toString(36).slice(2)}`);
+async function audit(remote: string, which: "quick" | "full", world = w, shell = "bash") {
+  const dir = join(world.dir, `audit-${which}-${Math.random().toString(36).slice(2)}`);
   await exec("git", ["clone", "-q", remote, dir]);
-  return runShell("bash", [scripts[which]], { cwd: dir, env: auditorEnv(w.dir) });
+  return runShell(shell, [scripts[which]], { cwd: dir, env: auditorEnv(world.dir) });
+}
+
+/** A bare copy of `world`'s remote, for one variant of its history. */
+async function copyOf(world: World, name: string): Promise<string> {
+  const remote = join(world.dir, `${name}.git`);
+  await exec("git", ["clone", "-q", "--bare", world.remote, remote]);
+  return remote;
 }
 
 /** A bare copy of the remote whose audit branch `edit` rewrites (as an attacker with force-push could). */
@@ -99,7 +108,7 @@ describe("docs/auditing.md, with stock tools only", () => {
     }
     const full = await audit(remote, "full");
     expect(full.code).not.toBe(0);
-    expect(full.stdout).toMatch(/^BAD records\/.*: signature does not verify for alice$/m);
+    expect(full.stdout).toMatch(/^BAD records\/.*: signature does not verify for alice at \S+$/m);
   });
 
   it("fails on a record removed from the branch", async () => {
@@ -111,5 +120,88 @@ describe("docs/auditing.md, with stock tools only", () => {
     const full = await audit(remote, "full");
     expect(full.code).not.toBe(0);
     expect(full.stdout).toMatch(/^BAD [0-9a-f]{40}: must add exactly one record$/m);
+  });
+});
+
+describe("docs/auditing.md and a key retired with valid-before", () => {
+  // Alice's key signs records on 1 January and 1 July 2024; on 1 June it was retired. Bob's key
+  // signs one on 1 March. Each record is checked at its own time, not today's.
+  let r: World;
+  const at = (time: string) => ({ env: { OPTOUT_NOW: time } });
+  beforeAll(async () => {
+    r = await makeWorld({ people: ["alice", "bob"] });
+    const reason = "linter crashes on node 22, INC-4411";
+    for (const [who, ref, time] of [
+      ["alice", "one", "2024-01-01T10:00:00.000Z"],
+      ["bob", "two", "2024-03-01T10:00:00.000Z"],
+      ["alice", "three", "2024-07-01T10:00:00.000Z"],
+    ] as const) {
+      const s = await r.run(who, ["skip", "lint", "--ref", ref, "--reason", reason], at(time));
+      expect(s.code, s.stderr).toBe(0);
+    }
+    const retired = allowedSignersLine("alice", r.keys.alice!.publicLine, 'valid-before="20240601000000Z"');
+    const bob = allowedSignersLine("bob", r.keys.bob!.publicLine);
+    await r.pushMain({ ".optout/allowed_signers": `${retired}\n${bob}\n` }, "retire alice's key");
+  });
+  afterAll(() => r.cleanup());
+
+  it("passes the records signed before valid-before, and optout agrees", async () => {
+    // The branch as it was before alice's key signed after its retirement.
+    const before = await copyOf(r, "before-july");
+    const tip = await git(r.work, "ls-remote", before, "refs/heads/optout/audit");
+    const commits = (await exec("git", ["--git-dir", before, "rev-list", tip.split("\t")[0]!])).stdout
+      .trim()
+      .split("\n");
+    await exec("git", ["--git-dir", before, "update-ref", "refs/heads/optout/audit", commits[1]!]);
+    for (const shell of ["bash", "sh"]) {
+      const full = await audit(before, "full", r, shell);
+      expect(full.code, full.stdout + full.stderr).toBe(0);
+      expect(full.stdout).toMatch(/^ok 1 skip .* by alice\nok 2 skip .* by bob\nverified 2 records; tip /m);
+    }
+    if (hasJq) {
+      const quick = await audit(before, "quick", r);
+      expect(quick.code, quick.stdout + quick.stderr).toBe(0);
+    }
+    const clone = join(r.dir, "before-july-work");
+    await exec("git", ["clone", "-q", before, clone]);
+    const verify = await r.run("bob", ["log", "--verify"], { cwd: clone });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+
+  it("fails the record signed after valid-before, and optout agrees", async () => {
+    const full = await audit(r.remote, "full", r);
+    expect(full.code).not.toBe(0);
+    expect(full.stdout).toMatch(
+      /^ok 1 skip .* by alice\nok 2 skip .* by bob\nBAD records\/2024\/07\/01\/.*: signature does not verify for alice at 2024-07-01T10:00:00\.000Z$/m,
+    );
+    if (hasJq) {
+      const quick = await audit(r.remote, "quick", r);
+      expect(quick.code).not.toBe(0);
+      expect(quick.stdout).toMatch(/^BAD ledger\/records\/2024\/07\/01\//m);
+    }
+    const verify = await r.run("bob", ["log", "--verify"]);
+    expect(verify.code).toBe(1);
+    const third = (await lastLink(r.remote))!;
+    expect(verify.stdout + verify.stderr).toContain(third.record.id);
+  });
+
+  it("fails a record the retired key signs later but dates before the record it follows", async () => {
+    const backdated = await copyOf(r, "backdated");
+    const second = (
+      await exec("git", ["--git-dir", backdated, "rev-parse", "refs/heads/optout/audit~1"])
+    ).stdout.trim();
+    await exec("git", ["--git-dir", backdated, "update-ref", "refs/heads/optout/audit", second]);
+    // Claims 1 February (alice's key was valid then), chained after bob's record of 1 March.
+    const after = await lastLink(backdated);
+    const forged = skipRecord(
+      { stage: "lint", ref: "main", actor: "alice", time: "2024-02-01T10:00:00.000Z" },
+      after,
+    );
+    await craft(backdated, { record: forged, signWith: r.keys.alice!.privatePath });
+    const full = await audit(backdated, "full", r);
+    expect(full.code).not.toBe(0);
+    expect(full.stdout).toMatch(
+      /^BAD records\/2024\/02\/01\/.*: time 2024-02-01T10:00:00\.000Z is before the record it follows$/m,
+    );
   });
 });
