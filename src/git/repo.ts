@@ -1,7 +1,7 @@
 /** Typed git operations over `git()`: one function per operation, no shell anywhere. */
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { UsageError } from "../errors.js";
+import { FailedError, UsageError } from "../errors.js";
 import { git, gitErrorLine, gitText } from "./run.js";
 
 export interface RepoInfo {
@@ -45,9 +45,16 @@ export async function remoteUrl(cwd: string, remote: string): Promise<string | u
   return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
 }
 
+/** The URL as configured (`remote.<name>.url`), before any `insteadOf` rewriting. */
+export async function configuredUrl(cwd: string, remote: string): Promise<string | undefined> {
+  const r = await git(["config", "--get", `remote.${remote}.url`], { cwd, allowFailure: true });
+  return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
+}
+
 /**
  * The remote's default branch: `refs/remotes/<remote>/HEAD` when the clone knows it, otherwise
  * asked of the remote (`ls-remote --symref`), as CI checkouts often lack the symbolic ref.
+ * Undefined when the remote names none (an empty repository); throws when it cannot be asked.
  */
 export async function defaultBranch(
   cwd: string,
@@ -72,6 +79,16 @@ export async function defaultBranch(
     return local.stdout.toString("utf8").trim().replace(`refs/remotes/${remote}/`, "");
   }
   const r = await git(["ls-remote", "--symref", remote, "HEAD"], { cwd, allowFailure: true });
+  if (r.code !== 0) {
+    // A runner checkout has no origin/HEAD, so asking the remote is the only way: when that
+    // fails, the network (or the URL) is the problem, not the checkout.
+    throw new FailedError(
+      `cannot reach remote "${remote}": ${gitErrorLine(r.stderr) || `git exited ${r.code}`}`,
+      {
+        hint: `check the network and the remote's URL (git remote get-url ${remote}), then run the command again`,
+      },
+    );
+  }
   const m = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(r.stdout.toString("utf8"));
   return m?.[1];
 }

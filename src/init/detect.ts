@@ -15,6 +15,12 @@ export interface Detected {
   providerFrom: string;
   /** owner/name or group/sub/project, when the remote URL names one. */
   repo?: string;
+  /**
+   * A name for plain git when the URL names no owner/name (a local path, a bare name): the last
+   * two parts of the remote's path, else of the clone's. Any stable name will do, as long as the
+   * policy states it: records carry it and readers compare with it.
+   */
+  localRepo: string;
   /** A self-hosted GitLab's base URL, so the policy can name it. */
   gitlabUrl?: string;
   /** The remote's default branch, when the remote says (an empty bare repository does not). */
@@ -71,15 +77,34 @@ export async function detect(
           ? "origin is not on GitHub or GitLab"
           : "no origin remote";
   const repo = url ? repoFromUrl(url) : undefined;
-  const branch = url ? await defaultBranch(root, "origin") : undefined;
+  // Offline, init still writes the policy; the summary then names the current branch.
+  const branch = url ? await defaultBranch(root, "origin").catch(() => undefined) : undefined;
   return {
     provider,
     providerFrom,
     ...(repo && REPO_PATTERN.test(repo) ? { repo } : {}),
+    localRepo: localName(url ?? root),
     ...(provider === "gitlab" && host && host !== "gitlab.com" && byHost === "gitlab"
       ? { gitlabUrl: `https://${host}` }
       : {}),
     ...(branch ? { defaultBranch: branch } : {}),
     ...((byHost ?? byEnv) ? { hostedOn: byHost ?? byEnv } : {}),
   };
+}
+
+/** "srv/shop" from /srv/shop.git or file:///srv/shop.git; "local/shop" from a one-part path. */
+function localName(pathOrUrl: string): string {
+  let path = pathOrUrl;
+  try {
+    path = new URL(pathOrUrl).pathname;
+  } catch {
+    // a plain path
+  }
+  const parts = path
+    .replace(/\.git\/?$/, "")
+    .split(/[/\\]/)
+    .map((p) => p.replace(/[^\w.-]/g, "-"))
+    .filter((p) => p && p !== "." && p !== "..");
+  const [owner, name] = parts.length >= 2 ? parts.slice(-2) : ["local", parts[0] ?? "repository"];
+  return `${owner}/${name}`;
 }

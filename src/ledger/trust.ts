@@ -23,8 +23,9 @@ export async function loadAllowedSigners(
 ): Promise<TrustSource> {
   const branch = await defaultBranch(repo.root, remote);
   if (!branch) {
-    throw new ConfigError(`cannot tell the default branch of remote "${remote}"`, {
-      hint: `check that the remote exists (git remote -v) and is reachable, or run: git remote set-head ${remote} --auto`,
+    // Reached only when the remote answered: it has no default branch to read allowed_signers from.
+    throw new ConfigError(`remote "${remote}" names no default branch (is it empty?)`, {
+      hint: `push the default branch with the policy and .optout/allowed_signers to ${remote} first`,
     });
   }
   const ref = `refs/remotes/${remote}/${branch}`;

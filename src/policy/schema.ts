@@ -225,7 +225,10 @@ export const policyFileSchema = z
       .string()
       .regex(/^[\w.-]+(?:\/[\w.-]+)+$/, { error: 'must be "owner/name" or "group/subgroup/project"' })
       .optional()
-      .meta({ description: "owner/name (GitHub) or group/sub/project (GitLab); default: from origin" }),
+      .meta({
+        description:
+          "owner/name (GitHub) or group/sub/project (GitLab); on plain git any stable name (init writes one). Every record carries it and readers compare with it; default: from the audit remote's URL",
+      }),
     github: z
       .strictObject({
         apiUrl: url

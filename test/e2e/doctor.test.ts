@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeWorld } from "../helpers/world.js";
+import { basePolicy, git, makeWorld } from "../helpers/world.js";
 
 describe("doctor and auth status", () => {
   it("reports each check, and fails when the signing key is not allowed", async () => {
@@ -56,6 +56,31 @@ describe("doctor and auth status", () => {
         { what: "skip lint", allowed: true, approvals: 0 },
         { what: "skip e2e", allowed: false, approvals: 0 },
       ]);
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  it("warns when origin names another repository than the policy, or the policy names none", async () => {
+    const w = await makeWorld();
+    try {
+      // origin as a person configured it: a URL naming acme/other, reached through insteadOf.
+      const other = "https://git.example.com/acme/other.git";
+      await git(w.work, "remote", "set-url", "origin", other);
+      await git(w.work, "config", `url.${w.remote}.insteadOf`, other);
+      const doc = JSON.parse((await w.run("alice", ["doctor", "--json"])).stdout);
+      const repo = doc.checks.find((c: { name: string }) => c.name === "repository");
+      expect(repo).toMatchObject({
+        status: "warn",
+        detail: `origin is ${other}, which names acme/other, not the policy's repo acme/shop`,
+      });
+
+      const { repo: _, ...noRepo } = basePolicy();
+      await w.pushMain({ ".optoutrc.json": `${JSON.stringify(noRepo)}\n` }, "no repo");
+      await git(w.work, "pull", "-q", "origin", "main");
+      const text = await w.run("alice", ["doctor"]);
+      expect(text.stdout).toMatch(/! repository: the policy names no repo: records are tied to "remote"/);
+      expect(text.stdout).toMatch(/add "repo": "acme\/other" to .*\.optoutrc\.json/);
     } finally {
       await w.cleanup();
     }

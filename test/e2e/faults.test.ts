@@ -117,4 +117,20 @@ describe("remote faults", () => {
       await w.cleanup();
     }
   });
+
+  it("a runner checkout (no origin/HEAD) with the remote away reports the network, not the checkout", async () => {
+    const w = await makeWorld();
+    try {
+      await git(w.work, "remote", "set-head", "origin", "--delete");
+      await rename(w.remote, `${w.remote}.away`);
+      const r = await w.run("alice", ["skip", "lint", "--reason", "the linter is broken"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^optout: cannot reach remote "origin": '.*remote\.git' does not appear to be a git repository$/m,
+      );
+      expect(r.stderr).not.toMatch(/default branch|set-head/);
+    } finally {
+      await w.cleanup();
+    }
+  });
 });

@@ -35,6 +35,8 @@ describe("optout init --yes on plain git", () => {
       $schema: "https://unpkg.com/optout/schema/optoutrc.schema.json",
       version: 1,
       provider: "git",
+      // Named in the policy even though a local path names no owner/name: records carry it.
+      repo: expect.stringMatching(/^[\w.-]+\/remote$/),
       groups: { oncall: ["user:dana@example.com"] },
       stages: { lint: { mechanism: "guard", allow: ["oncall"] } },
     });

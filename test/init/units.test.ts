@@ -91,7 +91,12 @@ function scripted(answers: (string | boolean | string[])[]): Prompter & { asked:
 }
 
 const ctx = (over: Partial<SetupContext> = {}): SetupContext => ({
-  detected: { provider: "github", providerFrom: "origin is on github.com", repo: "acme/shop" },
+  detected: {
+    provider: "github",
+    providerFrom: "origin is on github.com",
+    repo: "acme/shop",
+    localRepo: "acme/shop",
+  },
   providerFixed: false,
   key: {
     path: "/home/dana/.ssh/id_ed25519.pub",
@@ -149,11 +154,13 @@ describe("questions on a terminal", () => {
       p,
       ctx({
         providerFixed: true,
-        detected: { provider: "git", providerFrom: "--provider" },
+        detected: { provider: "git", providerFrom: "--provider", localRepo: "srv/shop" },
         principal: "dana@example.com",
       }),
     );
     expect(setup.stages).toEqual([{ name: "lint", mechanism: "guard" }]);
+    // A URL that names no owner/name still gives the policy a repo: records must not depend on it.
+    expect(setup.repo).toBe("srv/shop");
     expect(setup.allow).toEqual(["user:dana@example.com"]);
     expect(p.asked.some((q) => /^Provider|waived/.test(q))).toBe(false);
   });

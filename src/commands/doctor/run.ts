@@ -3,9 +3,12 @@
  * remote, allowed_signers on the default branch, the signing key and its principal, the audit
  * branch and its history — and says how to protect the branches.
  */
+
+import type { Policy } from "../../core/policy.js";
 import { ExitCode, type OptoutError, QuietExit } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import { isAncestor } from "../../git/repo.js";
+import { repoFromUrl } from "../../factory.js";
+import { configuredUrl, isAncestor, remoteUrl } from "../../git/repo.js";
 import { readHistory } from "../../ledger/history.js";
 import { verifyEntries } from "../../ledger/verify.js";
 import { paint } from "../../ui/paint.js";
@@ -48,10 +51,7 @@ export async function runDoctor(f: Factory): Promise<void> {
   });
   if (policyOk) {
     const policy = await f.policy();
-    await add("repository", async () => ({
-      status: "ok",
-      detail: `${(await f.repoInfo()).root} (${await f.repoName()})`,
-    }));
+    await add("repository", () => repositoryCheck(f, policy));
     const trustOk = await add("allowed signers", async () => {
       const t = await f.trust();
       return {
@@ -131,6 +131,41 @@ export async function runDoctor(f: Factory): Promise<void> {
 }
 
 type Add = (name: string, fn: () => Promise<Omit<Check, "name">>) => Promise<boolean>;
+
+/**
+ * Records carry the policy's `repo` and readers compare with it. Without one, each clone derives
+ * the name from its own remote URL, and a clone made over another URL form (ssh instead of https,
+ * a mirror) reads every record as another repository's. An origin naming another repository than
+ * the policy usually means a policy copied from elsewhere.
+ */
+async function repositoryCheck(f: Factory, policy: Policy): Promise<Omit<Check, "name">> {
+  const root = (await f.repoInfo()).root;
+  const remote = policy.audit.remote;
+  // As configured: a mirror reached through `insteadOf` still names the repository it mirrors.
+  const url = (await configuredUrl(root, remote)) ?? (await remoteUrl(root, remote));
+  const named = url ? repoFromUrl(url) : undefined;
+  // A local path or a bare name says nothing about owner/name.
+  const comparable = named?.includes("/") ? named : undefined;
+  if (!policy.repo) {
+    const derived = await f.repoName().catch(() => "?");
+    if (policy.provider !== "git") return { status: "ok", detail: `${root} (${derived})` };
+    return {
+      status: "warn",
+      detail: `the policy names no repo: records are tied to "${derived}", taken from the URL of ${remote} in this clone`,
+      hint: `add "repo": "${comparable ?? "<owner>/<name>"}" to ${policy.file}; a clone that uses another URL form (ssh, https, a mirror) would otherwise ignore every record`,
+    };
+  }
+  const repo = policy.repo.toLowerCase();
+  const lower = comparable?.toLowerCase();
+  if (url && lower && lower !== repo && !lower.endsWith(`/${repo}`)) {
+    return {
+      status: "warn",
+      detail: `${remote} is ${url}, which names ${comparable}, not the policy's repo ${policy.repo}`,
+      hint: `records are written and read as ${policy.repo}; if this clone is another repository, its policy must name it`,
+    };
+  }
+  return { status: "ok", detail: `${root} (${policy.repo})` };
+}
 
 /**
  * On a forge: where the token came from (the variable's name, never the token), and whether the

@@ -77,9 +77,14 @@ function checkPrincipal(p: string): string {
   return p;
 }
 
-function repoAnswers(ctx: SetupContext): Pick<InitAnswers, "repo" | "gitlabUrl"> {
+/**
+ * On plain git the policy always names the repository: records carry the name and readers compare
+ * with it, so it must not depend on the URL form each clone happens to use (ssh, https, a mirror).
+ */
+function repoAnswers(ctx: SetupContext, provider: ProviderName): Pick<InitAnswers, "repo" | "gitlabUrl"> {
+  const repo = ctx.detected.repo ?? (provider === "git" ? ctx.detected.localRepo : undefined);
   return {
-    ...(ctx.detected.repo ? { repo: ctx.detected.repo } : {}),
+    ...(repo ? { repo } : {}),
     ...(ctx.detected.gitlabUrl ? { gitlabUrl: ctx.detected.gitlabUrl } : {}),
   };
 }
@@ -90,7 +95,7 @@ export function defaultSetup(ctx: SetupContext): Setup {
   const principal = checkPrincipal(ctx.flags.principal ?? ctx.principal);
   return {
     provider,
-    ...repoAnswers(ctx),
+    ...repoAnswers(ctx, provider),
     stages: parseStages(ctx.flags.stages ?? "lint").map((s) => defaultStage(s, provider)),
     allow: [`user:${principal}`],
     ttl: DEFAULT_TTL,
@@ -234,7 +239,7 @@ export async function askSetup(p: Prompter, ctx: SetupContext): Promise<Setup> {
   ).trim();
   return {
     provider,
-    ...repoAnswers(ctx),
+    ...repoAnswers(ctx, provider),
     stages,
     allow: allowText.split(",").map((x) => x.trim()),
     ttl,
