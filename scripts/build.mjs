@@ -220,5 +220,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   } else {
     rmSync(join(root, "dist"), { recursive: true, force: true });
     await buildDist(join(root, "dist"));
+    // Said at every build, since a change anywhere in guard's code changes the Action's bundle,
+    // and test/action/bundle.test.ts fails on a stale one.
+    const stale = await staleAction();
+    if (stale.length) {
+      console.error("warning: action/ differs from what src/ builds: run npm run build:action and commit action/");
+    }
   }
 }

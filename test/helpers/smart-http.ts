@@ -29,6 +29,8 @@ export interface SmartHttp {
   repoUrl(path: string): string;
   /** Every request since the server started or `reset()`. */
   readonly requests: GitRequest[];
+  /** While true, every request is answered 503, as by a forge that is down. */
+  down: boolean;
   reset(): void;
   close(): Promise<void>;
 }
@@ -64,6 +66,11 @@ export async function serveGit(o: SmartHttpOptions): Promise<SmartHttp> {
     const path = decodeURIComponent(url.pathname);
     const record = (status: number) =>
       requests.push({ method: req.method ?? "", path, service: serviceOf(path, url.searchParams), status });
+    if (http.down) {
+      record(503);
+      res.writeHead(503).end("service unavailable\n");
+      return;
+    }
     const repo = Object.keys(o.repos).find((r) => path.startsWith(`/${r}/`));
     if (!repo) {
       record(404);
@@ -90,7 +97,8 @@ export async function serveGit(o: SmartHttpOptions): Promise<SmartHttp> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
+  const http: SmartHttp = {
+    down: false,
     url: base,
     repoUrl: (p) => `${base}/${p}`,
     requests,
@@ -103,6 +111,7 @@ export async function serveGit(o: SmartHttpOptions): Promise<SmartHttp> {
         server.close(() => resolve());
       }),
   };
+  return http;
 }
 
 /** Runs `git http-backend` for one request; resolves to the HTTP status it answered. */

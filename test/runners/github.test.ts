@@ -54,7 +54,8 @@ describe("GitHub workflows", () => {
     ]);
   });
 
-  it("GitHub's parser accepts every workflow shipped or rendered by init", async () => {
+  // Many workflows through two parsers: generous timeouts, for a loaded machine.
+  it("GitHub's parser accepts every workflow shipped or rendered by init", { timeout: 180_000 }, async () => {
     const problems: string[] = [];
     for (const [name, text] of [...(await shipped()), ...rendered()]) {
       for (const e of await workflowErrors(name, text)) problems.push(`${name}: ${e}`);
@@ -62,7 +63,7 @@ describe("GitHub workflows", () => {
     expect(problems).toEqual([]);
   });
 
-  it("actionlint finds nothing in any of them", async () => {
+  it("actionlint finds nothing in any of them", { timeout: 180_000 }, async () => {
     const problems: string[] = [];
     for (const [name, text] of [...(await shipped()), ...rendered()]) {
       for (const e of await actionlint(name, text)) problems.push(`${name}: ${e}`);
