@@ -224,7 +224,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     // and test/action/bundle.test.ts fails on a stale one.
     const stale = await staleAction();
     if (stale.length) {
-      console.error("warning: action/ differs from what src/ builds: run npm run build:action and commit action/");
+      console.error(
+        "warning: action/ differs from what src/ builds: run npm run build:action and commit action/",
+      );
     }
   }
 }
