@@ -4,12 +4,11 @@
  * body may echo what was sent, so no token or Authorization value may survive into a message —
  * messages are printed, and a failed apply's message is written into the signed audit record.
  */
+import { redactTokens } from "../../core/secrets.js";
 import { ForgeError } from "../../errors.js";
 import { describeTries } from "../retry.js";
 import type { TokenSource } from "./token.js";
 
-const tokenShapes =
-  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}|\bv1\.[0-9a-f]{40}\b/g;
 const authValues = /\b(authorization|proxy-authorization)(["']?\s*[:=]\s*["']?)[^"',}\n]+/gi;
 const schemes = /\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{12,}/gi;
 // Control characters (and so terminal escape sequences) from a forge never reach a terminal.
@@ -19,10 +18,9 @@ const controls = /[\u0000-\u001f\u007f-\u009f]+/g;
 export function scrub(text: string, secrets: readonly string[], max = 300): string {
   let out = text;
   for (const s of secrets) if (s.length >= 4) out = out.split(s).join("***");
-  out = out
+  out = redactTokens(out, "***")
     .replace(authValues, "$1$2***")
     .replace(schemes, "$1 ***")
-    .replace(tokenShapes, "***")
     .replace(controls, " ")
     .trim();
   const chars = [...out];
