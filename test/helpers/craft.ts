@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { ActiveIndex, IndexEntry, LedgerRecord } from "../../src/core/record.js";
+import { type ActiveIndex, type IndexEntry, type LedgerRecord, scopeKey } from "../../src/core/record.js";
 import { canonicalize } from "../../src/ledger/canonical.js";
 
 const exec = promisify(execFile);
@@ -183,6 +183,80 @@ export function skipRecord(
   );
 }
 
+/** A flag override setting `flag` to `value`, by `actor`, for `ttlMs` from its time. */
+export function flagRecord(
+  o: {
+    flag: string;
+    value: string;
+    env?: string | null;
+    actor: string;
+    time: string;
+    ttlMs?: number;
+  } & Partial<RecordFields>,
+  after?: Link | null,
+): LedgerRecord {
+  const { flag, value, env, ttlMs, ...rest } = o;
+  return record(
+    {
+      type: "flag",
+      mechanism: "variable",
+      target: { flag, env: env ?? null },
+      params: { value },
+      before: { value: null },
+      after: { value },
+      expiresAt: new Date(Date.parse(o.time) + (ttlMs ?? 3_600_000)).toISOString(),
+      ...rest,
+    },
+    after,
+  );
+}
+
+/** An approval of `request` (a request record), by `actor`. */
+export function approveRecord(
+  o: { request: LedgerRecord; actor: string; time: string } & Partial<RecordFields>,
+  after?: Link | null,
+): LedgerRecord {
+  const { request, ...rest } = o;
+  return record(
+    {
+      type: "approve",
+      op: request.op,
+      mechanism: request.mechanism,
+      target: request.target,
+      reason: null,
+      links: { request: request.id },
+      ...rest,
+    },
+    after,
+  );
+}
+
+/**
+ * The tip's index with `r` listed as optout's writer would list it: an override replaces the
+ * entry of the same target; an approval joins its request's approvals.
+ */
+export async function indexWith(remote: string, r: LedgerRecord): Promise<ActiveIndex> {
+  const index = await indexAt(remote);
+  const path = pathOf(r.id, Date.parse(r.time));
+  if (r.type === "approve") {
+    return {
+      ...index,
+      seq: r.seq,
+      pending: index.pending.map((e) =>
+        e.id === r.links.request
+          ? { ...e, approvals: [...(e.approvals ?? []), { login: r.actor.login, record: path }] }
+          : e,
+      ),
+    };
+  }
+  const key = scopeKey(r.type, r.target);
+  return {
+    ...index,
+    seq: r.seq,
+    active: [...index.active.filter((e) => scopeKey(e.op ?? e.type, e.target) !== key), entryFor(r, path)],
+  };
+}
+
 /** The index entry optout would list for an override record. */
 export function entryFor(r: LedgerRecord, path?: string): IndexEntry {
   return {
@@ -256,12 +330,16 @@ export async function craft(remote: string, o: CraftOptions = {}): Promise<Craft
   const env = { GIT_INDEX_FILE: index };
   try {
     await git(remote, parent ? ["read-tree", parent] : ["read-tree", "--empty"], { env });
-    const lines: string[] = [];
+    // Files are written out and hashed by one `git hash-object --stdin-paths`, however many.
+    const scratch = join(index, "..");
+    const puts: [string, string][] = [];
+    const drops: string[] = [];
     const put = async (path: string, text: string) => {
-      const oid = await git(remote, ["hash-object", "-w", "--stdin"], { input: text });
-      lines.push(`100644 ${oid}\t${path}`);
+      const file = join(scratch, `blob-${puts.length}`);
+      await writeFile(file, text);
+      puts.push([path, file]);
     };
-    const drop = (path: string) => lines.push(`0 ${"0".repeat(40)}\t${path}`);
+    const drop = (path: string) => drops.push(path);
 
     let link: Link | undefined;
     let text: string | undefined;
@@ -288,6 +366,17 @@ export async function craft(remote: string, o: CraftOptions = {}): Promise<Craft
       if (body === null) drop(path);
       else await put(path, body);
     }
+    const oids = puts.length
+      ? (
+          await git(remote, ["hash-object", "-w", "--stdin-paths"], {
+            input: `${puts.map(([, f]) => f).join("\n")}\n`,
+          })
+        ).split("\n")
+      : [];
+    const lines = [
+      ...puts.map(([path], i) => `100644 ${oids[i]}\t${path}`),
+      ...drops.map((path) => `0 ${"0".repeat(40)}\t${path}`),
+    ];
     if (lines.length)
       await git(remote, ["update-index", "--index-info"], { env, input: `${lines.join("\n")}\n` });
     const tree = await git(remote, ["write-tree"], { env });
