@@ -1,6 +1,6 @@
 /**
  * The one retry policy and the one Retry-After parser. Both forge clients run every request
- * through `withRetry` (octokit's and gitbeaker's own loops are replaced); notifications
+ * through `withRetry` (octokit's own retry and throttling plugins are not used); notifications
  * (notify/deliver.ts) and ledger pushes (ledger/store.ts) use `backoffMs` and `parseRetryAfter`
  * with their own, shorter budgets. Retried: 5xx, 409 (GitLab status races), 429 and network
  * errors, with jittered backoff; Retry-After is honoured up to a ceiling, and the whole logical

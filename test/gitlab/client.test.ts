@@ -1,22 +1,17 @@
 /**
- * The GitLab client's small parts (query encoding, scrubbing, Retry-After, what is retried) and
- * its cost: gitbeaker is loaded by the first request, not by building the provider.
+ * The GitLab client's small parts: query encoding, scrubbing, Retry-After, what is retried.
  */
-import { spawn } from "node:child_process";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { classify, HttpFailure, scrub } from "../../src/providers/gitlab/errors.js";
-import { encodeQuery } from "../../src/providers/gitlab/requester.js";
+import { encodeQuery } from "../../src/providers/gitlab/http.js";
 import { parseRetryAfter } from "../../src/providers/retry.js";
-import { type FakeGitLab, startFakeGitLab } from "../fakes/gitlab/server.js";
-import { repoRoot } from "../helpers/world.js";
 
 describe("GitLab client parts", () => {
-  it("encodes queries the way Rack reads them, snake_casing keys", () => {
+  it("encodes queries the way Rack reads them", () => {
     expect(encodeQuery({ filter: { environment_scope: "production" } })).toBe(
       "filter[environment_scope]=production",
     );
-    expect(encodeQuery({ perPage: 1, orderBy: "finished_at", ref: "feature/x y", skip: undefined })).toBe(
+    expect(encodeQuery({ per_page: 1, order_by: "finished_at", ref: "feature/x y", skip: undefined })).toBe(
       "per_page=1&order_by=finished_at&ref=feature%2Fx%20y",
     );
     expect(encodeQuery({ scope: ["a", "b"] })).toBe("scope[]=a&scope[]=b");
@@ -57,51 +52,5 @@ describe("GitLab client parts", () => {
     expect(classify(f(0), false)).toBeUndefined(); // a timeout: it may have arrived
     expect(classify(f(0, "ECONNREFUSED", false), false)).toEqual({ status: 0 }); // it never left
     expect(classify(new Error("boom"), true)).toBeUndefined();
-  });
-});
-
-describe("loading", () => {
-  let gl: FakeGitLab;
-  beforeAll(async () => {
-    gl = await startFakeGitLab();
-    gl.addUser("alice");
-  });
-  afterAll(() => gl.stop());
-
-  it("building the provider loads no gitbeaker; the first request does", async () => {
-    // The built provider (dist/, made by the test global setup), with the import tracer.
-    const script = `
-      const { createGitLabProvider } = await import(${JSON.stringify(join(repoRoot, "dist/providers/gitlab/index.js"))});
-      const policy = { gitlab: {}, audit: { branch: "optout/audit" }, stages: {}, flags: {} };
-      const p = createGitLabProvider({
-        policy, repo: "acme/shop", env: process.env, log() {}, progress() {}, warn() {}, now: () => new Date(),
-      });
-      p.tokenSource(); p.recordUrl("records/x.json");
-      process.stderr.write("--- built\\n");
-      const me = await p.identity();
-      process.stderr.write("--- identity " + me.login + "\\n");
-    `;
-    const stderr = await new Promise<string>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        ["--import", join(repoRoot, "test/fixtures/trace-imports.mjs"), "--input-type=module", "-e", script],
-        {
-          env: {
-            PATH: process.env.PATH ?? "",
-            OPTOUT_TRACE_IMPORTS: "1",
-            CI_SERVER_URL: gl.url,
-            OPTOUT_GITLAB_TOKEN: gl.user("alice").token,
-          },
-        },
-      );
-      let err = "";
-      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-      child.on("close", () => resolve(err));
-    });
-    const [before, after] = stderr.split("--- built\n");
-    expect(before).toMatch(/import .*providers\/gitlab\/index\.js/);
-    expect(before).not.toMatch(/@gitbeaker/);
-    expect(after).toMatch(/import .*@gitbeaker\/rest/);
-    expect(after).toContain("--- identity alice");
   });
 });

@@ -4,7 +4,8 @@
  * from GitLab's deployments, and reverts that roll back / fail back.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FailedError, ForgeError, UsageError } from "../../src/errors.js";
+import type { LedgerRecord } from "../../src/core/record.js";
+import { FailedError, UnknownOutcomeError, UsageError } from "../../src/errors.js";
 import { artifact, type GitLabWorld, gitlabPolicy, makeGitLabWorld, useGitLabWorld } from "./harness.js";
 
 const pipelinePosts = (g: GitLabWorld) =>
@@ -103,8 +104,12 @@ describe("rollout on GitLab", () => {
     const e = await s
       .rollout(artifact(4), "staging", { wait: "true", timeoutMs: "60" })
       .catch((x: unknown) => x);
+    // Not a failure: the pipeline may still succeed. `optout sync` settles it.
+    expect(e).toBeInstanceOf(UnknownOutcomeError);
     expect((e as Error).message).toMatch(/^pipeline #\d+ is still running after 0 s: http/);
-    expect((e as FailedError).hint).toMatch(/keeps running on GitLab/);
+    expect((e as UnknownOutcomeError).hint).toMatch(
+      /keeps running on GitLab: follow it there, then run `optout sync`/,
+    );
   });
 
   it("--wait: when GitLab stops answering about the pipeline, the error says where it still runs", async () => {
@@ -118,8 +123,9 @@ describe("rollout on GitLab", () => {
         `^lost track of pipeline #${pl.id}: GitLab failed to read pipeline #${pl.id} on acme/shop \\(500; 4 attempts over [\\d.]+ s\\): 500 fault injected$`,
       ),
     );
-    expect((e as FailedError).hint).toBe(
-      `it may still be running: ${g.gl.url}/acme/shop/-/pipelines/${pl.id}`,
+    expect(e).toBeInstanceOf(UnknownOutcomeError);
+    expect((e as UnknownOutcomeError).hint).toBe(
+      `it may still be running: ${g.gl.url}/acme/shop/-/pipelines/${pl.id}; then run \`optout sync\` to read from GitLab what happened and record it`,
     );
   });
 
@@ -168,14 +174,32 @@ describe("rollout on GitLab", () => {
     expect(now.map((x) => (x.after as { artifact: string }).artifact)).toEqual([artifact(8)]);
   });
 
-  it("pipeline creation is never repeated after an ambiguous failure (502): one POST, a clear error", async () => {
+  it("pipeline creation is never repeated after an ambiguous failure (502): one POST, an unknown outcome", async () => {
     g.gl.inject({ method: "POST", path: /\/pipeline$/, status: 502 });
     const e = await (await g.as("bob")).rollout(artifact(9), "staging").catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(ForgeError);
+    // GitLab may have created it: looked for by its record, not found, so unknown, not failed.
+    expect(e).toBeInstanceOf(UnknownOutcomeError);
     expect((e as Error).message).toBe(
-      "GitLab failed to create a pipeline on main on acme/shop (502; 1 attempt): 502 fault injected",
+      "GitLab failed to create a pipeline on main on acme/shop (502; 1 attempt): 502 fault injected; GitLab may have done it anyway",
     );
     expect(pipelinePosts(g)).toHaveLength(1);
+    expect(g.gl.lines()).toContain("GET /projects/acme%2Fshop/pipelines");
+  });
+
+  it("a pipeline created whose answer was lost (502) is found by its record: created once, applied", async () => {
+    g.gl.inject({ method: "POST", path: /\/pipeline$/, status: 502, afterApply: true });
+    const before = g.gl.project("acme/shop")!.pipelines.length;
+    const r = await (await g.as("bob")).rollout(artifact(8), "staging");
+    expect(r.status).toBe("applied");
+    expect(pipelinePosts(g)).toHaveLength(1);
+    const pl = g.gl.project("acme/shop")!.pipelines.at(-1)!;
+    expect(g.gl.project("acme/shop")!.pipelines.length).toBe(before + 1);
+    expect(r.result?.after).toMatchObject({ run: { id: pl.id } });
+    expect(g.gl.lines().slice(-3)).toEqual([
+      "POST /projects/acme%2Fshop/pipeline",
+      "GET /projects/acme%2Fshop/pipelines",
+      `GET /projects/acme%2Fshop/pipelines/${pl.id}/variables`,
+    ]);
   });
 
   it("…but is repeated after a 429, which GitLab answers before doing anything", async () => {
@@ -292,6 +316,102 @@ describe("failover on GitLab", () => {
       "DELETE /projects/acme%2Fshop/variables/ACTIVE_REGION",
     ]);
     expect(region("production")).toBeUndefined();
+  });
+});
+
+describe("failover whose pipeline GitLab did not confirm", () => {
+  const g = useGitLabWorld();
+
+  it("leaves the variable switched (a pipeline may be running with it) and says the outcome is unknown", async () => {
+    g.gl.setVariable("acme/shop", "ACTIVE_REGION", "us-east-1");
+    g.gl.inject({ method: "POST", path: /\/pipeline$/, status: 500 });
+    const e = await (await g.as("bob")).failover("eu-west-1").catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UnknownOutcomeError);
+    const v = g.gl.project("acme/shop")!.variables.find((x) => x.key === "ACTIVE_REGION");
+    expect(v?.value).toBe("eu-west-1");
+    expect(g.gl.requests.filter((q) => q.method === "PUT")).toHaveLength(1); // never set back
+  });
+});
+
+describe("settle on GitLab: what an unknown outcome turned out to be", () => {
+  const g = useGitLabWorld();
+  const intent = (over: Partial<LedgerRecord>): LedgerRecord =>
+    ({
+      id: "01JZ0000000000000000000000",
+      type: "intent",
+      outcome: "intent",
+      time: new Date().toISOString(),
+      links: {},
+      before: null,
+      after: null,
+      ...over,
+    }) as unknown as LedgerRecord;
+
+  it("a rollout: the pipeline carrying the record is found (applied), or there is none (not applied)", async () => {
+    const s = await g.as("bob");
+    const r = await s.rollout(artifact(5), "staging");
+    g.gl.requests.length = 0;
+    const found = await s.provider.settle!(
+      intent({
+        id: r.id,
+        op: "rollout",
+        mechanism: "pipeline",
+        after: { artifact: artifact(5), ref: "main" },
+      }),
+    );
+    const pl = g.gl.project("acme/shop")!.pipelines.at(-1)!;
+    expect(found).toEqual({
+      applied: true,
+      after: {
+        artifact: artifact(5),
+        ref: "main",
+        run: { id: pl.id, url: expect.any(String), conclusion: null },
+      },
+    });
+    const missing = await s.provider.settle!(
+      intent({
+        op: "rollout",
+        mechanism: "pipeline",
+        before: { artifact: null },
+        after: { artifact: artifact(6), ref: "main" },
+      }),
+    );
+    expect(missing).toEqual({ applied: false, after: { artifact: null } });
+    // List once, read the variables of the pipelines it lists: reads only.
+    expect(g.gl.requests.every((q) => q.method === "GET")).toBe(true);
+  });
+
+  it("a flag: the variable read back and compared", async () => {
+    const s = await g.as("bob");
+    await s.flag("MAINTENANCE", "on");
+    const want = { key: "MAINTENANCE", scope: "*", value: "on" };
+    expect(
+      await s.provider.settle!(intent({ op: "flag", mechanism: "variable", after: want })),
+    ).toMatchObject({
+      applied: true,
+      after: { value: "on" },
+    });
+    expect(
+      await s.provider.settle!(
+        intent({ op: "flag", mechanism: "variable", after: { ...want, value: "off" } }),
+      ),
+    ).toMatchObject({ applied: false, after: { value: "on" } });
+  });
+
+  it("a status skip: the status links to its record", async () => {
+    const s = await g.as("alice");
+    const r = await s.skip("lint", { ref: "hotfix" });
+    const after = r.result!.after as Record<string, unknown>;
+    expect(
+      await s.provider.settle!(intent({ id: r.id, op: "skip", mechanism: "status", after })),
+    ).toMatchObject({
+      applied: true,
+      after: { state: "success", ref: "hotfix" },
+    });
+    expect(await s.provider.settle!(intent({ op: "skip", mechanism: "status", after }))).toEqual({
+      applied: false,
+      after: null,
+    });
   });
 });
 

@@ -6,6 +6,7 @@
  * @octokit/core (~60 ms to import here) rather than "octokit" (~160–380 ms): we need only `request`.
  */
 import type { ProviderContext } from "../../core/ports.js";
+import { type ForgeError, UnknownOutcomeError } from "../../errors.js";
 import { defaultRetryPolicy, type RetryPolicy, type RetryTrace, withRetry } from "../retry.js";
 import {
   AttemptTimeout,
@@ -16,7 +17,7 @@ import {
   type OctokitError,
   responseStatus,
 } from "./classify.js";
-import { scrub, toForgeError } from "./errors.js";
+import { type Failure, scrub, toForgeError } from "./errors.js";
 import { resolveToken, type Token, type TokenSource } from "./token.js";
 
 export interface CallOptions {
@@ -32,6 +33,11 @@ export interface CallOptions {
   on?: string;
   /** The caller gave up (e.g. a notification's own deadline): stop, do not retry. */
   signal?: AbortSignal;
+  /**
+   * A request that changes something: when GitHub may have acted without saying so (a 5xx or no
+   * answer after it was sent), the failure is UnknownOutcomeError, not a failure.
+   */
+  write?: boolean;
 }
 
 export interface Reply<T> {
@@ -218,7 +224,19 @@ export class GitHubClient implements GitHubApi {
   private async toError(e: unknown, method: string, path: string, trace: RetryTrace, opts: CallOptions) {
     if (!isOctokitError(e)) return e;
     const token = await this.resolveToken().catch(() => undefined);
-    return toForgeError(failureOf(e, method, path, trace), {
+    const failure = failureOf(e, method, path, trace);
+    const err = this.forgeError(failure, opts, token);
+    const maybeDone = err.status === 0 || err.status >= 500;
+    if (!opts.write || !maybeDone || !err.sent || failure.cancelled) return err;
+    // GitHub may have done it: nothing is undone on a guess; `optout sync` reads what happened.
+    return new UnknownOutcomeError(`${err.message}; GitHub may have done it anyway`, {
+      hint: "run `optout sync` to read from GitHub what happened and record it",
+      cause: err,
+    });
+  }
+
+  private forgeError(failure: Failure, opts: CallOptions, token: Token | undefined): ForgeError {
+    return toForgeError(failure, {
       action: opts.action,
       on: opts.on ?? this.ctx.repo,
       ...(opts.notFound ? { notFound: opts.notFound } : {}),

@@ -126,7 +126,7 @@ async function post(gh: GhContext, s: StatusAfter): Promise<void> {
       description: s.description,
       target_url: s.targetUrl,
     },
-    { action: "write commit statuses" },
+    { action: "write commit statuses", write: true },
   );
 }
 

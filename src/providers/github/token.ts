@@ -3,10 +3,8 @@
  * GITHUB_TOKEN > `gh auth token`. Only the source's name ever leaves this module's callers'
  * hands for display (`optout auth status`); the value goes to octokit and nowhere else.
  */
-import { execFile } from "node:child_process";
-import { access, constants } from "node:fs/promises";
-import { delimiter, join } from "node:path";
 import { NotAllowedError } from "../../errors.js";
+import { findOnPath, toolOutput } from "../cli-tools.js";
 
 export type TokenSource = "OPTOUT_GITHUB_TOKEN" | "GH_TOKEN" | "GITHUB_TOKEN" | "gh auth token";
 
@@ -39,12 +37,8 @@ async function ghAuthToken(
   const host = ghHost(apiUrl);
   // Argument array, no shell: nothing from the environment is interpreted.
   const args = ["auth", "token", ...(host === "github.com" ? [] : ["--hostname", host])];
-  return new Promise((resolve) => {
-    execFile(gh, args, { env, timeout: 10_000, windowsHide: true }, (error, stdout) => {
-      const token = String(stdout ?? "").trim();
-      resolve(error || !token || /\s/.test(token) ? undefined : token);
-    });
-  });
+  const token = await toolOutput(gh, args, env);
+  return token && !/\s/.test(token) ? token : undefined;
 }
 
 /** The host `gh` knows the server by: github.com for api.github.com, else the API's own host. */
@@ -55,24 +49,4 @@ export function ghHost(apiUrl: string): string {
   } catch {
     return "github.com";
   }
-}
-
-async function findOnPath(
-  name: string,
-  env: Record<string, string | undefined>,
-): Promise<string | undefined> {
-  const exts = process.platform === "win32" ? [".exe", ".cmd", ""] : [""];
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    for (const ext of exts) {
-      const candidate = join(dir, name + ext);
-      try {
-        await access(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not here; keep looking
-      }
-    }
-  }
-  return undefined;
 }

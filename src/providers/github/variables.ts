@@ -79,7 +79,7 @@ export async function writeVariable(
 ): Promise<void> {
   const r = routes(scope);
   const p = params(gh, scope);
-  const opts = { action: "write Actions variables", notFound: notFound(gh, scope) };
+  const opts = { action: "write Actions variables", notFound: notFound(gh, scope), write: true };
   if (value === null) {
     // Already gone is what we wanted.
     await gh.client.request(`DELETE ${r.item}`, p, { ...opts, accept: [404] });

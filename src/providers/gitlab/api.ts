@@ -6,6 +6,7 @@
 import type { ProviderContext } from "../../core/ports.js";
 import { type ClientOptions, GitLabClient } from "./client.js";
 import type { HttpFailure } from "./errors.js";
+import type { Http, Method, RequestOptions } from "./http.js";
 import {
   type CommitStatus,
   commitSchema,
@@ -28,6 +29,12 @@ const notFound = (f: HttpFailure) => f.status === 404;
 const variableNotFound = (f: HttpFailure) => f.status === 404 && !/project not found/i.test(f.description);
 const variablesForbidden = "Maintainer role is needed to change CI/CD variables";
 const levelNames: Record<number, string> = { 30: "Developer", 40: "Maintainer", 50: "Owner" };
+const enc = encodeURIComponent;
+
+/** One request's answer body (paths below /api/v4, written as GitLab documents them). */
+function send(method: Method, path: string, o: RequestOptions = {}) {
+  return (http: Http) => http.request(method, path, o).then((a) => a.body);
+}
 
 export interface VariableAttributes {
   protected?: boolean | undefined;
@@ -68,7 +75,7 @@ export class GitLabApi {
         what: "read who the token belongs to (GET /user)",
         forbidden: "the token may not read /user (it needs the api or read_user scope)",
       },
-      (api) => api.users.showCurrentUser(),
+      send("GET", "user"),
     );
     return parse(userSchema, body, "GET /user");
   }
@@ -95,15 +102,16 @@ export class GitLabApi {
     default_branch?: string | null | undefined;
   }> {
     this.projectInfo ??= this.client
-      .must({ what: "read the project" }, (api) => api.projects.show(this.ctx.repo))
+      .must({ what: "read the project" }, send("GET", `projects/${this.projectRef}`))
       .then((body) => parse(projectSchema, body, "GET /projects/:id"));
     return this.projectInfo;
   }
 
   /** Access level including inherited membership; undefined when not a member (404). */
   async projectAccess(userId: number): Promise<number | undefined> {
-    const body = await this.client.call({ what: "read project members", absent: notFound }, (api) =>
-      api.projectMembers.show(this.ctx.repo, userId, { includeInherited: true }),
+    const body = await this.client.call(
+      { what: "read project members", absent: notFound },
+      send("GET", `projects/${this.projectRef}/members/all/${userId}`),
     );
     return body === undefined
       ? undefined
@@ -125,7 +133,7 @@ export class GitLabApi {
           return f.status === 404;
         },
       },
-      (api) => api.groupMembers.show(groupPath, userId, { includeInherited: true }),
+      send("GET", `groups/${enc(groupPath)}/members/all/${userId}`),
     );
     if (body === undefined) return unknownGroup ? null : undefined;
     return activeLevel(parse(memberSchema, body, "GET groups members/all"));
@@ -147,16 +155,16 @@ export class GitLabApi {
           return f.status === 403 || (f.status === 404 && !/project not found/i.test(f.description));
         },
       },
-      (api) => api.raw.get(`projects/${this.projectRef}/protected_branches/${encodeURIComponent(name)}`, {}),
+      send("GET", `projects/${this.projectRef}/protected_branches/${enc(name)}`),
     );
     if (r === undefined) return forbidden ? undefined : null;
-    return parse(protectedBranchSchema, r.body, "GET protected_branches/:name");
+    return parse(protectedBranchSchema, r, "GET protected_branches/:name");
   }
 
   async commitSha(ref: string): Promise<string> {
     const body = await this.client.must(
       { what: `resolve ${ref} to a commit`, forbidden: "Reporter role is needed to read commits" },
-      (api) => api.commits.show(this.ctx.repo, ref),
+      send("GET", `projects/${this.projectRef}/repository/commits/${enc(ref)}`),
     );
     return parse(commitSchema, body, "GET repository/commits/:sha").id;
   }
@@ -169,7 +177,9 @@ export class GitLabApi {
     const body = await this.client.must(
       { what: "read commit statuses", forbidden: "Reporter role is needed to read commit statuses" },
       // Without `all`, GitLab lists only the latest status per name: one short page.
-      (api) => api.commits.allStatuses(this.ctx.repo, sha, { ...(ref ? { ref } : {}), name }),
+      send("GET", `projects/${this.projectRef}/repository/commits/${sha}/statuses`, {
+        query: { ...(ref ? { ref } : {}), name },
+      }),
     );
     const list = parse(statusSchema.array(), body, "GET repository/commits/:sha/statuses");
     return list.filter((s) => s.name === name).sort((a, b) => b.id - a.id)[0];
@@ -182,7 +192,7 @@ export class GitLabApi {
   async isJob(id: number): Promise<boolean> {
     const r = await this.client.call(
       { what: `read job ${id}`, absent: (f) => f.status === 404 || f.status === 403 },
-      (api) => api.raw.get(`projects/${this.projectRef}/jobs/${id}`, {}),
+      send("GET", `projects/${this.projectRef}/jobs/${id}`),
     );
     return r !== undefined;
   }
@@ -202,24 +212,26 @@ export class GitLabApi {
       {
         what: `set commit status ${s.name}`,
         forbidden: "Developer role is needed to set commit statuses",
+        write: true,
         ...(s.ref ? { explainForbidden: this.protectedRefRefusal(s.ref, "set commit statuses there") } : {}),
       },
-      (api) =>
-        api.commits.editStatus(this.ctx.repo, sha, s.state as "success", {
+      send("POST", `projects/${this.projectRef}/statuses/${sha}`, {
+        body: {
+          state: s.state,
           name: s.name,
           ...(s.ref !== null ? { ref: s.ref } : {}),
           ...(s.description !== null ? { description: s.description } : {}),
-          ...(s.targetUrl !== null ? { targetUrl: s.targetUrl } : {}),
-        }),
+          ...(s.targetUrl !== null ? { target_url: s.targetUrl } : {}),
+        },
+      }),
     );
     return parse(statusSchema, body, "POST statuses/:sha");
   }
 
-  // Variables go through the raw requester: `filter[environment_scope]` must be in the query on
-  // GET, PUT and DELETE (else 409 when a key exists in several scopes), and gitbeaker's typed
-  // edit/remove would put it in the body.
+  // `filter[environment_scope]` goes in the query on GET, PUT and DELETE: GitLab answers 409
+  // when a key exists in several scopes and the request does not say which.
   private variablePath(key: string): string {
-    return `projects/${this.projectRef}/variables/${encodeURIComponent(key)}`;
+    return `projects/${this.projectRef}/variables/${enc(key)}`;
   }
 
   async variable(key: string, scope: string): Promise<GitLabVariable | undefined> {
@@ -229,10 +241,9 @@ export class GitLabApi {
         forbidden: "Maintainer role is needed to read CI/CD variables",
         absent: variableNotFound,
       },
-      (api) =>
-        api.raw.get(this.variablePath(key), { searchParams: { filter: { environment_scope: scope } } }),
+      send("GET", this.variablePath(key), { query: { filter: { environment_scope: scope } } }),
     );
-    return r === undefined ? undefined : parse(variableSchema, r.body, "GET variables/:key");
+    return r === undefined ? undefined : parse(variableSchema, r, "GET variables/:key");
   }
 
   async createVariable(
@@ -242,12 +253,10 @@ export class GitLabApi {
     attrs: VariableAttributes,
   ): Promise<GitLabVariable> {
     const body = await this.client.must(
-      { what: `create CI/CD variable ${key}`, forbidden: variablesForbidden },
-      (api) =>
-        api.variables.create(this.ctx.repo, key, value, {
-          environmentScope: scope,
-          ...definedAttributes(attrs),
-        } as Parameters<typeof api.variables.create>[3]),
+      { what: `create CI/CD variable ${key}`, forbidden: variablesForbidden, write: true },
+      send("POST", `projects/${this.projectRef}/variables`, {
+        body: { key, value, environment_scope: scope, ...definedAttributes(attrs) },
+      }),
     );
     return parse(variableSchema, body, "POST variables");
   }
@@ -258,22 +267,25 @@ export class GitLabApi {
     value: string,
     attrs: VariableAttributes,
   ): Promise<GitLabVariable> {
-    const r = await this.client.must(
-      { what: `change CI/CD variable ${key}`, forbidden: variablesForbidden },
-      (api) =>
-        api.raw.put(this.variablePath(key), {
-          searchParams: { filter: { environment_scope: scope } },
-          body: { value, ...definedAttributes(attrs) },
-        }),
+    const body = await this.client.must(
+      { what: `change CI/CD variable ${key}`, forbidden: variablesForbidden, write: true },
+      send("PUT", this.variablePath(key), {
+        query: { filter: { environment_scope: scope } },
+        body: { value, ...definedAttributes(attrs) },
+      }),
     );
-    return parse(variableSchema, r.body, "PUT variables/:key");
+    return parse(variableSchema, body, "PUT variables/:key");
   }
 
   async deleteVariable(key: string, scope: string): Promise<void> {
     await this.client.call(
-      { what: `delete CI/CD variable ${key}`, forbidden: variablesForbidden, absent: variableNotFound },
-      (api) =>
-        api.raw.delete(this.variablePath(key), { searchParams: { filter: { environment_scope: scope } } }),
+      {
+        what: `delete CI/CD variable ${key}`,
+        forbidden: variablesForbidden,
+        absent: variableNotFound,
+        write: true,
+      },
+      send("DELETE", this.variablePath(key), { query: { filter: { environment_scope: scope } } }),
     );
   }
 
@@ -285,24 +297,47 @@ export class GitLabApi {
         explainForbidden: this.protectedRefRefusal(ref, "run pipelines there"),
         // A repeated POST after a lost answer would deploy twice.
         idempotent: false,
+        write: true,
       },
-      (api) => api.pipelines.create(this.ctx.repo, ref, { variables }),
+      send("POST", `projects/${this.projectRef}/pipeline`, { body: { ref, variables } }),
     );
     return parse(pipelineSchema, body, "POST pipeline");
   }
 
   async pipeline(id: number): Promise<Pipeline> {
-    const body = await this.client.must({ what: `read pipeline #${id}` }, (api) =>
-      api.pipelines.show(this.ctx.repo, id),
+    const body = await this.client.must(
+      { what: `read pipeline #${id}` },
+      send("GET", `projects/${this.projectRef}/pipelines/${id}`),
     );
     return parse(pipelineSchema, body, "GET pipelines/:id");
+  }
+
+  /**
+   * Pipelines created through the API on `ref` and updated since `after`, newest first
+   * (pipelines.md "List project pipelines"): where a pipeline optout created is looked for.
+   */
+  async recentPipelines(ref: string | null, after: Date): Promise<Pipeline[]> {
+    const body = await this.client.must(
+      { what: "list pipelines", forbidden: "Reporter role is needed to list pipelines" },
+      send("GET", `projects/${this.projectRef}/pipelines`, {
+        query: {
+          ...(ref ? { ref } : {}),
+          source: "api",
+          updated_after: after.toISOString(),
+          order_by: "id",
+          sort: "desc",
+          per_page: 20,
+        },
+      }),
+    );
+    return parse(pipelineSchema.array(), body, "GET pipelines");
   }
 
   /** A pipeline's variables; undefined when GitLab will not show them (403/404). */
   async pipelineVariables(id: number): Promise<{ key: string; value: string | null }[] | undefined> {
     const body = await this.client.call(
       { what: `read variables of pipeline #${id}`, absent: (f) => f.status === 403 || f.status === 404 },
-      (api) => api.pipelines.allVariables(this.ctx.repo, id),
+      send("GET", `projects/${this.projectRef}/pipelines/${id}/variables`),
     );
     return body === undefined
       ? undefined
@@ -318,11 +353,7 @@ export class GitLabApi {
         idempotent: false,
         signal,
       },
-      (api) =>
-        api.raw.post(`projects/${this.projectRef}/issues/${iid}/notes`, {
-          body: { body: markdown },
-          signal: this.client.signal(signal),
-        }),
+      send("POST", `projects/${this.projectRef}/issues/${iid}/notes`, { body: { body: markdown }, signal }),
     );
   }
 
@@ -332,18 +363,12 @@ export class GitLabApi {
     // finished_after/finished_before filter (400 "`finished_at` filter and `finished_at` sorting
     // must be paired", app/finders/deployments_finder.rb), and older versions do not know it.
     // Ids grow with creation; among successful deployments to one environment the newest id is
-    // the one that finished last unless two ran at once. `page` stops gitbeaker paginating.
+    // the one that finished last unless two ran at once.
     const r = await this.client.call(
       { what: `read deployments to ${env}`, absent: (f) => f.status === 403 || f.status === 404 },
-      (api) =>
-        api.deployments.all(this.ctx.repo, {
-          environment: env,
-          status: "success",
-          orderBy: "id",
-          sort: "desc",
-          perPage: 1,
-          page: 1,
-        }),
+      send("GET", `projects/${this.projectRef}/deployments`, {
+        query: { environment: env, status: "success", order_by: "id", sort: "desc", per_page: 1, page: 1 },
+      }),
     );
     if (r === undefined) return undefined;
     return parse(deploymentsSchema, r, "GET deployments")[0]?.deployable?.pipeline?.id;

@@ -3,7 +3,7 @@
  * and the one-line ForgeError a user reads. Nothing a server echoes back is trusted to be free of
  * credentials: every description is scrubbed before it is kept.
  */
-import { ForgeError } from "../../errors.js";
+import { ForgeError, UnknownOutcomeError } from "../../errors.js";
 import { bodyText } from "../body.js";
 import { describeTries, type RetryableFailure, type RetryTrace } from "../retry.js";
 
@@ -45,7 +45,7 @@ export function scrub(text: string, secrets: readonly (string | undefined)[]): s
   return out.length > 300 ? `${out.slice(0, 297)}...` : out;
 }
 
-/** GitLab's error body → one line: `message` or `error`, objects flattened (as gitbeaker does). */
+/** GitLab's error body → one line: `message` or `error`, objects flattened to JSON. */
 export function describeBody(text: string, contentType: string | null): string {
   if (contentType?.includes("json")) {
     try {
@@ -80,6 +80,11 @@ export interface CallInfo {
   forbiddenNamesProject?: boolean;
   /** False for requests that create something: they are not repeated after an ambiguous failure. */
   idempotent?: boolean;
+  /**
+   * A request that changes something: when GitLab may have acted without saying so (a 5xx or no
+   * answer after it was sent), the failure is UnknownOutcomeError, not a failure.
+   */
+  write?: boolean;
 }
 
 /** "at 04:12 UTC" for a wait of `s` seconds from now. */
@@ -154,4 +159,16 @@ export function toForgeError(
         `GitLab refused to ${call.what} ${where}${said} (${f.status})`,
       );
   }
+}
+
+/**
+ * A write GitLab did not confirm: it may have happened. Nothing is undone on that guess; the
+ * flow records the outcome `unknown` and `optout sync` reads GitLab to settle it.
+ */
+export function unconfirmed(e: ForgeError, call: CallInfo): ForgeError | UnknownOutcomeError {
+  if (!call.write || !(e.status === 0 || e.status >= 500) || !e.sent) return e;
+  return new UnknownOutcomeError(`${e.message}; GitLab may have done it anyway`, {
+    hint: "run `optout sync` to read from GitLab what happened and record it",
+    cause: e,
+  });
 }

@@ -20,6 +20,7 @@ import type { ClientOptions, TokenSource } from "./client.js";
 import { auditFileUrl, type GitLabDeps, until } from "./context.js";
 import { applyFailover, planFailover, planFailoverRestore, restoreFailover } from "./failover.js";
 import { applyRollout, planRollout, planRolloutRestore, restoreRollout } from "./rollout.js";
+import { type Settled, settle } from "./settle.js";
 import { applyStatusSkip, planStatusRestore, planStatusSkip, restoreStatus } from "./statuses.js";
 import {
   applyVariable,
@@ -33,8 +34,8 @@ export type { TokenSource } from "./client.js";
 
 export interface GitLabProvider extends ProviderPort {
   readonly name: "gitlab";
-  /** Which environment variable the token came from (never the token), or null. */
-  tokenSource(): TokenSource | null;
+  /** Where the token came from (an environment variable, or glab), never the token; null when none. */
+  tokenSource(): Promise<TokenSource | null>;
   /** The commit a ref (branch, tag or sha) points at on GitLab. */
   resolveSha(ref: string): Promise<string>;
 }
@@ -73,7 +74,7 @@ class GitLabProviderImpl implements GitLabProvider {
     this.access = new Access(api, ctx.warn);
   }
 
-  tokenSource(): TokenSource | null {
+  tokenSource(): Promise<TokenSource | null> {
     return this.deps.api.client.tokenSource();
   }
 
@@ -110,6 +111,11 @@ class GitLabProviderImpl implements GitLabProvider {
   recordUrl(path: string): string | undefined {
     const repo = this.deps.ctx.repo;
     return /^\d+$/.test(repo) ? undefined : auditFileUrl(this.deps, repo, path);
+  }
+
+  /** Whether an intent whose outcome is unknown took effect, read from GitLab (`optout sync`). */
+  settle(intent: LedgerRecord): Promise<Settled> {
+    return settle(this.deps, intent);
   }
 
   /** A note on the policy's tracking issue (notify channel `issue`). */

@@ -57,6 +57,8 @@ export const pipelineSchema = z.object({
   status: z.string(),
   ref: z.string().optional(),
   web_url: z.string().optional(),
+  /** workflow:name, when the pipeline's configuration gives one (GitLab 15.5+). */
+  name: z.string().nullable().optional(),
 });
 export type Pipeline = z.infer<typeof pipelineSchema>;
 

@@ -2,10 +2,15 @@
  * Pipelines for rollouts and failovers: `POST /projects/:id/pipeline` with `variables`, and
  * `--wait` by polling `GET /projects/:id/pipelines/:id` until a final status.
  * https://docs.gitlab.com/api/pipelines/#create-a-new-pipeline
+ *
+ * Every pipeline carries its record id (OPTOUT_RECORD), so one whose creation GitLab did not
+ * confirm (a 502 after the POST) is looked for before anything is called unknown, and
+ * `optout sync` finds it later (settle.ts).
  */
 import type { LedgerState } from "../../core/ports.js";
-import { FailedError } from "../../errors.js";
+import { FailedError, UnknownOutcomeError } from "../../errors.js";
 import type { GitLabDeps } from "./context.js";
+import type { Pipeline } from "./map.js";
 
 /** Statuses after which a pipeline never changes again. */
 const finalStatuses = new Set(["success", "failed", "canceled", "skipped"]);
@@ -49,14 +54,53 @@ export function parseTimeout(text: string | null | undefined): number {
   return Number.isFinite(n) && n > 0 ? n : 30 * 60_000;
 }
 
-/** Creates the pipeline and, with `waitMs`, follows it to a final status (failure → FailedError). */
+const settleHint = "run `optout sync` to read from GitLab what happened and record it";
+
+function pipelineUrl(deps: GitLabDeps, id: number, url?: string | null): string {
+  return url ?? `${deps.api.host}/${deps.ctx.repo}/-/pipelines/${id}`;
+}
+
+/**
+ * The pipeline that carries `recordId`: created through the API on `ref` since `since`, named
+ * with the record (workflow:name) or holding it in OPTOUT_RECORD. Undefined when there is none.
+ */
+export async function findPipeline(
+  deps: GitLabDeps,
+  recordId: string,
+  ref: string | null,
+  since: Date,
+): Promise<Pipeline | undefined> {
+  for (const p of await deps.api.recentPipelines(ref, since)) {
+    if (p.name?.includes(recordId)) return p;
+    const vars = await deps.api.pipelineVariables(p.id);
+    if (vars?.some((v) => v.key === "OPTOUT_RECORD" && v.value === recordId)) return p;
+  }
+  return undefined;
+}
+
+/**
+ * Creates the pipeline and, with `waitMs`, follows it to a final status. A pipeline that ends
+ * badly is a failure (GitLab says so); one whose creation or progress GitLab did not confirm is
+ * UnknownOutcomeError.
+ */
 export async function runPipeline(
   deps: GitLabDeps,
   ref: string,
   variables: PipelineVariable[],
   waitMs: number | null,
 ): Promise<RunInfo> {
-  const created = await deps.api.createPipeline(ref, variables);
+  const recordId = variables.find((v) => v.key === "OPTOUT_RECORD")?.value;
+  const since = new Date(deps.ctx.now().getTime() - 5 * 60_000);
+  let created: Pipeline;
+  try {
+    created = await deps.api.createPipeline(ref, variables);
+  } catch (e) {
+    // The POST may have created it (a lost answer): look for it rather than say "failed".
+    if (!(e instanceof UnknownOutcomeError) || !recordId) throw e;
+    const found = await findPipeline(deps, recordId, ref, since).catch(() => undefined);
+    if (!found) throw e;
+    created = found;
+  }
   const url = created.web_url ?? null;
   if (waitMs === null) return { id: created.id, url, conclusion: null };
   const started = Date.now();
@@ -65,11 +109,9 @@ export async function runPipeline(
     if (finalStatuses.has(status)) break;
     const left = started + waitMs - Date.now();
     if (left <= 0) {
-      throw new FailedError(
-        `pipeline #${created.id} is still ${status} after ${minutes(waitMs)}: ${url ?? ""}`.trim(),
-        {
-          hint: "it keeps running on GitLab; follow it there",
-        },
+      throw new UnknownOutcomeError(
+        `pipeline #${created.id} is still ${status} after ${minutes(waitMs)}: ${pipelineUrl(deps, created.id, url)}`,
+        { hint: `it keeps running on GitLab: follow it there, then ${settleHint}` },
       );
     }
     deps.ctx.progress(`pipeline #${created.id} ${status} (${Math.round((Date.now() - started) / 1000)} s)`);
@@ -77,9 +119,7 @@ export async function runPipeline(
     status = await pollStatus(deps, created.id, url);
   }
   if (status !== "success") {
-    throw new FailedError(
-      `pipeline #${created.id} ${status}: ${url ?? `${deps.api.host}/${deps.ctx.repo}/-/pipelines/${created.id}`}`,
-    );
+    throw new FailedError(`pipeline #${created.id} ${status}: ${pipelineUrl(deps, created.id, url)}`);
   }
   return { id: created.id, url, conclusion: status };
 }
@@ -89,8 +129,8 @@ async function pollStatus(deps: GitLabDeps, id: number, url: string | null): Pro
   try {
     return (await deps.api.pipeline(id)).status;
   } catch (e) {
-    throw new FailedError(`lost track of pipeline #${id}: ${(e as Error).message}`, {
-      hint: `it may still be running: ${url ?? `${deps.api.host}/${deps.ctx.repo}/-/pipelines/${id}`}`,
+    throw new UnknownOutcomeError(`lost track of pipeline #${id}: ${(e as Error).message}`, {
+      hint: `it may still be running: ${pipelineUrl(deps, id, url)}; then ${settleHint}`,
     });
   }
 }

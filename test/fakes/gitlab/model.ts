@@ -21,6 +21,8 @@ export interface FakeUser {
   token: string;
   /** JOB-TOKEN value (a running job's CI_JOB_TOKEN), if any. */
   jobToken?: string;
+  /** An OAuth access token, accepted only as `Authorization: Bearer`. */
+  oauthToken?: string;
 }
 
 export interface FakeGroup {
@@ -68,6 +70,11 @@ export interface FakePipeline {
   script: string[];
   variables: { key: string; value: string; variable_type: string }[];
   userId: number;
+  /** How it was created ("api" through POST /pipeline) and when it last changed. */
+  source?: string;
+  updatedAt?: string;
+  /** Its workflow:name, when the project's configuration gives one. */
+  name?: string | null;
 }
 
 export interface FakeDeployment {
@@ -98,6 +105,8 @@ export interface FakeProject {
    * allowed, and the level allowed to push and merge (default Maintainer).
    */
   protectedBranches: Map<string, ProtectedRule>;
+  /** workflow:name of the project's .gitlab-ci.yml, evaluated with a new pipeline's variables. */
+  workflowName?: (vars: Record<string, string>) => string;
 }
 
 export interface ProtectedRule {

@@ -142,18 +142,22 @@ export const pipelineCreate: Handler = (c, p) => {
       return { status: 400, body: { error: "variables is invalid" } };
     }
   }
+  const variables = vars.map((v) => ({
+    key: String(v.key),
+    value: String(v.value),
+    variable_type: String(v.variable_type ?? "env_var"),
+  }));
   const pl = {
     id: c.fake.id(),
     ref: b.ref,
     sha,
     status: "created",
     script: [...c.fake.pipelineScript],
-    variables: vars.map((v) => ({
-      key: String(v.key),
-      value: String(v.value),
-      variable_type: String(v.variable_type ?? "env_var"),
-    })),
+    variables,
     userId: c.user.id,
+    source: "api",
+    updatedAt: new Date().toISOString(),
+    name: p.workflowName ? p.workflowName(Object.fromEntries(variables.map((v) => [v.key, v.value]))) : null,
   };
   p.pipelines.push(pl);
   return { status: 201, body: pipelineJson(c, p, pl) };
@@ -167,10 +171,44 @@ function pipelineJson(c: RouteContext, p: FakeProject, pl: FakeProject["pipeline
     sha: pl.sha,
     ref: pl.ref,
     status: pl.status,
-    source: "api",
+    source: pl.source ?? "push",
+    name: pl.name ?? null,
+    updated_at: pl.updatedAt ?? "2026-01-01T00:00:00Z",
     web_url: `${c.fake.url}/${p.path}/-/pipelines/${pl.id}`,
   };
 }
+
+/**
+ * GET /projects/:id/pipelines (pipelines.md "List project pipelines"; Reporter): filters ref,
+ * source, username, name, updated_after/before (ISO 8601); order_by id|status|ref|updated_at|
+ * user_id; sort asc|desc; paginated.
+ */
+export const pipelineList: Handler = (c, p) => {
+  const denied = need(c, p, Level.reporter);
+  if (denied) return denied;
+  const q = c.query;
+  const orderBy = q.get("order_by") ?? "id";
+  if (!["id", "status", "ref", "updated_at", "user_id"].includes(orderBy))
+    return { status: 400, body: { error: "order_by does not have a valid value" } };
+  if (!["asc", "desc"].includes(q.get("sort") ?? "desc"))
+    return { status: 400, body: { error: "sort does not have a valid value" } };
+  const after = q.get("updated_after");
+  if (after !== null && Number.isNaN(Date.parse(after)))
+    return { status: 400, body: { error: "updated_after is invalid" } };
+  let list = p.pipelines.filter(
+    (pl) =>
+      (!q.get("ref") || pl.ref === q.get("ref")) &&
+      (!q.get("source") || (pl.source ?? "push") === q.get("source")) &&
+      (!q.get("name") || pl.name === q.get("name")) &&
+      (!q.get("username") || c.fake.users.get(pl.userId)?.username === q.get("username")) &&
+      (after === null || Date.parse(pl.updatedAt ?? "2026-01-01T00:00:00Z") >= Date.parse(after)),
+  );
+  list = [...list].sort((a, b) => a.id - b.id);
+  if ((q.get("sort") ?? "desc") === "desc") list.reverse();
+  const per = Number(q.get("per_page") ?? 20);
+  const page = Number(q.get("page") ?? 1);
+  return { status: 200, body: list.slice((page - 1) * per, page * per).map((pl) => pipelineJson(c, p, pl)) };
+};
 
 /** GET /projects/:id/pipelines/:id (Reporter); the pipeline moves one step along its script per read. */
 export const pipelineShow: Handler = (c, p, [id]) => {

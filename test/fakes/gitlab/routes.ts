@@ -4,7 +4,14 @@
  */
 import { badRequest, need, notFound, protectedRefDenied } from "./answers.js";
 import { type FakeProject, type FakeStatus, Level, statusJson } from "./model.js";
-import { deployments, pipelineCreate, pipelineShow, pipelineVariables, variableRoutes } from "./routes-ci.js";
+import {
+  deployments,
+  pipelineCreate,
+  pipelineList,
+  pipelineShow,
+  pipelineVariables,
+  variableRoutes,
+} from "./routes-ci.js";
 import type { Answer, RouteContext } from "./server.js";
 
 type Handler = (c: RouteContext, p: FakeProject, args: string[]) => Answer;
@@ -19,6 +26,7 @@ const projectRoutes: [string, string, Handler][] = [
   ["POST", "statuses/:sha", postStatus],
   ...variableRoutes,
   ["POST", "pipeline", pipelineCreate],
+  ["GET", "pipelines", pipelineList],
   ["GET", "pipelines/:id", pipelineShow],
   ["GET", "pipelines/:id/variables", pipelineVariables],
   ["GET", "deployments", deployments],

@@ -10,7 +10,8 @@
  * never answer (`hang`).
  *
  * Authentication (https://docs.gitlab.com/api/rest/authentication/): PRIVATE-TOKEN or JOB-TOKEN
- * header; none or an unknown token → 401 "401 Unauthorized". A job token reaches only the
+ * header, or an OAuth access token as `Authorization: Bearer`; none or an unknown token → 401
+ * "401 Unauthorized". A job token reaches only the
  * endpoints listed in https://docs.gitlab.com/ci/jobs/ci_job_token/#job-token-access; GET /user,
  * variables and statuses are not among them, so a job token is answered like no token (401).
  */
@@ -32,7 +33,7 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   body: unknown;
-  auth: "private" | "job" | "none";
+  auth: "private" | "job" | "bearer" | "none";
   /** The status answered (0 when the fake hung). */
   status: number;
 }
@@ -228,7 +229,13 @@ export class FakeGitLab {
     const url = new URL(req.url ?? "/", this.url);
     const method = req.method ?? "GET";
     const path = url.pathname.replace(/^\/api\/v4/, "");
-    const auth = req.headers["private-token"] ? "private" : req.headers["job-token"] ? "job" : "none";
+    const auth = req.headers["private-token"]
+      ? "private"
+      : req.headers["job-token"]
+        ? "job"
+        : /^bearer /i.test(req.headers.authorization ?? "")
+          ? "bearer"
+          : "none";
     const rec: RecordedRequest = {
       method,
       path,
@@ -294,6 +301,10 @@ export class FakeGitLab {
   private authenticate(req: IncomingMessage, auth: RecordedRequest["auth"]): FakeUser | undefined {
     const users = [...this.users.values()];
     if (auth === "private") return users.find((u) => u.token === req.headers["private-token"]);
+    if (auth === "bearer") {
+      const bearer = (req.headers.authorization ?? "").slice("bearer ".length);
+      return users.find((u) => u.oauthToken === bearer);
+    }
     // A job token authenticates none of the endpoints this fake serves (see the header comment).
     return undefined;
   }
