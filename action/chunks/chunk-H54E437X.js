@@ -1,2 +1,0 @@
-import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
-var s={amp:"&",lt:"<",gt:">",quot:'"',"#39":"'",nbsp:" "};function r(t,n){return/html/i.test(n??"")||/^\s*(<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])/i.test(t)}function l(t){let e=(/<title[^>]*>([\s\S]*?)<\/title>/i.exec(t)?.[1]??"").replace(/<[^>]*>/g,"").replace(/&(amp|lt|gt|quot|#39|nbsp);/g,(o,i)=>s[i]??"").replace(/\s+/g," ").trim();return e?`an HTML page titled "${e}"`:"an HTML page"}function g(t,n){return r(t,n)?l(t):t}export{g as a};
