@@ -1,7 +1,8 @@
 /** Which ref and commit a skip or a guard is about: flags, then CI variables, then the checkout. */
 import { requireCommitId, requireRef } from "../core/inputs.js";
 import { UsageError } from "../errors.js";
-import { currentBranch, resolveRef } from "../git/repo.js";
+import { currentBranch, remoteRefNames, resolveRef } from "../git/repo.js";
+import { nearest } from "../policy/suggest.js";
 
 export function normalizeRef(ref: string): string {
   return ref.replace(/^refs\/(heads|tags)\//, "");
@@ -16,6 +17,20 @@ export async function refForSkip(root: string, flag: string | undefined): Promis
     });
   }
   return branch;
+}
+
+/**
+ * A waiver for a ref nobody pushes is a waiver nobody uses: `--ref mian` is refused (exit 2) with
+ * the nearest name, unless `--allow-missing-ref` says the branch is about to be created.
+ */
+export async function requireRemoteRef(root: string, remote: string, ref: string): Promise<void> {
+  const { names, offline } = await remoteRefNames(root, remote);
+  if (names.has(ref)) return;
+  const near = nearest(ref, names);
+  const where = offline ? `${remote} as this clone last saw it (cannot ask it now: ${offline})` : remote;
+  throw new UsageError(`--ref ${ref} is not a branch or tag on ${where}`, {
+    hint: `${near ? `did you mean ${near}? ` : ""}pass --allow-missing-ref to waive a ref that does not exist yet`,
+  });
 }
 
 export async function shaForSkip(root: string, flag: string | undefined): Promise<string | null> {

@@ -45,6 +45,35 @@ export async function remoteUrl(cwd: string, remote: string): Promise<string | u
   return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
 }
 
+/**
+ * Branch and tag names on the remote (`ls-remote`), or, when it cannot be asked, those this clone
+ * last saw of it (its remote-tracking branches and tags), with the reason it could not ask.
+ */
+export async function remoteRefNames(
+  cwd: string,
+  remote: string,
+): Promise<{ names: Set<string>; offline?: string }> {
+  const r = await git(["ls-remote", "--heads", "--tags", remote], { cwd, allowFailure: true });
+  if (r.code === 0) {
+    const names = new Set<string>();
+    for (const line of r.stdout.toString("utf8").split("\n")) {
+      const m = /\trefs\/(?:heads|tags)\/(.+?)(?:\^\{\})?$/.exec(line);
+      if (m) names.add(m[1]!);
+    }
+    return { names };
+  }
+  const local = await git(["for-each-ref", "--format=%(refname)", `refs/remotes/${remote}/`, "refs/tags/"], {
+    cwd,
+    allowFailure: true,
+  });
+  const names = new Set<string>();
+  for (const ref of local.stdout.toString("utf8").split("\n")) {
+    const name = ref.replace(`refs/remotes/${remote}/`, "").replace("refs/tags/", "");
+    if (name && name !== "HEAD") names.add(name);
+  }
+  return { names, offline: gitErrorLine(r.stderr) || `git exited ${r.code}` };
+}
+
 /** The URL as configured (`remote.<name>.url`), before any `insteadOf` rewriting. */
 export async function configuredUrl(cwd: string, remote: string): Promise<string | undefined> {
   const r = await git(["config", "--get", `remote.${remote}.url`], { cwd, allowFailure: true });

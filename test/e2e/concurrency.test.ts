@@ -11,7 +11,16 @@ describe("concurrent appends", () => {
         clones.map((cwd, i) =>
           w.run(
             i % 2 ? "bob" : "alice",
-            ["skip", "lint", "--reason", `concurrent writer number ${i}`, "--ref", `b${i}`, "--json"],
+            [
+              "skip",
+              "lint",
+              "--reason",
+              `concurrent writer number ${i}`,
+              "--ref",
+              `b${i}`,
+              "--allow-missing-ref",
+              "--json",
+            ],
             {
               cwd,
             },
@@ -43,7 +52,16 @@ describe("concurrent appends", () => {
         clones.map((cwd, i) =>
           w.run(
             i % 2 ? "bob" : "alice",
-            ["skip", "lint", "--reason", `load writer number ${i}`, "--ref", `l${i}`, "--json"],
+            [
+              "skip",
+              "lint",
+              "--reason",
+              `load writer number ${i}`,
+              "--ref",
+              `l${i}`,
+              "--allow-missing-ref",
+              "--json",
+            ],
             {
               cwd,
             },

@@ -58,7 +58,15 @@ async function refused(args: string[], message: RegExp, hint?: RegExp): Promise<
 
 describe("refs and commits", () => {
   it("skip --ref takes a ref git accepts, and refuses what git would not", async () => {
-    const ok = await w.run("alice", ["skip", "lint", "--ref", "release/2.4", "--reason", reason]);
+    const ok = await w.run("alice", [
+      "skip",
+      "lint",
+      "--ref",
+      "release/2.4",
+      "--allow-missing-ref",
+      "--reason",
+      reason,
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     const bad: [string, RegExp][] = [
       ["\u001b]0;pwned\u0007main", /control character/],
@@ -78,6 +86,29 @@ describe("refs and commits", () => {
       );
     }
     expect(existsSync(join(w.work, "pwned"))).toBe(false);
+  });
+
+  it("skip --ref must name a branch or tag on the remote, unless --allow-missing-ref", async () => {
+    await refused(
+      ["skip", "lint", "--ref", "mian", "--reason", reason],
+      /^optout: --ref mian is not a branch or tag on origin$/,
+      /^hint: did you mean main\? pass --allow-missing-ref to waive a ref that does not exist yet$/,
+    );
+    await refused(
+      ["skip", "lint", "--ref", "refs/heads/hotfix/INC-42", "--reason", reason],
+      /--ref hotfix\/INC-42 is not a branch or tag on origin$/,
+      /^hint: pass --allow-missing-ref/,
+    );
+    const later = await w.run("alice", [
+      "skip",
+      "lint",
+      "--ref",
+      "hotfix/INC-42",
+      "--allow-missing-ref",
+      "--reason",
+      reason,
+    ]);
+    expect(later.code, later.stderr).toBe(0);
   });
 
   it("skip --sha takes 7 to 64 hex digits", async () => {

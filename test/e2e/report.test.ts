@@ -42,8 +42,15 @@ describe("optout report", () => {
     const skip = (p: string, stage: string, reason: string, extra: string[]) =>
       ok(w, p, ["skip", stage, "--reason", reason, ...extra]);
     ids.A = (await skip("alice", "lint", "Linter crashes on node 22", ["--ttl", "1h"])).id as string;
-    ids.B = (await skip("bob", "lint", "  linter crashes on NODE 22 ", ["--ref", "release", "--ttl", "2h"]))
-      .id as string;
+    ids.B = (
+      await skip("bob", "lint", "  linter crashes on NODE 22 ", [
+        "--ref",
+        "release",
+        "--allow-missing-ref",
+        "--ttl",
+        "2h",
+      ])
+    ).id as string;
     ids.C = (await skip("alice", "e2e", "E2E flaky on chrome again", ["--ttl", "30m"])).id as string;
     ids.D = (await ok(w, "carol", ["flag", "set", "LOG_LEVEL", "debug", "--reason", longReason]))
       .id as string;

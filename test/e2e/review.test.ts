@@ -207,7 +207,7 @@ describe("review policy", () => {
       const first = await skipLint(w, "alice");
       expect(await awaiting()).toBe(1);
       expect(JSON.parse(await readFile(tallyFile, "utf8")).tip).toBe(await tip());
-      await skipLint(w, "bob", ["--ref", "dev"]);
+      await skipLint(w, "bob", ["--ref", "dev", "--allow-missing-ref"]);
       expect(await awaiting()).toBe(2);
       const review = await w.run("carol", ["review", first, "--verdict", "justified", "--note", note]);
       expect(review.code, review.stderr).toBe(0);

@@ -3,7 +3,7 @@ import { runOverride } from "../../core/flow.js";
 import { requirePlain } from "../../core/inputs.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import { refForSkip, shaForSkip } from "../refs.js";
+import { refForSkip, requireRemoteRef, shaForSkip } from "../refs.js";
 import { askReason, flowDeps, presentFlow } from "../shared.js";
 
 export interface SkipOptions {
@@ -13,6 +13,8 @@ export interface SkipOptions {
   sha?: string;
   ttl?: string;
   ticket?: string;
+  /** Waive a --ref that does not exist on the remote (yet). */
+  allowMissingRef?: boolean;
 }
 
 export async function runSkip(f: Factory, o: SkipOptions): Promise<void> {
@@ -33,6 +35,10 @@ export async function runSkip(f: Factory, o: SkipOptions): Promise<void> {
   // A commit given alone is waived on whichever ref it is on: the local branch says nothing
   // about where the forge runs its pipeline (GitLab then picks the commit's pipeline itself).
   const ref = sha && !o.ref ? null : await refForSkip(root, o.ref);
+  // A status skip needs the ref's commit, which the forge resolves (and refuses) itself.
+  if (o.ref && ref && !o.allowMissingRef && stage.mechanism !== "status") {
+    await requireRemoteRef(root, policy.audit.remote, ref);
+  }
   const reason = o.reason ?? (await askReason(f, stage.reasonMinLength));
   const deps = await flowDeps(f);
   const result = await runOverride(deps, {
