@@ -2,6 +2,7 @@
 import { deny, type FlowDeps, type FlowResult } from "../core/flow.js";
 import type { NotificationResult, NotifyEvent, NotifyEventName, Plan } from "../core/ports.js";
 import type { LedgerRecord, RecordDraft } from "../core/record.js";
+import { visibleLength } from "../core/text.js";
 import { NotAllowedError, UsageError } from "../errors.js";
 import type { Factory } from "../factory.js";
 import { ulid } from "../ledger/ulid.js";
@@ -135,7 +136,8 @@ export async function askReason(f: Factory, minLength: number): Promise<string |
   return f.prompter.input(
     `Reason (at least ${minLength} characters):`,
     undefined,
-    (v) => [...v.trim()].length >= minLength || `${[...v.trim()].length}/${minLength} characters`,
+    // The rule validateInputs applies: what a reader sees counts, zero-width characters do not.
+    (v) => visibleLength(v) >= minLength || `${visibleLength(v)}/${minLength} characters`,
   );
 }
 
