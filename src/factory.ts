@@ -92,6 +92,10 @@ export class Factory {
       ...(this.globals.config ? { configPath: this.globals.config } : {}),
       ...(this.globals.provider ? { provider: this.globals.provider } : {}),
       ...(this.globals.repo ? { repo: this.globals.repo } : {}),
+    }).catch(async (e: unknown) => {
+      // Outside a clone, "no policy file" would send the user looking for the wrong thing.
+      if (!this.globals.config) await this.repoInfo();
+      throw e;
     });
   });
 
@@ -104,9 +108,10 @@ export class Factory {
   readonly repoName = once(async (): Promise<string> => {
     const policy = await this.policy();
     if (policy.repo) return policy.repo;
-    const { remoteUrl } = await import("./git/repo.js");
+    const { noSuchRemote, remoteUrl } = await import("./git/repo.js");
     const url = await remoteUrl((await this.repoInfo()).root, policy.audit.remote);
-    const name = url ? repoFromUrl(url) : undefined;
+    if (url === undefined) throw noSuchRemote(policy.audit.remote);
+    const name = repoFromUrl(url);
     if (!name) {
       throw new ConfigError(`cannot tell the repository: set "repo" in ${policy.file} or pass --repo`, {
         hint: `the remote "${policy.audit.remote}" has no URL optout understands`,

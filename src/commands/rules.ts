@@ -22,6 +22,9 @@ export function rulesFor(
 
 export function describeEntry(e: Pick<IndexEntry, "op" | "type" | "target">): string {
   const t = e.target;
+  // A review ("review  of skip 01J…"), or a refused one ("deny  review of 01J…"): about an override.
+  if (t.override)
+    return e.type === "review" ? `of ${e.op ?? "override"} ${t.override}` : `review of ${t.override}`;
   switch (e.op ?? e.type) {
     case "skip":
       return `skip ${t.stage}@${t.sha ? t.sha.slice(0, 12) : t.ref}`;

@@ -40,12 +40,17 @@ export function parseDurationMs(text: string): number | null {
   return total;
 }
 
-/** Like parseDurationMs, but a UsageError naming the flag when the text is not a duration. */
+/** Like parseDurationMs, but a UsageError naming the flag when the text is not a duration longer than zero. */
 export function requireDurationMs(text: string, where: string): number {
   const ms = parseDurationMs(text);
-  if (ms === null || ms <= 0) {
+  if (ms === null) {
     throw new UsageError(`${where}: "${text}" is not a duration`, {
       hint: "use 30m, 4h, 2d, or an ISO 8601 duration such as PT4H",
+    });
+  }
+  if (ms <= 0) {
+    throw new UsageError(`${where}: "${text}" is no time at all`, {
+      hint: "give a duration longer than zero, such as 30s, 30m or 4h",
     });
   }
   return ms;

@@ -281,7 +281,10 @@ export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise
     const landed = await land(deps, request, "the request");
     if (landed.kind === "queued") throw new FailedError("could not record the request; nothing was changed");
     await announce(deps, "pending", landed.record);
-    const who = approvals.from.map(principalToString).join(", ");
+    // The requester cannot approve their own request: never name them as an approver.
+    const others = approvals.from.filter((p) => !(p.kind === "user" && p.login === actor.login));
+    const groups = others.some((p) => p.kind !== "user");
+    const who = `${others.map(principalToString).join(", ") || "nobody else"}${groups ? ` (other than ${actor.login})` : ""}`;
     throw new PendingError(`request ${request.id} awaits ${approvals.required} approval(s) from ${who}`, {
       hint: `a second person approves with: optout approve ${request.id}`,
       data: {

@@ -108,6 +108,8 @@ export interface AuditSettings {
 }
 
 export interface ReviewSettings {
+  /** Whether the policy has a `review` section: without one, nobody is reminded of reviews. */
+  configured: boolean;
   allow?: Principal[];
   required: boolean;
   withinMs: number;

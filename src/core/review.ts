@@ -256,7 +256,8 @@ export async function runReview(deps: FlowDeps, input: ReviewInput): Promise<Rev
   }
   const override = input.override;
   const actor = await deps.provider.identity();
-  const about = { op: override.type, target: { override: override.id }, reason: note, ticket };
+  // A refused review is no refused override: op null, so it is not counted as a denied skip.
+  const about = { op: null, target: { override: override.id }, reason: note, ticket };
   const allow = input.settings.allow;
   if (allow && !(await matchingPrincipal(deps.provider, actor, allow))) {
     await deny(

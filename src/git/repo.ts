@@ -40,6 +40,13 @@ export async function currentBranch(cwd: string): Promise<string | undefined> {
   return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
 }
 
+/** The clone has no remote of that name (a fresh `git init`, a renamed remote). */
+export function noSuchRemote(remote: string): UsageError {
+  return new UsageError(`this clone has no remote "${remote}"`, {
+    hint: `add it with \`git remote add ${remote} <url>\` (optout keeps its records there), or name another in the policy's audit.remote`,
+  });
+}
+
 export async function remoteUrl(cwd: string, remote: string): Promise<string | undefined> {
   const r = await git(["remote", "get-url", remote], { cwd, allowFailure: true });
   return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
@@ -109,6 +116,7 @@ export async function defaultBranch(
   }
   const r = await git(["ls-remote", "--symref", remote, "HEAD"], { cwd, allowFailure: true });
   if (r.code !== 0) {
+    if ((await remoteUrl(cwd, remote)) === undefined) throw noSuchRemote(remote);
     // A runner checkout has no origin/HEAD, so asking the remote is the only way: when that
     // fails, the network (or the URL) is the problem, not the checkout.
     throw new FailedError(

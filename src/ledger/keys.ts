@@ -58,7 +58,16 @@ export async function loadSigner(path: string, env: NodeJS.ProcessEnv = process.
     text = await readFile(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new UsageError(`cannot read signing key ${path}: ${code}`, { cause: e });
+    if (code === "ENOENT") {
+      throw new UsageError(`no signing key at ${path}`, {
+        hint: `make one with \`ssh-keygen -t ed25519 -f ${path}\`, or point OPTOUT_SIGNING_KEY at your ed25519 key; a maintainer then adds its public half to allowed_signers`,
+        cause: e,
+      });
+    }
+    throw new UsageError(`cannot read signing key ${path} (${code})`, {
+      hint: "check the file's permissions, or point OPTOUT_SIGNING_KEY at another ed25519 key",
+      cause: e,
+    });
   }
   const content = text.trim();
   if (content.startsWith("-----BEGIN OPENSSH PRIVATE KEY-----")) {

@@ -99,6 +99,6 @@ export function loadPolicyLight(opts: {
     flags: {},
     notify: [],
     signers: {},
-    review: { required: false, withinMs: 0, allowSelf: false },
+    review: { configured: false, required: false, withinMs: 0, allowSelf: false },
   };
 }

@@ -153,6 +153,7 @@ function build(data: PolicyFile, ctx: RulesContext, stageNames: Set<string>, opt
     notify: data.notify ?? [],
     signers: data.signers ?? {},
     review: {
+      configured: data.review !== undefined,
       required: data.review?.required ?? false,
       withinMs: data.review?.within ? ms(data.review.within) : builtIn.reviewWithinMs,
       allowSelf: data.review?.allowSelf ?? false,

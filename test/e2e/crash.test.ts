@@ -113,7 +113,13 @@ describe("crash consistency", () => {
       expect(waiting.settled).toEqual([]);
       expect(waiting.waiting[0].why).toMatch(/may still be running elsewhere/);
       const settled = JSON.parse(
-        (await w.run("bob", ["sync", "--json", "--settle-after", "0s"], { cwd: other })).stdout,
+        (
+          await w.run("bob", ["sync", "--json", "--settle-after", "1h"], {
+            cwd: other,
+            // Two hours on: the operation is older than --settle-after without waiting for it.
+            env: { OPTOUT_NOW: new Date(Date.now() + 2 * 3_600_000).toISOString() },
+          })
+        ).stdout,
       );
       expect(settled.settled).toHaveLength(1);
     } finally {

@@ -48,7 +48,8 @@ async function sshKeygenAccepts(w: World, id: string, signer: string): Promise<n
 describe("optout review", () => {
   let w: World;
   beforeAll(async () => {
-    w = await makeWorld({ people: ["alice", "bob", "carol"] });
+    // A review section, even empty: reviews are a practice here, so status reminds of them.
+    w = await makeWorld({ people: ["alice", "bob", "carol"], policy: basePolicy({ review: {} }) });
   });
   afterAll(() => w.cleanup());
 
@@ -65,6 +66,7 @@ describe("optout review", () => {
 
     const r = await w.run("bob", ["review", id, "--verdict", "justified", "--note", note, "--json"]);
     expect(r.code, r.stderr).toBe(0);
+    expect((await w.run("bob", ["log", "--limit", "1"])).stdout).toMatch(new RegExp(`review +of skip ${id}`));
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ type: "review", status: "applied", override: id, verdict: "justified" });
     expect(out.record).toMatchObject({
@@ -110,13 +112,17 @@ describe("optout review", () => {
     const [newest] = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout);
     expect(newest).toMatchObject({
       type: "deny",
-      op: "skip",
+      // A refused review, not a refused skip.
+      op: null,
       actor: { login: "alice" },
       target: { override: id },
       reason: "all good, trust me",
       outcome: "denied",
     });
     expect(await unreviewedIds(w)).toContain(id);
+    const log = (await w.run("bob", ["log", "--limit", "1"])).stdout;
+    expect(log).toMatch(new RegExp(`deny +review of ${id}`));
+    expect(log).not.toMatch(/undefined/);
   });
 
   it("refuses malformed reviews as usage errors, writing nothing", async () => {
@@ -138,6 +144,18 @@ describe("optout review", () => {
 });
 
 describe("review policy", () => {
+  it("without a review section, status never reminds anyone of reviews", async () => {
+    const w = await makeWorld();
+    try {
+      expect((await w.run("alice", ["skip", "lint", "--reason", "linter crashes on node 22"])).code).toBe(0);
+      const status = await w.run("bob", ["status"]);
+      expect(status.code).toBe(0);
+      expect(status.stdout).not.toMatch(/await(s)? review/);
+    } finally {
+      await w.cleanup();
+    }
+  });
+
   it("review.allow says who may review; others are refused and recorded", async () => {
     const w = await makeWorld({
       people: ["alice", "bob", "carol"],

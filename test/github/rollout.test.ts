@@ -21,9 +21,16 @@ beforeEach(() => {
 
 const reason = "hotfix for the checkout crash, INC-9";
 
-async function rollout(o: { env: string; n: number; wait?: boolean; skip?: string }) {
+async function rollout(o: { env: string; n: number; wait?: boolean; skip?: string; timeout?: string }) {
   const { f, out } = h.factory("alice", { json: true });
-  await runRollout(f, { artifact: artifact(o.n), env: o.env, reason, wait: o.wait, skip: o.skip });
+  await runRollout(f, {
+    artifact: artifact(o.n),
+    env: o.env,
+    reason,
+    wait: o.wait,
+    skip: o.skip,
+    ...(o.timeout ? { timeout: o.timeout } : {}),
+  });
   return { doc: JSON.parse(out.stdout), out };
 }
 
@@ -79,8 +86,10 @@ describe("rollout", () => {
   });
 
   it("--wait follows the run to success, telling the spinner", async () => {
-    const { doc, out } = await rollout({ env: "staging", n: 5, wait: true });
+    const { doc, out } = await rollout({ env: "staging", n: 5, wait: true, timeout: "30s" });
     expect(doc.result.after.run).toMatchObject({ conclusion: "success" });
+    // The limit as given, not rounded to minutes.
+    expect(doc.plan).toContain("will wait for the run (up to 30s)");
     expect(out.progress.some((p) => /run \d+ (queued|in_progress)/.test(p))).toBe(true);
   });
 

@@ -117,7 +117,12 @@ describe("defaults", () => {
       reasonMinLength: 15,
       ticket: { required: false },
     });
-    expect(policy.review).toEqual({ required: false, withinMs: 7 * 24 * H, allowSelf: false });
+    expect(policy.review).toEqual({
+      configured: false,
+      required: false,
+      withinMs: 7 * 24 * H,
+      allowSelf: false,
+    });
     expect(policy).toMatchObject({ groups: {}, flags: {}, notify: [], signers: {}, github: {}, gitlab: {} });
     expect(policy.file).toBe(path.join(root, ".optoutrc.json"));
   });

@@ -1,10 +1,11 @@
 import { parseTimeOrAgo } from "../../core/duration.js";
-import type { LedgerRecord } from "../../core/record.js";
+import { type LedgerRecord, recordTypes } from "../../core/record.js";
 import { ExitCode, QuietExit, UsageError, VerificationError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { isAncestor } from "../../git/repo.js";
 import { readHistory } from "../../ledger/history.js";
 import { startVerifying, type VerifyInput, verifyEntries } from "../../ledger/verify.js";
+import { nearest } from "../../policy/suggest.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine } from "../../ui/text.js";
 import { describeEntry } from "../rules.js";
@@ -22,6 +23,9 @@ export interface LogOptions {
 }
 
 export async function runLog(f: Factory, o: LogOptions): Promise<void> {
+  if (o.type && !(recordTypes as readonly string[]).includes(o.type)) {
+    throw new UsageError(`--type ${o.type} is not a record type`, { hint: choices(o.type, recordTypes) });
+  }
   const store = await f.ledgerStore();
   const fetched = await store.fetch({ history: true });
   if (!fetched.reachable)
@@ -60,6 +64,7 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
     records.push(r);
     if (limit && records.length >= limit) break;
   }
+  if (o.stage && records.length === 0) await requireKnownStage(f, o.stage, entries);
   if (o.ndjson) {
     for (const r of records) f.io.out(JSON.stringify(r));
     return;
@@ -89,6 +94,38 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
     if (r.reason) f.io.out(`    ${p.dim("reason:")} ${inertLine(r.reason)}`);
     if (typeof r.error === "string") f.io.out(`    ${p.dim("error:")} ${inertLine(r.error)}`);
   }
+}
+
+/** "did you mean lint? one of: …": the hint of a filter value that matches nothing there is. */
+function choices(given: string, known: Iterable<string>): string {
+  const list = [...new Set(known)].sort();
+  const near = nearest(given, list);
+  return `${near ? `did you mean ${near}? ` : ""}one of: ${list.join(", ")}`;
+}
+
+/**
+ * A --stage that matched nothing: fine when the stage exists (nothing was waived yet), a typo
+ * when neither the policy nor any record knows it — then exit 2 rather than "no records match".
+ */
+async function requireKnownStage(
+  f: Factory,
+  stage: string,
+  entries: Awaited<ReturnType<typeof readHistory>>,
+): Promise<void> {
+  const known = new Set(Object.keys((await f.policy()).stages));
+  for (const e of entries) {
+    if (known.has(stage)) return;
+    try {
+      const s = (JSON.parse(e.recordBytes?.toString("utf8") ?? "{}") as LedgerRecord).target?.stage;
+      if (s) known.add(s);
+    } catch {
+      // an unreadable record names no stage; verify reports it
+    }
+  }
+  if (known.has(stage)) return;
+  throw new UsageError(`--stage ${stage} is not a stage of the policy or of any record`, {
+    hint: choices(stage, known),
+  });
 }
 
 async function verify(

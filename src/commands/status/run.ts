@@ -60,7 +60,8 @@ export async function runStatus(f: Factory): Promise<void> {
       e.expiresAt ? `until ${e.expiresAt}` : "",
     ]),
   );
-  const awaiting = reviewLine(reviews);
+  // A reminder only where reviews are a practice: a policy without `review` never asks for them.
+  const awaiting = (await f.policy()).review.configured ? reviewLine(reviews) : undefined;
   if (awaiting) f.io.out(reviews.required && reviews.overdue.length ? p.yellow(awaiting) : awaiting);
   if (state.index.inflight.length) {
     section(

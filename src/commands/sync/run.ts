@@ -1,6 +1,6 @@
-import { parseDurationMs } from "../../core/duration.js";
+import { requireDurationMs } from "../../core/duration.js";
 import type { IndexEntry, LedgerRecord } from "../../core/record.js";
-import { PartialError, UsageError } from "../../errors.js";
+import { PartialError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { signSshsig } from "../../ledger/sshsig.js";
 import { ulid } from "../../ledger/ulid.js";
@@ -16,8 +16,8 @@ export interface SyncOptions {
  * anything, so a crash cannot cause a second forge change.
  */
 export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
-  const settleAfterMs = o.settleAfter === undefined ? 3_600_000 : parseDurationMs(o.settleAfter);
-  if (settleAfterMs === null) throw new UsageError(`--settle-after "${o.settleAfter}" is not a duration`);
+  const settleAfterMs =
+    o.settleAfter === undefined ? 3_600_000 : requireDurationMs(o.settleAfter, "--settle-after");
   const [store, policy] = await Promise.all([f.ledgerStore(), f.policy()]);
   const queued = await store.queued();
   const pushed: string[] = [];

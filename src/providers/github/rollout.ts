@@ -3,6 +3,7 @@
  * artifact that was there before. `before` comes from the ledger's active rollout for the
  * environment, else the last successful deployment GitHub knows of.
  */
+import { formatDuration } from "../../core/duration.js";
 import type { RolloutPolicy } from "../../core/policy.js";
 import type { LedgerState, OverrideSpec, Plan } from "../../core/ports.js";
 import type { IndexEntry, LedgerRecord } from "../../core/record.js";
@@ -79,7 +80,7 @@ export async function planRollout(gh: GhContext, spec: OverrideSpec, state: Ledg
     steps: [
       `will dispatch ${p.workflow} on ${run.ref} to roll out ${artifact} to ${env} (now ${before.artifact ? quoted(before.artifact) : "unknown"})`,
       ...(spec.params.skip ? [`the run skips: ${spec.params.skip}`] : []),
-      ...(wait ? [`will wait for the run (up to ${Math.round(timeoutMs / 60_000)}m)`] : []),
+      ...(wait ? [`will wait for the run (up to ${formatDuration(timeoutMs)})`] : []),
     ],
     calls: [
       dispatchCall(gh, {

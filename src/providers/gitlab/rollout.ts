@@ -3,6 +3,7 @@
  * OPTOUT_SKIP and OPTOUT_RECORD as pipeline variables (never `inputs`: see client.ts). A revert
  * rolls the previous artifact out again.
  */
+import { formatDuration } from "../../core/duration.js";
 import type { LedgerState, OverrideSpec, Plan } from "../../core/ports.js";
 import type { LedgerRecord } from "../../core/record.js";
 import { FailedError, UsageError } from "../../errors.js";
@@ -52,7 +53,7 @@ export async function planRollout(deps: GitLabDeps, spec: OverrideSpec, state: L
   return {
     steps: [
       `will create a pipeline on ${ref} deploying ${artifact} to ${env}${skip ? `, skipping ${skip}` : ""}` +
-        (wait ? `, and follow it for up to ${Math.round(wait / 60_000)} min` : ""),
+        (wait ? `, and follow it for up to ${formatDuration(wait)}` : ""),
       prev.artifact
         ? `before: ${prev.artifact} (from ${prev.source})`
         : `before: unknown (${prev.source}); a revert will have to name an artifact`,
