@@ -110,6 +110,32 @@ export interface ProviderPort {
    * undefined when it cannot tell (e.g. the token may not read the settings).
    */
   branchProtection?(branch: string): Promise<BranchProtection | undefined>;
+  /**
+   * How the actor is known, for `optout auth status` (never a secret): "token from GH_TOKEN",
+   * "the signing key's principal in allowed_signers on the default branch".
+   */
+  identitySource(): Promise<string>;
+  /**
+   * The checks `optout doctor` runs that depend on the provider: credentials, branch protection,
+   * and what the forge allows each mechanism the policy uses. Never throws: a check that cannot
+   * run is a failed or warning check saying why.
+   */
+  doctorChecks(c: DoctorContext): Promise<DoctorCheck[]>;
+  /** The mechanism a rollout or failover uses on this provider (recorded with the override). */
+  mechanismFor(op: "rollout" | "failover"): string;
+}
+
+export interface DoctorContext {
+  auditBranch: string;
+  /** The default branch, when allowed_signers could be read from it. */
+  defaultBranch: string | undefined;
+}
+
+export interface DoctorCheck {
+  name: string;
+  status: "ok" | "warn" | "fail";
+  detail: string;
+  hint?: string;
 }
 
 /** How a forge protects a branch (null: the forge did not say). */

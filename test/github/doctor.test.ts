@@ -52,6 +52,35 @@ describe("optout doctor on GitHub", () => {
     );
   });
 
+  it("a ruleset requiring a status stage's check from one GitHub App: says to use guard", async () => {
+    repo.rulesets.set("main", [
+      "non_fast_forward",
+      {
+        type: "required_status_checks",
+        parameters: {
+          strict_required_status_checks_policy: false,
+          required_status_checks: [{ context: "ci/lint", integration_id: 15368 }, { context: "ci/e2e" }],
+        },
+      },
+    ]);
+    const r = await run("alice", ["doctor", "--json"]);
+    const checks = JSON.parse(r.stdout).checks as {
+      name: string;
+      status: string;
+      detail: string;
+      hint?: string;
+    }[];
+    expect(checks.find((c) => c.name === "status stages")).toEqual({
+      name: "status stages",
+      status: "warn",
+      detail:
+        "ruleset on main requires ci/lint from GitHub App 15368: the commit status optout posts for stage lint cannot satisfy it",
+      hint: 'use mechanism "guard" for stages.lint (the job runs `optout guard <stage>`)',
+    });
+    // The default branch's rules are read once, for its protection and for this check.
+    expect(fake.lines().filter((l) => l === "GET /repos/acme/shop/rules/branches/main")).toHaveLength(1);
+  });
+
   it("a ruleset blocking non_fast_forward and deletion on both branches: ok, exit 0", async () => {
     repo.rulesets.set("optout/audit", ["non_fast_forward", "deletion"]);
     repo.rulesets.set("main", ["non_fast_forward", "deletion", "pull_request"]);

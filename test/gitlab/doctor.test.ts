@@ -30,12 +30,10 @@ describe("optout doctor on GitLab", () => {
     );
     expect(r.stdout).toMatch(/! default branch protection \(main\): main is not protected/);
     expect(r.stdout + r.stderr).not.toContain(g.gl.user("alice").token);
-    expect(g.gl.lines()).toEqual(
-      expect.arrayContaining([
-        "GET /projects/acme%2Fshop/protected_branches/optout%2Faudit",
-        "GET /projects/acme%2Fshop/protected_branches/main",
-      ]),
-    );
+    // One list of rules serves both branches (a wildcard rule protects by pattern, not by name).
+    expect(g.gl.lines().filter((l) => l.includes("protected_branches"))).toEqual([
+      "GET /projects/acme%2Fshop/protected_branches",
+    ]);
   });
 
   it("protected branches without force push: ok, exit 0", async () => {
@@ -50,6 +48,20 @@ describe("optout doctor on GitLab", () => {
       detail: "force pushes blocked: protected branch, force push not allowed",
       hint: expect.any(String),
     });
+  });
+
+  it("a wildcard rule (optout/*) protects the audit branch", async () => {
+    const p = g.gl.project("acme/shop")!;
+    p.protectedBranches.set("optout/*", { allow_force_push: false });
+    p.protectedBranches.set("main", { allow_force_push: false });
+    const r = await run("alice", ["doctor", "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(checksOf(r.stdout).find((c) => c.name === "audit branch protection (optout/audit)")).toMatchObject(
+      {
+        status: "ok",
+        detail: "force pushes blocked: protected branch (rule optout/*), force push not allowed",
+      },
+    );
   });
 
   it("protected but force push allowed: still a failure for the audit branch", async () => {

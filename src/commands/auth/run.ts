@@ -20,12 +20,7 @@ export async function runAuthStatus(f: Factory): Promise<void> {
     const allowed = !!(await matchingPrincipal(provider, actor, rules.allow));
     may.push({ what, allowed, approvals: rules.approvals?.required ?? 0 });
   }
-  const tokenSource = (provider as { tokenSource?: () => unknown }).tokenSource;
-  const token = tokenSource ? await tokenSource.call(provider) : undefined;
-  const source =
-    provider.name === "git"
-      ? `signing key ${signer.fingerprint} (its principal in allowed_signers on the default branch)`
-      : `token from ${typeof token === "string" ? token : "nowhere"} (never shown); records signed with ${signer.fingerprint}`;
+  const source = `${await provider.identitySource()}; records signed with ${signer.fingerprint}`;
   if (f.io.json) {
     f.io.printJson({
       provider: provider.name,

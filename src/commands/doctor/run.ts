@@ -107,16 +107,7 @@ export async function runDoctor(f: Factory): Promise<void> {
             hint: "run `optout log --verify` for details",
           };
     });
-    if (policy.provider === "git") {
-      checks.push({
-        name: "branch protection",
-        status: "warn",
-        detail: `protect ${policy.audit.branch} against force-push and deletion, and require review on the default branch`,
-        hint: "plain git: on the server, set receive.denyNonFastForwards=true and receive.denyDeletes=true",
-      });
-    } else {
-      await forgeChecks(f, policy.provider, policy.audit.branch, trustOk, add);
-    }
+    checks.push(...(await providerChecks(f, policy.audit.branch, trustOk)));
   }
   if (f.io.json) f.io.printJson({ ok: !checks.some((c) => c.status === "fail"), checks });
   else {
@@ -129,8 +120,6 @@ export async function runDoctor(f: Factory): Promise<void> {
   }
   if (checks.some((c) => c.status === "fail")) throw new QuietExit(ExitCode.failed);
 }
-
-type Add = (name: string, fn: () => Promise<Omit<Check, "name">>) => Promise<boolean>;
 
 /**
  * Records carry the policy's `repo` and readers compare with it. Without one, each clone derives
@@ -168,98 +157,16 @@ async function repositoryCheck(f: Factory, policy: Policy): Promise<Omit<Check, 
 }
 
 /**
- * On a forge: where the token came from (the variable's name, never the token), and whether the
- * forge blocks force pushes on the audit branch (fail when not) and the default branch (warn).
+ * What the provider checks itself (credentials, branch protection, what the forge allows the
+ * policy's mechanisms); a provider that cannot even be built is one failed check saying why.
  */
-async function forgeChecks(
-  f: Factory,
-  forge: "github" | "gitlab",
-  auditBranch: string,
-  trustOk: boolean,
-  add: Add,
-): Promise<void> {
-  const label = forge === "github" ? "GitHub" : "GitLab";
+async function providerChecks(f: Factory, auditBranch: string, trustOk: boolean): Promise<Check[]> {
   let provider: Awaited<ReturnType<Factory["provider"]>>;
   try {
     provider = await f.provider();
   } catch (e) {
-    await add("token", () => Promise.reject(e));
-    return;
+    return [await attempt("token", () => Promise.reject(e))];
   }
-  const tokenOk = await add("token", async () => {
-    const source = await tokenSourceOf(provider);
-    if (!source) {
-      return {
-        status: "fail",
-        detail: `no ${label} token found`,
-        hint:
-          forge === "github"
-            ? "set OPTOUT_GITHUB_TOKEN (or GH_TOKEN / GITHUB_TOKEN), or log in with `gh auth login`"
-            : "set OPTOUT_GITLAB_TOKEN (or GITLAB_TOKEN) to a token with the api scope",
-      };
-    }
-    return { status: "ok", detail: `${label} token from ${source}` };
-  });
-  if (!tokenOk || !provider.branchProtection) return;
-  const branches: { branch: string; audit: boolean }[] = [{ branch: auditBranch, audit: true }];
-  if (trustOk) {
-    const main = (await f.trust()).branch;
-    if (main && main !== auditBranch) branches.push({ branch: main, audit: false });
-  }
-  for (const { branch, audit } of branches) {
-    await add(
-      audit ? `audit branch protection (${branch})` : `default branch protection (${branch})`,
-      async () => {
-        const p = await provider.branchProtection!(branch);
-        const hint = protectHint(forge, branch, audit);
-        if (!p) {
-          return {
-            status: "warn",
-            detail: `cannot tell whether ${label} protects ${branch}: ${cannotTell(forge)}`,
-            hint,
-          };
-        }
-        if (p.forcePushBlocked) {
-          const deletion =
-            p.deletionBlocked === false
-              ? " (deletion is allowed)"
-              : p.deletionBlocked === null
-                ? " (deletion: unknown)"
-                : "";
-          return {
-            status: p.deletionBlocked === false ? "warn" : "ok",
-            detail: `force pushes blocked${deletion}: ${p.detail}`,
-            hint,
-          };
-        }
-        return {
-          status: audit ? "fail" : "warn",
-          detail: `${branch} is not protected against force pushes on ${label}: ${p.detail}`,
-          hint,
-        };
-      },
-    );
-  }
-}
-
-async function tokenSourceOf(provider: unknown): Promise<string | null> {
-  const p = provider as { tokenSource?: () => string | null | Promise<string | null> };
-  return p.tokenSource ? ((await p.tokenSource()) ?? null) : null;
-}
-
-function cannotTell(forge: "github" | "gitlab"): string {
-  return forge === "github"
-    ? "the token needs admin on the repository (fine-grained token: Administration read)"
-    : "the token may not read protected branches (it needs the Maintainer role)";
-}
-
-function protectHint(forge: "github" | "gitlab", branch: string, audit: boolean): string {
-  if (forge === "github") {
-    return audit
-      ? `GitHub: Settings → Rules → Rulesets → New branch ruleset targeting ${branch}: enable "Restrict deletions" and "Block force pushes"`
-      : `GitHub: Settings → Rules → Rulesets → New branch ruleset targeting ${branch}: "Restrict deletions", "Block force pushes" and "Require a pull request before merging"`;
-  }
-  return audit
-    ? `GitLab: Settings → Repository → Protected branches: protect ${branch}, "Allowed to force push" off`
-    : `GitLab: Settings → Repository → Protected branches: protect ${branch}, "Allowed to force push" off, "Allowed to push and merge": No one (merge requests only)`;
+  const defaultBranch = trustOk ? (await f.trust()).branch : undefined;
+  return provider.doctorChecks({ auditBranch, defaultBranch: defaultBranch || undefined });
 }

@@ -48,7 +48,7 @@ export async function runFailover(f: Factory, o: FailoverOptions): Promise<void>
     rules: failover,
     label: `fail over${env ? ` ${env}` : ""} to ${to}`,
     target: { target: to, env },
-    mechanism: policy.provider === "git" ? (failover.command ? "command" : "guard") : "variable",
+    mechanism: (await f.provider()).mechanismFor("failover"),
     params: { wait: o.wait ? "true" : null, timeoutMs: timeoutMs === null ? null : String(timeoutMs) },
     reason,
     ticket: o.ticket,

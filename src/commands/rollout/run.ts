@@ -64,7 +64,7 @@ export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
     rules: rollout,
     label: `roll out to ${env}`,
     target: { env, artifact: o.artifact },
-    mechanism: policy.provider === "git" ? "command" : policy.provider === "github" ? "dispatch" : "pipeline",
+    mechanism: (await f.provider()).mechanismFor("rollout"),
     params: {
       skip: skip.length ? skip.join(",") : null,
       wait: o.wait ? "true" : null,

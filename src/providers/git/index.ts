@@ -6,7 +6,14 @@
 
 import { formatDuration } from "../../core/duration.js";
 import type { Policy, Principal } from "../../core/policy.js";
-import type { LedgerState, OverrideSpec, Plan, ProviderPort } from "../../core/ports.js";
+import type {
+  DoctorCheck,
+  DoctorContext,
+  LedgerState,
+  OverrideSpec,
+  Plan,
+  ProviderPort,
+} from "../../core/ports.js";
 import { type Actor, flagValue, type IndexEntry, type LedgerRecord, scopeKey } from "../../core/record.js";
 import { FailedError, UnknownOutcomeError, UsageError } from "../../errors.js";
 import { fillPlaceholders, killGraceMs, runCommand } from "./command.js";
@@ -60,6 +67,27 @@ export class GitProvider implements ProviderPort {
   async identity(): Promise<Actor> {
     const principal = await this.deps.signerPrincipal();
     return { provider: "git", login: principal, id: principal };
+  }
+
+  async identitySource(): Promise<string> {
+    return "the signing key's principal in allowed_signers on the default branch";
+  }
+
+  /** No forge to ask: the branches must be protected on the git server itself. */
+  async doctorChecks(c: DoctorContext): Promise<DoctorCheck[]> {
+    return [
+      {
+        name: "branch protection",
+        status: "warn",
+        detail: `protect ${c.auditBranch} against force-push and deletion, and require review on the default branch`,
+        hint: "plain git: on the server, set receive.denyNonFastForwards=true and receive.denyDeletes=true",
+      },
+    ];
+  }
+
+  mechanismFor(op: "rollout" | "failover"): string {
+    if (op === "rollout") return "command";
+    return this.deps.policy.failover?.command ? "command" : "guard";
   }
 
   async hasPrincipal(actor: Actor, p: Principal): Promise<boolean> {

@@ -49,6 +49,8 @@ export interface Reply<T> {
 export interface GitHubApi {
   request<T>(route: string, params: Record<string, unknown>, opts: CallOptions): Promise<Reply<T>>;
   readonly serverUrl: string;
+  /** For a GitHub App installation token: the bot it acts as. */
+  bot(): Promise<{ login: string; appId: number } | undefined>;
 }
 
 type OctokitRequest = (
@@ -93,6 +95,7 @@ export class GitHubClient implements GitHubApi {
     return {
       serverUrl: this.serverUrl,
       request: (route, params, opts) => this.request(route, params, { signal, ...opts }),
+      bot: () => this.bot(),
     };
   }
 
@@ -142,8 +145,19 @@ export class GitHubClient implements GitHubApi {
   }
 
   private resolveToken(): Promise<Token> {
-    this.token ??= resolveToken(this.ctx.env, this.apiUrl);
+    const [owner = "", repo = ""] = this.ctx.repo.split("/");
+    this.token ??= resolveToken(this.ctx.env, {
+      apiUrl: this.apiUrl,
+      owner,
+      repo,
+      fetch: this.timedFetch(this.timeoutMs),
+    });
     return this.token;
+  }
+
+  /** For a GitHub App installation token: the bot it acts as (`GET /user` is not for apps). */
+  async bot(): Promise<{ login: string; appId: number } | undefined> {
+    return (await this.resolveToken()).bot;
   }
 
   private client(): Promise<OctokitRequest> {

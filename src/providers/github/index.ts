@@ -4,11 +4,20 @@
  * `plan` only reads (it is what --dry-run runs); `apply`/`restore` write.
  */
 import type { Principal } from "../../core/policy.js";
-import type { LedgerState, OverrideSpec, Plan, ProviderContext, ProviderPort } from "../../core/ports.js";
+import type {
+  DoctorCheck,
+  DoctorContext,
+  LedgerState,
+  OverrideSpec,
+  Plan,
+  ProviderContext,
+  ProviderPort,
+} from "../../core/ports.js";
 import type { Actor, IndexEntry, LedgerRecord } from "../../core/record.js";
 import { UsageError } from "../../errors.js";
 import { GitHubClient } from "./client.js";
 import { auditUrl, type GhContext, ghContext, repoParams, untilText, withSignal } from "./context.js";
+import { githubDoctor } from "./doctor.js";
 import { applyFailover, planFailover, planFailoverRestore, restoreFailover } from "./failover.js";
 import { Principals } from "./principals.js";
 import { type BranchProtection, branchProtection } from "./protection.js";
@@ -34,6 +43,18 @@ export class GitHubProvider implements ProviderPort {
   /** Where the token came from, for `optout auth status` (never the token). */
   tokenSource(): Promise<string> {
     return this.client.tokenSource();
+  }
+
+  async identitySource(): Promise<string> {
+    return `token from ${await this.client.tokenSource()} (never shown)`;
+  }
+
+  doctorChecks(c: DoctorContext): Promise<DoctorCheck[]> {
+    return githubDoctor(this.gh, this.client, c);
+  }
+
+  mechanismFor(op: "rollout" | "failover"): string {
+    return op === "rollout" ? "dispatch" : "variable";
   }
 
   /** A ref's commit as GitHub has it. */

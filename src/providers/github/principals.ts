@@ -5,6 +5,7 @@
  */
 import type { Principal } from "../../core/policy.js";
 import type { Actor } from "../../core/record.js";
+import { ForgeError, NotAllowedError } from "../../errors.js";
 import { type GhContext, repoParams } from "./context.js";
 import { membershipSchema, parse, permissionSchema, userSchema } from "./schemas.js";
 
@@ -18,12 +19,33 @@ export class Principals {
   constructor(private readonly gh: GhContext) {}
 
   identity(): Promise<Actor> {
-    this.me ??= this.gh.client
-      .request<unknown>("GET /user", {}, { action: "read the authenticated user" })
-      .then(({ data }) => {
-        const u = parse(userSchema, data, "GET /user");
-        return { provider: "github", login: u.login, id: String(u.id) };
-      });
+    this.me ??= (async () => {
+      // An App installation token may not read GET /user: it acts as its bot user.
+      const bot = await this.gh.client.bot();
+      const { data } = bot
+        ? await this.gh.client.request<unknown>(
+            "GET /users/{username}",
+            { username: bot.login },
+            { action: "read the app's bot user" },
+          )
+        : await this.gh.client
+            .request<unknown>("GET /user", {}, { action: "read the authenticated user" })
+            .catch((e: unknown) => {
+              // Only an App installation token may not read GET /user, and it does not say
+              // which app it belongs to: GITHUB_TOKEN is one.
+              if (e instanceof ForgeError && e.status === 403) {
+                throw new NotAllowedError(
+                  "GitHub: this token cannot say who is acting (an App installation token, such as GITHUB_TOKEN)",
+                  {
+                    hint: "use a GitHub App (OPTOUT_GITHUB_APP_ID and OPTOUT_GITHUB_APP_PRIVATE_KEY), or a user's token in OPTOUT_GITHUB_TOKEN",
+                  },
+                );
+              }
+              throw e;
+            });
+      const u = parse(userSchema, data, bot ? "GET /users/{username}" : "GET /user");
+      return { provider: "github", login: u.login, id: String(u.id) };
+    })();
     return this.me;
   }
 

@@ -48,6 +48,9 @@ export class GitLabApi {
   readonly client: GitLabClient;
   /** The project as GitLab paths want it: numeric id, or the full path URL-encoded (acme%2Fshop). */
   readonly projectRef: string;
+  private protectedRules:
+    | Promise<{ name: string; allow_force_push?: boolean | undefined }[] | undefined>
+    | undefined;
   private projectInfo:
     | Promise<{ id: number; path_with_namespace: string; default_branch?: string | null | undefined }>
     | undefined;
@@ -140,25 +143,21 @@ export class GitLabApi {
   }
 
   /**
-   * A protected branch (docs.gitlab.com/api/protected_branches/#get-a-single-protected-branch-or-wildcard-protected-branch):
-   * null when it is not protected (404), undefined when the token may not read it (403).
+   * The protected branch rules, wildcards included (protected_branches.md "List protected
+   * branches"); undefined when the token may not read them (403). Asking for one branch by name
+   * would miss a branch that only a wildcard rule (`optout/*`) protects.
    */
-  async protectedBranch(
-    name: string,
-  ): Promise<{ name: string; allow_force_push?: boolean | undefined } | null | undefined> {
-    let forbidden = false;
-    const r = await this.client.call(
-      {
-        what: `read protected branch ${name}`,
-        absent: (f) => {
-          forbidden = f.status === 403;
-          return f.status === 403 || (f.status === 404 && !/project not found/i.test(f.description));
-        },
-      },
-      send("GET", `projects/${this.projectRef}/protected_branches/${enc(name)}`),
-    );
-    if (r === undefined) return forbidden ? undefined : null;
-    return parse(protectedBranchSchema, r, "GET protected_branches/:name");
+  protectedBranches(): Promise<{ name: string; allow_force_push?: boolean | undefined }[] | undefined> {
+    // Asked once per command: doctor checks the audit and the default branch against it.
+    this.protectedRules ??= this.client
+      .call(
+        { what: "read protected branches", absent: (f) => f.status === 403 },
+        send("GET", `projects/${this.projectRef}/protected_branches`, { query: { per_page: 100 } }),
+      )
+      .then((body) =>
+        body === undefined ? undefined : parse(protectedBranchSchema.array(), body, "GET protected_branches"),
+      );
+    return this.protectedRules;
   }
 
   async commitSha(ref: string): Promise<string> {

@@ -6,6 +6,8 @@
 import type { Principal } from "../../core/policy.js";
 import type {
   BranchProtection,
+  DoctorCheck,
+  DoctorContext,
   LedgerState,
   OverrideSpec,
   Plan,
@@ -18,6 +20,7 @@ import { Access } from "./access.js";
 import { GitLabApi } from "./api.js";
 import type { ClientOptions, TokenSource } from "./client.js";
 import { auditFileUrl, type GitLabDeps, until } from "./context.js";
+import { gitlabDoctor } from "./doctor.js";
 import { applyFailover, planFailover, planFailoverRestore, restoreFailover } from "./failover.js";
 import { applyRollout, planRollout, planRolloutRestore, restoreRollout } from "./rollout.js";
 import { type Settled, settle } from "./settle.js";
@@ -54,6 +57,16 @@ export function createGitLabProvider(
 }
 
 /** Stage skips with mechanism `guard` are the ledger record alone, on every provider. */
+/** GitLab's wildcard protected branches: `*` matches any characters, slashes included. */
+function wildcardMatches(rule: string, branch: string): boolean {
+  if (!rule.includes("*")) return false;
+  const re = rule
+    .split("*")
+    .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${re}$`).test(branch);
+}
+
 function ledgerOnlyPlan(steps: string[], before: unknown, after: unknown): Plan {
   return { steps, calls: ["ledger: append record on the audit branch"], before, after, external: false };
 }
@@ -83,14 +96,15 @@ class GitLabProviderImpl implements GitLabProvider {
   }
 
   /**
-   * Whether GitLab protects `branch`: a protected branch (404 = not protected) with
+   * Whether GitLab protects `branch`: the rule naming it, else a wildcard rule matching it, with
    * `allow_force_push` false blocks force pushes; a protected branch cannot be deleted by push
    * or by developers (docs.gitlab.com/user/project/repository/branches/protected/).
    */
   async branchProtection(branch: string): Promise<BranchProtection | undefined> {
-    const p = await this.deps.api.protectedBranch(branch);
-    if (p === undefined) return undefined;
-    if (p === null) {
+    const rules = await this.deps.api.protectedBranches();
+    if (rules === undefined) return undefined;
+    const p = rules.find((r) => r.name === branch) ?? rules.find((r) => wildcardMatches(r.name, branch));
+    if (!p) {
       return {
         protected: false,
         forcePushBlocked: false,
@@ -105,6 +119,18 @@ class GitLabProviderImpl implements GitLabProvider {
       deletionBlocked: true,
       detail: `protected branch${p.name !== branch ? ` (rule ${p.name})` : ""}, force push ${forcePushBlocked ? "not allowed" : "allowed"}`,
     };
+  }
+
+  async identitySource(): Promise<string> {
+    return `token from ${(await this.tokenSource()) ?? "nowhere"} (never shown)`;
+  }
+
+  doctorChecks(c: DoctorContext): Promise<DoctorCheck[]> {
+    return gitlabDoctor(this.deps, this, c);
+  }
+
+  mechanismFor(op: "rollout" | "failover"): string {
+    return op === "rollout" ? "pipeline" : "variable";
   }
 
   /** A file on the audit branch as GitLab shows it; a numeric project id has no web path. */

@@ -3,7 +3,7 @@
  * answers: 409 for a variable that exists, 422 "Unexpected inputs provided" / "No ref found for",
  * and (older Enterprise Server) 422 for the unknown key return_run_details.
  */
-import { type Call, canWrite, ex, type Handler, message, notFound, userBody } from "./replies.js";
+import { type Call, denyWrite, ex, type Handler, message, notFound, userBody } from "./replies.js";
 import type { FakeRepo, FakeRun } from "./state.js";
 
 export const actionHandlers: Record<string, Handler> = {};
@@ -41,7 +41,8 @@ const variableHandlers: Record<string, Handler> = {
     return v ? { status: 200, body: { name: c.params.name, ...v } } : notFound();
   },
   create: (c, repo) => {
-    if (!canWrite(repo, c.user)) return message(403, "Resource not accessible by personal access token");
+    const denied = denyWrite(repo, c.user, "actions_variables");
+    if (denied) return denied;
     const vars = variables(repo, c);
     if (!vars) return notFound();
     const name = String(c.body?.name);
@@ -51,7 +52,8 @@ const variableHandlers: Record<string, Handler> = {
     return { status: 201, body: {} };
   },
   update: (c, repo) => {
-    if (!canWrite(repo, c.user)) return message(403, "Resource not accessible by personal access token");
+    const denied = denyWrite(repo, c.user, "actions_variables");
+    if (denied) return denied;
     const vars = variables(repo, c);
     const v = vars?.get(c.params.name!);
     if (!vars || !v) return notFound();
@@ -65,7 +67,8 @@ const variableHandlers: Record<string, Handler> = {
     return { status: 204 };
   },
   delete: (c, repo) => {
-    if (!canWrite(repo, c.user)) return message(403, "Resource not accessible by personal access token");
+    const denied = denyWrite(repo, c.user, "actions_variables");
+    if (denied) return denied;
     const vars = variables(repo, c);
     if (!vars?.delete(c.params.name!)) return notFound();
     return { status: 204 };
@@ -81,7 +84,8 @@ function workflowOf(repo: FakeRepo, id: string) {
 }
 
 actionHandlers["actions/create-workflow-dispatch"] = (c, repo) => {
-  if (!canWrite(repo, c.user)) return message(403, "Resource not accessible by personal access token");
+  const denied = denyWrite(repo, c.user, "actions");
+  if (denied) return denied;
   const w = workflowOf(repo, c.params.workflow_id!);
   if (!w) return notFound();
   const b = c.body ?? {};

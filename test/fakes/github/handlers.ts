@@ -5,7 +5,7 @@
  * for an existing variable, 422 "Unexpected inputs provided", …).
  */
 import { actionHandlers } from "./actions.js";
-import { type Call, ex, message, notFound, type Reply, role } from "./replies.js";
+import { type Call, canSee, ex, message, notFound, type Reply } from "./replies.js";
 import { repoHandlers } from "./repos.js";
 import type { FakeRepo } from "./state.js";
 
@@ -15,7 +15,7 @@ const handlers = { ...repoHandlers, ...actionHandlers };
 
 function repoOf(c: Call): FakeRepo | Reply {
   const repo = c.world.repos.get(`${c.params.owner}/${c.params.repo}`.toLowerCase());
-  return repo && role(repo, c.user.login) ? repo : notFound();
+  return repo && canSee(repo, c.user) ? repo : notFound();
 }
 
 function isReply(x: unknown): x is Reply {
@@ -23,6 +23,18 @@ function isReply(x: unknown): x is Reply {
 }
 
 export function handle(operationId: string, c: Call): Reply {
+  if (operationId === "users/get-authenticated" && c.user.installation) {
+    return message(403, "Resource not accessible by integration");
+  }
+  if (operationId === "users/get-by-username") {
+    const login = c.params.username!.toLowerCase();
+    const u = [...c.world.users.values()].find((x) => x.login.toLowerCase() === login);
+    if (!u) return notFound();
+    return {
+      status: 200,
+      body: ex("public-user", { login: u.login, id: u.id, type: u.installation ? "Bot" : "User" }),
+    };
+  }
   if (operationId === "users/get-authenticated") {
     return { status: 200, body: ex("private-user", { login: c.user.login, id: c.user.id, type: "User" }) };
   }

@@ -65,7 +65,7 @@ export class Contract {
     // OpenAPI 3.0: `nullable` is understood by ajv; x-github and example keywords are not schema rules.
     this.ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
     addFormats(this.ajv);
-    this.ajv.addSchema({ components: this.spec.components }, "gh");
+    this.ajv.addSchema(typedNullables({ components: this.spec.components }) as Json, "gh");
     this.queryAjv = new Ajv({ strict: false, allErrors: true, validateSchema: false, coerceTypes: true });
     addFormats(this.queryAjv);
     this.queryAjv.addSchema({ components: this.spec.components }, "gh");
@@ -173,7 +173,7 @@ export class Contract {
 
   private compile(schema: unknown): ValidateFunction {
     const text = JSON.stringify(schema).replaceAll('"$ref":"#/components/', '"$ref":"gh#/components/');
-    return this.ajv.compile(JSON.parse(text));
+    return this.ajv.compile(typedNullables(JSON.parse(text)) as Json);
   }
 
   private deref(x: Json): Json {
@@ -216,6 +216,22 @@ export class Contract {
         return null;
     }
   }
+}
+
+/**
+ * OpenAPI 3.0's `nullable` means "or null"; ajv accepts it only next to a `type`. Where the
+ * description puts it on a `$ref` or an `allOf` (an installation's `suspended_by`), say the same
+ * thing as `anyOf: [that, null]`.
+ */
+function typedNullables(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(typedNullables);
+  if (typeof x !== "object" || x === null) return x;
+  const o = Object.fromEntries(Object.entries(x).map(([k, v]) => [k, typedNullables(v)])) as Json;
+  if (o.nullable === true && o.type === undefined) {
+    const { nullable: _n, ...rest } = o;
+    return { anyOf: [rest, { type: "null" }] };
+  }
+  return o;
 }
 
 function formatted(format: string | undefined): string {

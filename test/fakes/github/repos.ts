@@ -1,5 +1,5 @@
 /** Repository operations: the repository, collaborators, commits and statuses, deployments, issues. */
-import { canWrite, ex, type Handler, message, notFound, role, userBody } from "./replies.js";
+import { denyWrite, ex, type Handler, message, notFound, role, userBody } from "./replies.js";
 import type { FakeRepo, FakeStatus } from "./state.js";
 
 function shaOf(repo: FakeRepo, ref: string): string | undefined {
@@ -103,7 +103,8 @@ export const repoHandlers: Record<string, Handler> = {
     };
   },
   "repos/create-commit-status": (c, repo) => {
-    if (!canWrite(repo, c.user)) return message(403, "Resource not accessible by personal access token");
+    const denied = denyWrite(repo, c.user, "statuses");
+    if (denied) return denied;
     const sha = c.params.sha!;
     if (!repo.commits.has(sha)) return message(422, `No commit found for SHA: ${sha}`);
     const b = c.body ?? {};
@@ -182,8 +183,8 @@ repoHandlers["issues/create-comment"] = (c, repo) => {
 /** GET /repos/{o}/{r}/rules/branches/{branch}: every rule that applies, from the repository's rulesets. */
 repoHandlers["repos/get-branch-rules"] = (c, repo) => ({
   status: 200,
-  body: (repo.rulesets.get(c.params.branch!) ?? []).map((type) => ({
-    type,
+  body: (repo.rulesets.get(c.params.branch!) ?? []).map((rule) => ({
+    ...(typeof rule === "string" ? { type: rule } : rule),
     ruleset_source_type: "Repository",
     ruleset_source: repo.fullName,
     ruleset_id: 1,

@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { appFromJwt, handleAsApp } from "./apps.js";
 import { type Call, handle, message, type Reply } from "./handlers.js";
 import { contract, type Operation } from "./openapi.js";
 import { FakeWorld } from "./state.js";
@@ -146,9 +147,24 @@ export class FakeGitHub {
       if (res.destroyed) return;
       if (fault.status && !fault.afterHandling) return send(this.faultReply(fault));
     }
-    const user = this.world.users.get(
-      /^(?:token|bearer)\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "",
-    );
+    const presented = /^(?:token|bearer)\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";
+    if (presented.split(".").length === 3 && !this.world.users.has(presented)) {
+      // A JWT: the GitHub App itself.
+      const app = appFromJwt(this.world, presented);
+      const reply =
+        "status" in app
+          ? app
+          : handleAsApp(
+              this.world,
+              app,
+              found.op.operationId,
+              found.params,
+              entry.body as Record<string, unknown>,
+            );
+      this.checkResponse(found.op, reply, where);
+      return send(reply);
+    }
+    const user = this.world.users.get(presented);
     if (!user) return send(message(401, "Bad credentials"));
     const call: Call = {
       world: this.world,

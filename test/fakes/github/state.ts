@@ -5,6 +5,19 @@ export interface FakeUser {
   login: string;
   id: number;
   token: string;
+  /** An installation token of a GitHub App: acts as `<slug>[bot]` on the installed repositories only. */
+  installation?: { appId: number; repos: Set<string>; permissions: Record<string, string> };
+}
+
+/** A GitHub App: its public key verifies the JWTs it signs; installed on some repositories. */
+export interface FakeApp {
+  id: number;
+  slug: string;
+  publicKey: string;
+  /** Lowercased owner/name → installation id. */
+  installations: Map<string, number>;
+  /** What its installation tokens may do, e.g. { statuses: "write", actions_variables: "write" }. */
+  permissions: Record<string, string>;
 }
 
 export interface FakeStatus {
@@ -88,8 +101,14 @@ export class FakeRepo {
   readonly deployments: FakeDeployment[] = [];
   /** issue number → its comments (bodies), oldest first. */
   readonly issues = new Map<number, string[]>();
-  /** branch → rule types of the rulesets that apply to it ("non_fast_forward", "deletion"). */
-  readonly rulesets = new Map<string, string[]>();
+  /**
+   * branch → the rules of the rulesets that apply to it: a type ("non_fast_forward",
+   * "deletion"), or a rule with parameters (`required_status_checks`).
+   */
+  readonly rulesets = new Map<
+    string,
+    Array<string | { type: string; parameters: Record<string, unknown> }>
+  >();
   /** branch → classic branch protection (absent: not protected, 404). */
   readonly protection = new Map<string, { allowForcePushes: boolean; allowDeletions: boolean }>();
   /** How dispatches answer: GitHub.com, a server ignoring the field (204), or older GHES refusing it. */
@@ -192,6 +211,7 @@ export class FakeRepo {
 
 export class FakeWorld {
   readonly users = new Map<string, FakeUser>();
+  readonly apps = new Map<number, FakeApp>();
   readonly repos = new Map<string, FakeRepo>();
   /** "org/slug" → lowercased login → membership state. */
   readonly teams = new Map<string, Map<string, "active" | "pending">>();
@@ -212,6 +232,12 @@ export class FakeWorld {
     const repo = new FakeRepo(this, owner, name, this.nextId(), defaultBranch);
     this.repos.set(fullName.toLowerCase(), repo);
     return repo;
+  }
+
+  addApp(slug: string, publicKey: string, permissions: Record<string, string>): FakeApp {
+    const app: FakeApp = { id: this.nextId(), slug, publicKey, installations: new Map(), permissions };
+    this.apps.set(app.id, app);
+    return app;
   }
 
   addTeamMember(team: string, login: string, state: "active" | "pending" = "active"): void {
