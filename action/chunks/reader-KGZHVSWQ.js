@@ -1,2 +1,0 @@
-import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
-import{a,b}from"./chunk-AARENAIW.js";import"./chunk-OQBDOLT5.js";import"./chunk-5C3OO46M.js";import"./chunk-WZARSLCK.js";import"./chunk-HX2LSJDK.js";import"./chunk-TBNVEXJN.js";export{a as checkRecord,b as readVerifiedRecord};
