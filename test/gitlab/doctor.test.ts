@@ -64,6 +64,31 @@ describe("optout doctor on GitLab", () => {
     );
   });
 
+  it("says whether the project takes pipeline variables or inputs", async () => {
+    const p = g.gl.project("acme/shop")!;
+    let r = await run("bob", ["doctor", "--json"]);
+    expect(checksOf(r.stdout).find((c) => c.name === "pipeline variables")).toMatchObject({
+      status: "ok",
+      detail: "pipeline variables are allowed from the developer role: optout passes OPTOUT_* variables",
+    });
+    p.pipelineVariablesRole = "no_one_allowed";
+    try {
+      r = await run("bob", ["doctor", "--json"]);
+      expect(checksOf(r.stdout).find((c) => c.name === "pipeline variables")).toMatchObject({
+        status: "ok",
+        detail: "the project forbids pipeline variables (no_one_allowed): optout passes inputs",
+        hint: expect.stringContaining("spec:inputs artifact, environment"),
+      });
+      // A Developer does not see the setting: optout will try variables, then inputs.
+      r = await run("alice", ["doctor", "--json"]);
+      expect(checksOf(r.stdout).find((c) => c.name === "pipeline variables")).toMatchObject({
+        status: "warn",
+      });
+    } finally {
+      p.pipelineVariablesRole = undefined;
+    }
+  });
+
   it("protected but force push allowed: still a failure for the audit branch", async () => {
     g.gl.project("acme/shop")!.protectedBranches.set("optout/audit", { allow_force_push: true });
     const r = await run("alice", ["doctor", "--json"]);

@@ -8,6 +8,8 @@ import type { LedgerRecord } from "../../src/core/record.js";
 import { FailedError, UnknownOutcomeError, UsageError } from "../../src/errors.js";
 import { artifact, type GitLabWorld, gitlabPolicy, makeGitLabWorld, useGitLabWorld } from "./harness.js";
 
+const rolloutPolicy = gitlabPolicy().rollout as Record<string, unknown>;
+
 const pipelinePosts = (g: GitLabWorld) =>
   g.gl.requests.filter((q) => q.method === "POST" && q.path.endsWith("/pipeline"));
 
@@ -218,6 +220,62 @@ describe("rollout on GitLab", () => {
     expect(r.plan.calls).toEqual([
       `POST /projects/acme%2Fshop/pipeline {"ref":"main","variables":[{"key":"OPTOUT_ARTIFACT","value":"${artifact(10)}"},{"key":"OPTOUT_ENVIRONMENT","value":"staging"},{"key":"OPTOUT_SKIP","value":"e2e"},{"key":"OPTOUT_RECORD","value":"<record id>"}]}`,
     ]);
+  });
+});
+
+describe("a project that forbids pipeline variables (no_one_allowed)", () => {
+  const spec = { artifact: null, environment: null, skip: "", optout_record: null };
+
+  it("gets inputs instead, in the same number of requests; sync finds the pipeline by its name", async () => {
+    const g = await makeGitLabWorld();
+    try {
+      const p = g.gl.project("acme/shop")!;
+      p.pipelineVariablesRole = "no_one_allowed";
+      p.specInputs = spec;
+      p.workflowName = (v) => `deploy ${v.environment} (${v.optout_record})`;
+      const s = await g.as("bob");
+      const r = await s.rollout(artifact(1), "staging", { skip: "e2e" });
+      expect(r.status).toBe("applied");
+      expect(g.gl.lines()).toHaveLength(5); // user, role, project (default branch + setting), deployments, create
+      expect(pipelinePosts(g)[0]!.body).toEqual({
+        ref: "main",
+        inputs: { artifact: artifact(1), environment: "staging", skip: "e2e", optout_record: r.id },
+      });
+      expect(p.pipelines.at(-1)!.inputs).toMatchObject({ optout_record: r.id });
+      expect(g.gl.violations).toEqual([]);
+      const found = await s.provider.settle!({
+        id: r.id,
+        type: "intent",
+        op: "rollout",
+        mechanism: "pipeline",
+        time: new Date().toISOString(),
+        links: {},
+        before: null,
+        after: { artifact: artifact(1), ref: "main" },
+      } as unknown as LedgerRecord);
+      expect(found).toMatchObject({ applied: true, after: { run: { id: p.pipelines.at(-1)!.id } } });
+    } finally {
+      await g.cleanup();
+    }
+  });
+
+  it("when the setting cannot be read first, GitLab's refusal of the variables turns to inputs (nothing was created)", async () => {
+    const g = await makeGitLabWorld({ policy: gitlabPolicy({ rollout: { ...rolloutPolicy, ref: "main" } }) });
+    try {
+      const p = g.gl.project("acme/shop")!;
+      p.pipelineVariablesRole = "no_one_allowed";
+      p.specInputs = spec;
+      const r = await (await g.as("bob")).rollout(artifact(2), "staging");
+      expect(r.status).toBe("applied");
+      expect(pipelinePosts(g).map((q) => q.status)).toEqual([400, 201]);
+      expect(pipelinePosts(g)[1]!.body).toMatchObject({
+        inputs: { artifact: artifact(2), optout_record: r.id },
+      });
+      expect(p.pipelines).toHaveLength(1);
+      expect(g.gl.violations).toEqual([]);
+    } finally {
+      await g.cleanup();
+    }
   });
 });
 

@@ -14,6 +14,7 @@ import {
   type GitLabVariable,
   memberSchema,
   type Pipeline,
+  type Project,
   parse,
   pipelineSchema,
   pipelineVariablesSchema,
@@ -51,9 +52,8 @@ export class GitLabApi {
   private protectedRules:
     | Promise<{ name: string; allow_force_push?: boolean | undefined }[] | undefined>
     | undefined;
-  private projectInfo:
-    | Promise<{ id: number; path_with_namespace: string; default_branch?: string | null | undefined }>
-    | undefined;
+  private projectInfo: Promise<Project> | undefined;
+  private projectKnown: Project | undefined;
 
   constructor(
     readonly ctx: ProviderContext,
@@ -99,15 +99,19 @@ export class GitLabApi {
   }
 
   /** Path, id and default branch (cached: asked at most once per command). */
-  project(): Promise<{
-    id: number;
-    path_with_namespace: string;
-    default_branch?: string | null | undefined;
-  }> {
+  project(): Promise<Project> {
     this.projectInfo ??= this.client
       .must({ what: "read the project" }, send("GET", `projects/${this.projectRef}`))
-      .then((body) => parse(projectSchema, body, "GET /projects/:id"));
+      .then((body) => {
+        this.projectKnown = parse(projectSchema, body, "GET /projects/:id");
+        return this.projectKnown;
+      });
     return this.projectInfo;
+  }
+
+  /** The project, if this command has read it already (no request). */
+  get projectIfRead(): Project | undefined {
+    return this.projectKnown;
   }
 
   /** Access level including inherited membership; undefined when not a member (404). */
@@ -288,7 +292,14 @@ export class GitLabApi {
     );
   }
 
-  async createPipeline(ref: string, variables: { key: string; value: string }[]): Promise<Pipeline> {
+  /**
+   * Creates a pipeline told what to do by `variables`, or by `inputs` (spec:inputs; GitLab
+   * 17.11+) where the project forbids pipeline variables.
+   */
+  async createPipeline(
+    ref: string,
+    args: { variables: { key: string; value: string }[] } | { inputs: Record<string, string> },
+  ): Promise<Pipeline> {
     const body = await this.client.must(
       {
         what: `create a pipeline on ${ref}`,
@@ -298,7 +309,7 @@ export class GitLabApi {
         idempotent: false,
         write: true,
       },
-      send("POST", `projects/${this.projectRef}/pipeline`, { body: { ref, variables } }),
+      send("POST", `projects/${this.projectRef}/pipeline`, { body: { ref, ...args } }),
     );
     return parse(pipelineSchema, body, "POST pipeline");
   }

@@ -11,7 +11,14 @@ import type { OverrideSpec, Plan } from "../../core/ports.js";
 import type { LedgerRecord } from "../../core/record.js";
 import { UsageError } from "../../errors.js";
 import type { GitLabDeps } from "./context.js";
-import { createCall, parseTimeout, pipelineVariables, type RunInfo, runPipeline } from "./pipelines.js";
+import {
+  createCall,
+  parseTimeout,
+  passingMode,
+  pipelineArgs,
+  type RunInfo,
+  runPipeline,
+} from "./pipelines.js";
 import {
   asVariableState,
   describeVariable,
@@ -30,10 +37,10 @@ export interface FailoverState {
 }
 
 function failoverVariables(target: string, env: string | null, record: string) {
-  return pipelineVariables({
-    OPTOUT_FAILOVER_TARGET: target,
-    OPTOUT_ENVIRONMENT: env,
-    OPTOUT_RECORD: record,
+  return pipelineArgs({
+    target: ["OPTOUT_FAILOVER_TARGET", target],
+    environment: ["OPTOUT_ENVIRONMENT", env],
+    optout_record: ["OPTOUT_RECORD", record],
   });
 }
 
@@ -77,7 +84,9 @@ export async function planFailover(deps: GitLabDeps, spec: OverrideSpec): Promis
     ],
     calls: [
       ...variableCalls(deps.api, current, want, false),
-      ...(ref ? [createCall(deps, ref, failoverVariables(target, env, "<record id>"))] : []),
+      ...(ref
+        ? [createCall(deps, ref, failoverVariables(target, env, "<record id>"), passingMode(deps))]
+        : []),
     ],
     before: { target: current.value, variable: current } satisfies FailoverState,
     after: { target, variable: want, ref } satisfies FailoverState,
@@ -119,7 +128,9 @@ export async function planFailoverRestore(deps: GitLabDeps, original: LedgerReco
     ],
     calls: [
       ...variableCalls(deps.api, current, want, true),
-      ...(runs ? [createCall(deps, ref, failoverVariables(want.value!, env, "<record id>"))] : []),
+      ...(runs
+        ? [createCall(deps, ref, failoverVariables(want.value!, env, "<record id>"), passingMode(deps))]
+        : []),
     ],
     before: { target: current.value, variable: current } satisfies FailoverState,
     after: { target: want.value, variable: want, ref } satisfies FailoverState,

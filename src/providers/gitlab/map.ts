@@ -18,7 +18,13 @@ export const projectSchema = z.object({
   id: z.number(),
   path_with_namespace: z.string(),
   default_branch: z.string().nullable().optional(),
+  /**
+   * Who may pass pipeline variables (projects.md; shown to Maintainers and up): `no_one_allowed`
+   * (the default for new GitLab.com projects since 17.7), `developer`, `maintainer`, `owner`.
+   */
+  ci_pipeline_variables_minimum_override_role: z.string().nullable().optional(),
 });
+export type Project = z.infer<typeof projectSchema>;
 
 /** GET /projects/:id/protected_branches/:name (docs.gitlab.com/api/protected_branches). */
 export const protectedBranchSchema = z.object({

@@ -8,7 +8,7 @@
  * `optout sync` finds it later (settle.ts).
  */
 import type { LedgerState } from "../../core/ports.js";
-import { FailedError, UnknownOutcomeError } from "../../errors.js";
+import { FailedError, ForgeError, UnknownOutcomeError } from "../../errors.js";
 import type { GitLabDeps } from "./context.js";
 import type { Pipeline } from "./map.js";
 
@@ -27,12 +27,43 @@ export interface PipelineVariable {
   value: string;
 }
 
-/** Empty values are left out: `$OPTOUT_SKIP` unset reads the same in `rules:` as an empty one. */
-export function pipelineVariables(vars: Record<string, string | null | undefined>): PipelineVariable[] {
-  return Object.entries(vars)
-    .filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== "")
-    .map(([key, value]) => ({ key, value }));
+/**
+ * What a pipeline is told, both ways: as CI/CD variables (OPTOUT_ARTIFACT, …) and as inputs
+ * (artifact, …) for projects that forbid pipeline variables. Which one is sent: PassingMode.
+ */
+export interface PipelineArgs {
+  variables: PipelineVariable[];
+  inputs: Record<string, string>;
 }
+
+/**
+ * How the project lets optout pass values: `variables`, `inputs` when its
+ * ci_pipeline_variables_minimum_override_role is `no_one_allowed`, or `either` when the setting
+ * is not known (it is shown to Maintainers only): variables are tried, and GitLab's refusal
+ * ("Insufficient permissions to set pipeline variables", nothing created) turns to inputs.
+ */
+export type PassingMode = "variables" | "inputs" | "either";
+
+/** `name → [variable, value]`: the variable is OPTOUT_<…>, the input its lower-case name. */
+export function pipelineArgs(values: Record<string, [string, string | null | undefined]>): PipelineArgs {
+  const variables: PipelineVariable[] = [];
+  const inputs: Record<string, string> = {};
+  for (const [input, [key, value]] of Object.entries(values)) {
+    inputs[input] = value ?? "";
+    // Empty values are left out: `$OPTOUT_SKIP` unset reads the same in `rules:` as an empty one.
+    if (typeof value === "string" && value !== "") variables.push({ key, value });
+  }
+  return { variables, inputs };
+}
+
+export function passingMode(deps: GitLabDeps): PassingMode {
+  const role = deps.api.projectIfRead?.ci_pipeline_variables_minimum_override_role;
+  if (role === "no_one_allowed") return "inputs";
+  // Creating a pipeline takes Developer already; a higher minimum depends on who runs optout.
+  return role === "developer" ? "variables" : "either";
+}
+
+const variablesForbidden = /insufficient permissions to set pipeline variables/i;
 
 /** The ref a pipeline runs on: the policy's `ref`, else the project's default branch. */
 export async function pipelineRef(deps: GitLabDeps, policyRef: string | undefined): Promise<string> {
@@ -45,8 +76,12 @@ export async function pipelineRef(deps: GitLabDeps, policyRef: string | undefine
   return branch;
 }
 
-export function createCall(deps: GitLabDeps, ref: string, variables: PipelineVariable[]): string {
-  return deps.api.call("POST", "/pipeline", { ref, variables });
+export function createCall(deps: GitLabDeps, ref: string, args: PipelineArgs, mode: PassingMode): string {
+  const body = mode === "inputs" ? { ref, inputs: args.inputs } : { ref, variables: args.variables };
+  return (
+    deps.api.call("POST", "/pipeline", body) +
+    (mode === "either" ? " (inputs instead if the project forbids pipeline variables)" : "")
+  );
 }
 
 export function parseTimeout(text: string | null | undefined): number {
@@ -86,14 +121,15 @@ export async function findPipeline(
 export async function runPipeline(
   deps: GitLabDeps,
   ref: string,
-  variables: PipelineVariable[],
+  args: PipelineArgs,
   waitMs: number | null,
+  mode: PassingMode = passingMode(deps),
 ): Promise<RunInfo> {
-  const recordId = variables.find((v) => v.key === "OPTOUT_RECORD")?.value;
+  const recordId = args.inputs.optout_record;
   const since = new Date(deps.ctx.now().getTime() - 5 * 60_000);
   let created: Pipeline;
   try {
-    created = await deps.api.createPipeline(ref, variables);
+    created = await createWithArgs(deps, ref, args, mode);
   } catch (e) {
     // The POST may have created it (a lost answer): look for it rather than say "failed".
     if (!(e instanceof UnknownOutcomeError) || !recordId) throw e;
@@ -122,6 +158,24 @@ export async function runPipeline(
     throw new FailedError(`pipeline #${created.id} ${status}: ${pipelineUrl(deps, created.id, url)}`);
   }
   return { id: created.id, url, conclusion: status };
+}
+
+async function createWithArgs(deps: GitLabDeps, ref: string, args: PipelineArgs, mode: PassingMode) {
+  if (mode === "inputs") return deps.api.createPipeline(ref, { inputs: args.inputs });
+  try {
+    return await deps.api.createPipeline(ref, { variables: args.variables });
+  } catch (e) {
+    // Refused before anything was created: the project takes inputs, not variables.
+    if (
+      mode !== "either" ||
+      !(e instanceof ForgeError && e.status === 400 && variablesForbidden.test(e.message))
+    )
+      throw e;
+    deps.ctx.log(
+      "the project forbids pipeline variables (ci_pipeline_variables_minimum_override_role); passing inputs",
+    );
+    return deps.api.createPipeline(ref, { inputs: args.inputs });
+  }
 }
 
 /** One poll; losing track of a pipeline says where to find it, since it keeps running. */

@@ -1,7 +1,8 @@
 /**
  * Artifact-only rollout: a pipeline on the rollout ref with OPTOUT_ARTIFACT, OPTOUT_ENVIRONMENT,
- * OPTOUT_SKIP and OPTOUT_RECORD as pipeline variables (never `inputs`: see client.ts). A revert
- * rolls the previous artifact out again.
+ * OPTOUT_SKIP and OPTOUT_RECORD as pipeline variables, or as the inputs artifact, environment,
+ * skip and optout_record where the project forbids pipeline variables. A revert rolls the
+ * previous artifact out again.
  */
 import { formatDuration } from "../../core/duration.js";
 import type { LedgerState, OverrideSpec, Plan } from "../../core/ports.js";
@@ -11,8 +12,9 @@ import type { GitLabDeps } from "./context.js";
 import {
   createCall,
   parseTimeout,
+  passingMode,
+  pipelineArgs,
   pipelineRef,
-  pipelineVariables,
   previousArtifact,
   type RunInfo,
   runPipeline,
@@ -26,11 +28,11 @@ export interface RolloutState {
 }
 
 function rolloutVariables(artifact: string, env: string, skip: string | null | undefined, record: string) {
-  return pipelineVariables({
-    OPTOUT_ARTIFACT: artifact,
-    OPTOUT_ENVIRONMENT: env,
-    OPTOUT_SKIP: skip,
-    OPTOUT_RECORD: record,
+  return pipelineArgs({
+    artifact: ["OPTOUT_ARTIFACT", artifact],
+    environment: ["OPTOUT_ENVIRONMENT", env],
+    skip: ["OPTOUT_SKIP", skip],
+    optout_record: ["OPTOUT_RECORD", record],
   });
 }
 
@@ -58,7 +60,7 @@ export async function planRollout(deps: GitLabDeps, spec: OverrideSpec, state: L
         ? `before: ${prev.artifact} (from ${prev.source})`
         : `before: unknown (${prev.source}); a revert will have to name an artifact`,
     ],
-    calls: [createCall(deps, ref, rolloutVariables(artifact, env, skip, "<record id>"))],
+    calls: [createCall(deps, ref, rolloutVariables(artifact, env, skip, "<record id>"), passingMode(deps))],
     before: { artifact: prev.artifact } satisfies RolloutState,
     after: { artifact, ref } satisfies RolloutState,
     external: true,
@@ -105,7 +107,7 @@ export async function planRolloutRestore(
     steps: [
       `will create a pipeline on ${ref} deploying ${before} to ${env} again (now: ${now ?? "unknown"})`,
     ],
-    calls: [createCall(deps, ref, rolloutVariables(before, env, null, "<record id>"))],
+    calls: [createCall(deps, ref, rolloutVariables(before, env, null, "<record id>"), passingMode(deps))],
     before: { artifact: now } satisfies RolloutState,
     after: { artifact: before, ref } satisfies RolloutState,
     external: true,

@@ -69,6 +69,8 @@ export interface FakePipeline {
   /** Statuses still to come, one per GET (GitLab's pipelines move on between polls). */
   script: string[];
   variables: { key: string; value: string; variable_type: string }[];
+  /** The inputs it was created with (after defaults). */
+  inputs?: Record<string, string>;
   userId: number;
   /** How it was created ("api" through POST /pipeline) and when it last changed. */
   source?: string;
@@ -105,8 +107,16 @@ export interface FakeProject {
    * allowed, and the level allowed to push and merge (default Maintainer).
    */
   protectedBranches: Map<string, ProtectedRule>;
-  /** workflow:name of the project's .gitlab-ci.yml, evaluated with a new pipeline's variables. */
+  /** workflow:name of the project's .gitlab-ci.yml, evaluated with a new pipeline's variables and inputs. */
   workflowName?: (vars: Record<string, string>) => string;
+  /**
+   * ci_pipeline_variables_minimum_override_role (projects.md): who may pass pipeline variables.
+   * `no_one_allowed` is the default for new GitLab.com projects since 17.7; the fake's default
+   * is `developer`, what older projects have.
+   */
+  pipelineVariablesRole?: "no_one_allowed" | "developer" | "maintainer" | "owner";
+  /** The inputs the pipeline configuration declares (spec:inputs): name → default (null: required). */
+  specInputs?: Record<string, string | null>;
 }
 
 export interface ProtectedRule {

@@ -128,13 +128,21 @@ export const pipelineCreate: Handler = (c, p) => {
   if (denied) return denied;
   const b = c.body;
   if (typeof b.ref !== "string") return { status: 400, body: { error: "ref is missing" } };
-  if (b.inputs !== undefined) c.violation("pipeline `inputs` sent (optout passes variables)");
   const sha = p.refs.get(b.ref);
   if (!sha) return badRequest({ base: ["Reference not found"] });
   const blocked = protectedRefDenied(c, p, b.ref);
   if (blocked) return blocked;
   const vars = (b.variables ?? []) as Record<string, unknown>[];
   if (!Array.isArray(vars)) return { status: 400, body: { error: "variables is invalid" } };
+  // ci/variables/_index.md "Restrict pipeline variables": below the minimum role (or with
+  // no_one_allowed), any variable refuses the whole pipeline; nothing is created.
+  const minimum = p.pipelineVariablesRole ?? "developer";
+  const allowed = minimum !== "no_one_allowed" && (c.fake.projectLevel(p, c.user.id) ?? 0) >= Level[minimum];
+  if (vars.length > 0 && !allowed) {
+    return badRequest({ base: ["Insufficient permissions to set pipeline variables"] });
+  }
+  const inputs = inputsOf(p, b.inputs);
+  if ("status" in inputs) return inputs;
   for (const v of vars) {
     const extra = Object.keys(v).filter((k) => !["key", "value", "variable_type"].includes(k));
     if (extra.length || typeof v.key !== "string" || typeof v.value !== "string") {
@@ -154,14 +162,38 @@ export const pipelineCreate: Handler = (c, p) => {
     status: "created",
     script: [...c.fake.pipelineScript],
     variables,
+    inputs: inputs.values,
     userId: c.user.id,
     source: "api",
     updatedAt: new Date().toISOString(),
-    name: p.workflowName ? p.workflowName(Object.fromEntries(variables.map((v) => [v.key, v.value]))) : null,
+    name: p.workflowName
+      ? p.workflowName({ ...Object.fromEntries(variables.map((v) => [v.key, v.value])), ...inputs.values })
+      : null,
   };
   p.pipelines.push(pl);
   return { status: 201, body: pipelineJson(c, p, pl) };
 };
+
+/**
+ * Pipeline `inputs` (pipelines.md "Create a new pipeline", GitLab 17.11+; ci/inputs): each must be
+ * declared in spec:inputs, every input without a default must be given.
+ */
+function inputsOf(p: FakeProject, given: unknown): { values: Record<string, string> } | Answer {
+  if (given === undefined) return { values: {} };
+  if (typeof given !== "object" || given === null || Array.isArray(given))
+    return { status: 400, body: { error: "inputs is invalid" } };
+  const spec = p.specInputs ?? {};
+  const unknown = Object.keys(given).filter((k) => !(k in spec));
+  if (unknown.length) return badRequest({ base: [`unknown input arguments: ${unknown.join(", ")}`] });
+  const values: Record<string, string> = {};
+  for (const [name, def] of Object.entries(spec)) {
+    const v = (given as Record<string, unknown>)[name];
+    if (v === undefined && def === null)
+      return badRequest({ base: [`\`${name}\` input: required value has not been provided`] });
+    values[name] = v === undefined ? (def ?? "") : String(v);
+  }
+  return { values };
+}
 
 function pipelineJson(c: RouteContext, p: FakeProject, pl: FakeProject["pipelines"][number]) {
   return {

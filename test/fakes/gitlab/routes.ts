@@ -18,7 +18,7 @@ type Handler = (c: RouteContext, p: FakeProject, args: string[]) => Answer;
 
 // Project routes: [method, path below /projects/:id with :params, handler].
 const projectRoutes: [string, string, Handler][] = [
-  ["GET", "", (_c, p) => ({ status: 200, body: projectJson(p) })],
+  ["GET", "", (c, p) => ({ status: 200, body: projectJson(c, p) })],
   ["GET", "members/all/:user", memberAll],
   ["GET", "repository/commits/:sha", commit],
   ["GET", "repository/commits/:sha/statuses", listStatuses],
@@ -65,8 +65,16 @@ export function route(c: RouteContext): Answer | undefined {
   return undefined;
 }
 
-function projectJson(p: FakeProject) {
-  return { id: p.id, path_with_namespace: p.path, default_branch: p.defaultBranch, visibility: "private" };
+/** The project; CI settings only for Maintainers and up (ProjectEntity exposes them to admins of the project). */
+function projectJson(c: RouteContext, p: FakeProject) {
+  const admin = (c.fake.projectLevel(p, c.user.id) ?? 0) >= Level.maintainer;
+  return {
+    id: p.id,
+    path_with_namespace: p.path,
+    default_branch: p.defaultBranch,
+    visibility: "private",
+    ...(admin ? { ci_pipeline_variables_minimum_override_role: p.pipelineVariablesRole ?? "developer" } : {}),
+  };
 }
 
 /**
