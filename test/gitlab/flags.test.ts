@@ -41,10 +41,12 @@ describe("flags on GitLab", () => {
       "POST /projects/acme%2Fshop/variables",
     ]);
     expect(g.gl.requests[2]!.query).toEqual({ "filter[environment_scope]": "production" });
+    // A variable optout creates says whose it is, and which record ends it.
     expect(g.gl.requests[3]!.body).toEqual({
       key: "DEPLOY_FREEZE_BYPASS",
       value: "true",
       environment_scope: "production",
+      description: `managed by optout: record ${r.id} (optout revert ${r.id} removes it)`,
     });
     expect(r.record.before).toEqual({ key: "DEPLOY_FREEZE_BYPASS", scope: "production", value: null });
 
@@ -60,6 +62,19 @@ describe("flags on GitLab", () => {
       { "filter[environment_scope]": "production" },
     ]);
     expect(vars().filter((v) => v.key === "DEPLOY_FREEZE_BYPASS")).toEqual(others);
+  });
+
+  it("changing a variable optout did not create is said in the plan", async () => {
+    g.gl.setVariable("acme/shop", "MAINTENANCE", "off", { description: "owned by the ops team" });
+    const s = await g.as("bob");
+    const r = await s.flag("MAINTENANCE", "on");
+    expect(r.status).toBe("applied");
+    expect(s.said).toContain(
+      'plan: note: MAINTENANCE (scope *) was not created by optout (its description: "owned by the ops team"): optout changes its value only, and putting it back restores it exactly',
+    );
+    // Only the value: its description (and every other attribute) is the owner's.
+    expect(g.gl.requests.find((q) => q.method === "PUT")!.body).toEqual({ value: "on" });
+    await (await g.as("bob")).revert(r.id);
   });
 
   it("revert restores value and every attribute: protected, raw, file type, description", async () => {

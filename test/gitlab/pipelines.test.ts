@@ -357,6 +357,7 @@ describe("failover on GitLab", () => {
       key: "ACTIVE_REGION",
       value: "eu-west-1",
       environment_scope: "production",
+      description: `managed by optout: record ${r.id} (optout revert ${r.id} removes it)`,
     });
     expect(pipelinePosts(g)[0]!.body).toMatchObject({
       variables: [

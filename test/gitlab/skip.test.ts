@@ -229,6 +229,7 @@ describe("skip on GitLab", () => {
       key: "OPTOUT_SKIP_SECURITY",
       value: "true",
       environment_scope: "*",
+      description: `managed by optout: record ${r.id} (optout revert ${r.id} removes it)`,
     });
     expect(s.said.join("\n")).toMatch(/pipelines of every ref see it/);
     g.gl.requests.length = 0;

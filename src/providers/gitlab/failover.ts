@@ -22,6 +22,7 @@ import {
 import {
   asVariableState,
   describeVariable,
+  foreignNote,
   readVariable,
   restoreVariable,
   setVariable,
@@ -80,6 +81,7 @@ export async function planFailover(deps: GitLabDeps, spec: OverrideSpec): Promis
     steps: [
       `will switch ${current.value === target ? "(already) " : ""}${describeVariable(want)}`,
       `now: ${describeVariable(current)}`,
+      ...(current.value === target ? [] : [foreignNote(current)].filter((x): x is string => !!x)),
       ...(pipeline ? [pipeline] : []),
     ],
     calls: [
@@ -102,7 +104,7 @@ export async function applyFailover(
 ): Promise<FailoverState> {
   const before = asFailoverState(plan.before, "before");
   const { target, ref } = asFailoverState(plan.after, "after");
-  const variable = await setVariable(deps.api, before.variable, target!);
+  const variable = await setVariable(deps.api, before.variable, target!, record.id);
   if (!ref) return { target, variable, ref: null };
   const wait = spec.params.wait === "true" ? parseTimeout(spec.params.timeoutMs) : null;
   const run = await runPipeline(

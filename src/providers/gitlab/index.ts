@@ -200,9 +200,12 @@ class GitLabProviderImpl implements GitLabProvider {
           const after = await applyStatusSkip(this.deps, plan, record);
           return { after, detail: `posted ${after.state} on ${after.context} @ ${after.sha.slice(0, 12)}` };
         }
-        return { after: await applyVariable(this.deps, plan), detail: "set the skip variable" };
+        return { after: await applyVariable(this.deps, plan, record.id), detail: "set the skip variable" };
       case "flag":
-        return { after: await applyVariable(this.deps, plan), detail: "changed the flag variable" };
+        return {
+          after: await applyVariable(this.deps, plan, record.id),
+          detail: "changed the flag variable",
+        };
       case "rollout": {
         const after = await applyRollout(this.deps, spec, plan, record);
         return { after, detail: runDetail(after.run) };

@@ -11,6 +11,7 @@ import { type GitLabDeps, until } from "./context.js";
 import {
   asVariableState,
   describeVariable,
+  foreignNote,
   readVariable,
   removeVariable,
   restoreVariable,
@@ -30,10 +31,12 @@ async function planSet(
   const current = await readVariable(deps.api, key, scope);
   const want: VariableState = value === null ? { key, scope, value: null } : { ...current, value };
   const unchanged = current.value === value;
+  const foreign = unchanged ? undefined : foreignNote(current);
   return {
     steps: [
       `${what}: ${unchanged ? "already" : "will make"} ${describeVariable(want)}`,
       `now: ${describeVariable(current)}`,
+      ...(foreign ? [foreign] : []),
       ...(note ? [note] : []),
     ],
     calls: unchanged && value === null ? [] : variableCalls(deps.api, current, want, false),
@@ -67,11 +70,13 @@ export function planFlag(deps: GitLabDeps, flag: FlagPolicy, spec: OverrideSpec)
   return planSet(deps, flag.name, env ?? "*", value, env ? `${what} in ${env}` : what);
 }
 
-/** Applies a planned set or unset (plan.before → plan.after). */
-export async function applyVariable(deps: GitLabDeps, plan: Plan): Promise<VariableState> {
+/** Applies a planned set or unset (plan.before → plan.after); `recordId` names a new variable's owner. */
+export async function applyVariable(deps: GitLabDeps, plan: Plan, recordId: string): Promise<VariableState> {
   const current = asVariableState(plan.before, "before");
   const want = asVariableState(plan.after, "after");
-  return want.value === null ? removeVariable(deps.api, current) : setVariable(deps.api, current, want.value);
+  return want.value === null
+    ? removeVariable(deps.api, current)
+    : setVariable(deps.api, current, want.value, recordId);
 }
 
 export async function planVariableRestore(deps: GitLabDeps, original: LedgerRecord): Promise<Plan> {

@@ -100,19 +100,47 @@ export function variableCalls(
   return [api.call("PUT", filter(current), { value: want.value, ...attrs })];
 }
 
+const ownerMark = "managed by optout";
+
+/** The description a variable optout creates carries: who made it, and for which record. */
+export function ownedDescription(recordId: string): string {
+  return `${ownerMark}: record ${recordId} (optout revert ${recordId} removes it)`;
+}
+
+/** Whether optout created the variable (its description says so). */
+export function ownedByOptout(s: VariableState): boolean {
+  return s.description?.startsWith(ownerMark) === true;
+}
+
+/**
+ * The plan's note when optout is about to change a variable someone else created: said, never
+ * done silently. Undefined when the variable is absent or optout's own.
+ */
+export function foreignNote(s: VariableState): string | undefined {
+  if (s.value === null || ownedByOptout(s)) return undefined;
+  const said = s.description ? ` (its description: ${JSON.stringify(s.description)})` : "";
+  return `note: ${s.key} (scope ${s.scope}) was not created by optout${said}: optout changes its value only, and putting it back restores it exactly`;
+}
+
 /**
  * Sets the value, keeping the attributes an existing variable has; a new one is created with
- * GitLab's defaults (not protected, so pipelines on every branch see it).
+ * GitLab's defaults (not protected, so pipelines on every branch see it) and a description
+ * naming optout and the record, so whoever finds it on GitLab knows whose it is.
  */
 export async function setVariable(
   api: GitLabApi,
   current: VariableState,
   value: string,
+  recordId: string,
 ): Promise<VariableState> {
   const { key, scope } = current;
   if (current.value !== null) return snapshot(await api.updateVariable(key, scope, value, {}), key, scope);
   try {
-    return snapshot(await api.createVariable(key, scope, value, {}), key, scope);
+    return snapshot(
+      await api.createVariable(key, scope, value, { description: ownedDescription(recordId) }),
+      key,
+      scope,
+    );
   } catch (e) {
     // "has already been taken": our own earlier attempt may have landed before its answer was lost.
     if (!(e instanceof ForgeError && e.status === 400 && /already been taken/i.test(e.message))) throw e;
