@@ -6,8 +6,10 @@
  * each figure and its target.
  *
  * Every process is timed whole, as a pipeline job waits for it: node + optout + the git it runs,
- * against a bare remote on local disk. Medians of BENCH_RUNS rounds (default 11, at least 10) after
- * one warm-up; the cases of one figure run round-robin.
+ * against a bare remote on local disk, and (bench/pipeline-job.mjs) over smart HTTP in a checkout
+ * made as runners make one, with the install a job pays and the git processes and network round
+ * trips guard costs. Medians of BENCH_RUNS rounds (default 11, at least 10) after one warm-up; the
+ * cases of one figure run round-robin.
  *
  *   BENCH_RECORDS=100000  size of the big ledger (default 10,000)
  *   BENCH_RUNS=20         rounds for the guard and append figures (start-up: 3× as many)
@@ -32,6 +34,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { makeLedger } from "./make-ledger.mjs";
 import { exits, measure, timeNode, timeSpawn } from "./measure.mjs";
+import { benchPipelineJob } from "./pipeline-job.mjs";
 import { git, makeKey, makeWorld, principal, repoRoot } from "./world.mjs";
 
 const int = (name, fallback, min) => {
@@ -364,6 +367,83 @@ try {
   );
   say(`[${elapsed()}] guard measured`);
 
+  // 6. A pipeline job as runners run it: installing optout, guard in a runner-made checkout over
+  // HTTP, and what guard asks of git and of the network.
+  const pj = await benchPipelineJob({ tmp, cli, world: small, runs, slowRuns, baseline });
+  keep(pj.install);
+  keep(pj.cases);
+  const installS = pj.install["npm install --global (packed tarball, empty cache)"].median / 1000;
+  figure(
+    "package-kb",
+    `npm pack: the tarball (${pj.packed.entryCount} files)`,
+    pj.packed.size / 1024,
+    "KB",
+    null,
+    null,
+  );
+  figure(
+    "install",
+    "npm install --global of the tarball, empty cache",
+    installS,
+    "s",
+    "≤ 3 s",
+    installS <= 3,
+  );
+  figure(
+    "install-vs-npm",
+    "the install vs npm --version (npm's own start-up)",
+    ratio(pj.install, "npm install --global (packed tarball, empty cache)", "npm --version"),
+    "×",
+    null,
+    null,
+  );
+  const jr = (a) => pj.cases[a].median / pj.cases["node -e 0 (runner checkout)"].median;
+  const guardRunner = jr("guard lint, runner checkout (waived)");
+  figure(
+    "guard-runner",
+    "guard lint (runner checkout) vs node -e 0",
+    guardRunner,
+    "×",
+    "≤ 2",
+    guardRunner <= 2,
+  );
+  figure(
+    "guard-runner-run",
+    "guard e2e (runner checkout, nothing waived) vs node -e 0",
+    jr("guard e2e, runner checkout (nothing waived)"),
+    "×",
+    null,
+    null,
+  );
+  figure(
+    "install-vs-guard",
+    "the install vs guard lint (runner checkout)",
+    pj.install["npm install --global (packed tarball, empty cache)"].median /
+      pj.cases["guard lint, runner checkout (waived)"].median,
+    "×",
+    null,
+    null,
+  );
+  for (const [stage, c] of Object.entries(pj.counted)) {
+    const connections = c.requests.filter((r) => r.method === "GET" && r.path.endsWith("/info/refs")).length;
+    const n = c.gitProcesses.length;
+    figure(`git-processes-${stage}`, `guard ${stage} (runner checkout): git processes`, n, "", "≤ 3", n <= 3);
+    figure(
+      `round-trips-${stage}`,
+      `guard ${stage}: network round trips (git connections)`,
+      connections,
+      "",
+      "≤ 1",
+      connections <= 1,
+    );
+    figure(`http-requests-${stage}`, `guard ${stage}: HTTP requests`, c.requests.length, "", null, null);
+  }
+  results.pipelineJob = {
+    package: { size: pj.packed.size, unpackedSize: pj.packed.unpackedSize, files: pj.packed.entryCount },
+    counted: pj.counted,
+  };
+  say(`[${elapsed()}] pipeline job measured`);
+
   // 5. Reading the whole ledger: log --verify and log --json.
   const smallTotal = smallRecords + runs + 1;
   const bigTotal = bigRecords + runs + 1;
@@ -445,7 +525,7 @@ try {
   const out = join(repoRoot, "bench", "results.json");
   writeFileSync(
     out,
-    `${JSON.stringify({ meta: results.meta, figures: results.figures, cases: results.cases }, null, 2)}\n`,
+    `${JSON.stringify({ meta: results.meta, figures: results.figures, cases: results.cases, pipelineJob: results.pipelineJob }, null, 2)}\n`,
   );
   // In the project's format, so `npm run lint` stays clean after a bench run.
   const biome = join(repoRoot, "node_modules", ".bin", "biome");
@@ -480,7 +560,9 @@ function print({ meta, figures, cases }) {
     const value =
       f.unit === "×"
         ? `${f.value.toFixed(2)}×`
-        : `${Math.round(f.value).toLocaleString("en")}${f.unit === "KB" ? " KB" : "/s"}`;
+        : f.unit === "s"
+          ? `${f.value.toFixed(2)} s`
+          : `${Math.round(f.value).toLocaleString("en")}${{ KB: " KB", "records/s": "/s" }[f.unit] ?? ""}`;
     const met = f.met === null ? "" : f.met ? "yes" : "NO";
     lines.push(`${f.label.padEnd(60)} ${value.padStart(12)}  ${(f.target ?? "").padEnd(9)} ${met}`);
   }

@@ -38,6 +38,8 @@ export interface SmartHttp {
 export interface SmartHttpOptions {
   /** URL path (without the leading "/", e.g. "acme/shop.git") → the git directory it serves. */
   repos: Record<string, string>;
+  /** Called with each request as it is answered (the bench logs them from another process). */
+  onRequest?: (r: GitRequest) => void;
   /** Pushes must authenticate as this user (HTTP basic); without it, anyone may push. */
   pushAuth?: { username: string; password: string };
 }
@@ -64,8 +66,11 @@ export async function serveGit(o: SmartHttpOptions): Promise<SmartHttp> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const path = decodeURIComponent(url.pathname);
-    const record = (status: number) =>
-      requests.push({ method: req.method ?? "", path, service: serviceOf(path, url.searchParams), status });
+    const record = (status: number) => {
+      const r = { method: req.method ?? "", path, service: serviceOf(path, url.searchParams), status };
+      requests.push(r);
+      o.onRequest?.(r);
+    };
     if (http.down) {
       record(503);
       res.writeHead(503).end("service unavailable\n");

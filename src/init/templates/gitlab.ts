@@ -43,7 +43,7 @@ export function guardComponent(version: string): string {
     "# stage first, and ends successfully without running its script when a signed, unexpired",
     "# override waives the stage for this ref or commit. guard exits 0 (skip), 1 (run) or 2 and more",
     "# (an error, which never skips: fail closed, the script runs). The stage is $OPTOUT_GUARD_STAGE,",
-    "# else the job's name (guard drops the ` 1/3` or `: [a, b]` GitLab adds to parallel copies).",
+    "# else the job's name: set it in a job GitLab copies (parallel: `lint 1/3`, matrix: `lint: [a]`).",
     "# The job's image needs Node.js 20 or later; optout is installed when the image has none.",
     "# A job with its own before_script keeps the guard with: !reference [.optout-guard, before_script]",
     "spec:",
