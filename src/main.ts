@@ -15,8 +15,10 @@ export type { RunContext } from "./cli/report.js";
 /** Runs one invocation and returns its exit code (tests call this; `main` exits with it). */
 export async function run(argv: string[], ctx: RunContext): Promise<number> {
   // Fast path: --version needs nothing but package.json (no commander, no policy).
-  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
-    ctx.streams.stdout.write(`${version()}\n`);
+  const asksVersion = argv.some((a) => a === "--version" || a === "-V");
+  if (asksVersion && argv.every((a) => a === "--version" || a === "-V" || a === "--json")) {
+    const json = argv.includes("--json");
+    ctx.streams.stdout.write(json ? `${JSON.stringify({ version: version() })}\n` : `${version()}\n`);
     return ExitCode.ok;
   }
   let current: IO | undefined;
@@ -58,7 +60,11 @@ export async function run(argv: string[], ctx: RunContext): Promise<number> {
         factory = new Factory(globals, io, ctx.env, ctx.cwd, interrupt);
         return factory;
       },
-      { writeOut: (s) => ctx.streams.stdout.write(s), writeErr: (s) => ctx.streams.stderr.write(s) },
+      {
+        writeOut: (s) => ctx.streams.stdout.write(s),
+        writeErr: (s) => ctx.streams.stderr.write(s),
+        json: argv.includes("--json"),
+      },
     );
     await program.parseAsync(argv, { from: "user" });
     let code: number = ExitCode.ok;

@@ -2,10 +2,12 @@
  * The command tree. Commander only parses argv into typed options; behaviour lives in
  * src/commands/<verb>/run.ts, imported when the command runs. Only commands that work are here.
  */
+import type { EventEmitter } from "node:events";
 import { Command, Option } from "commander";
 import { requirePlain } from "../core/inputs.js";
 import { UsageError } from "../errors.js";
 import type { Factory, Globals } from "../factory.js";
+import { asJson, commandHelp, topicHelp } from "./help-json.js";
 import { topics } from "./topics.js";
 
 export type MakeFactory = (globals: Globals) => Promise<Factory>;
@@ -15,6 +17,8 @@ type Action = (f: Factory, args: string[], opts: Record<string, unknown>) => Pro
 export interface ProgramOutput {
   writeOut(s: string): void;
   writeErr(s: string): void;
+  /** --json was given: help is printed as one JSON document (see cli/help-json.ts). */
+  json?: boolean;
 }
 
 /**
@@ -40,7 +44,9 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
   // Set before any subcommand is added: commander copies these settings into each subcommand
   // when it is created, and errors must reach main.ts as exceptions (exit 2), not exit 1.
   program.exitOverride();
-  if (output) program.configureOutput({ ...output, outputError: () => {} });
+  if (output)
+    program.configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr, outputError: () => {} });
+  if (output?.json) program.configureHelp({ formatHelp: (cmd) => asJson(commandHelp(cmd)) });
   program
     .description(
       "Emergency overrides for CI/CD pipelines: granular, authorized, signed, announced, reversible.",
@@ -90,7 +96,8 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
     .description("show help for a command or topic (exit-codes, environment)")
     .action((topic: string | undefined) => {
       const page = topic ? topics[topic] : undefined;
-      if (page) (output?.writeOut ?? ((t: string) => process.stdout.write(t)))(page());
+      const write = output?.writeOut ?? ((t: string) => process.stdout.write(t));
+      if (page) write(output?.json ? asJson(topicHelp(topic!)) : page());
       else if (topic) {
         const sub = program.commands.find((c) => c.name() === topic);
         if (sub) sub.outputHelp();
@@ -380,5 +387,16 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
     async (f, _a, o) => (await import("../commands/report/run.js")).runReport(f, o),
   );
 
+  // Text added around the help (addHelpText) would break the one JSON document --json promises.
+  if (output?.json) {
+    const quiet = (c: Command) => {
+      // A Command is an EventEmitter at run time; commander's types leave that out.
+      const events = c as unknown as EventEmitter;
+      for (const e of ["beforeAllHelp", "beforeHelp", "afterHelp", "afterAllHelp"])
+        events.removeAllListeners(e);
+      c.commands.forEach(quiet);
+    };
+    quiet(program);
+  }
   return program;
 }

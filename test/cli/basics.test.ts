@@ -18,6 +18,27 @@ describe("optout basics", () => {
     }
   });
 
+  it("--version, help and completion honour --json: one object each", async () => {
+    const pkg = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8"));
+    const version = await run(["--version", "--json"]);
+    expect([version.code, JSON.parse(version.stdout)]).toEqual([0, { version: pkg.version }]);
+    const skip = JSON.parse((await run(["skip", "--help", "--json"])).stdout);
+    expect(skip).toMatchObject({ command: "optout skip", usage: "optout skip [options] <stage>" });
+    expect(skip.options).toContainEqual(expect.objectContaining({ flags: "--allow-missing-ref" }));
+    const viaHelp = JSON.parse((await run(["help", "skip", "--json"])).stdout);
+    expect(viaHelp).toEqual(skip);
+    const codes = JSON.parse((await run(["help", "exit-codes", "--json"])).stdout);
+    expect(codes.exitCodes).toEqual(exitCodeTable.map(([code, meaning]) => ({ code, meaning })));
+    const root = JSON.parse((await run(["--help", "--json"])).stdout);
+    expect(root.commands.map((c: { name: string }) => c.name)).toContain("rollout");
+    const completion = await run(["completion", "zsh", "--json"]);
+    expect(completion.code, completion.stderr).toBe(0);
+    expect(JSON.parse(completion.stdout)).toMatchObject({
+      shell: "zsh",
+      script: expect.stringContaining("compdef"),
+    });
+  });
+
   it("--help lists the commands that exist, and the help topics", async () => {
     const r = await run(["--help"]);
     expect(r.code).toBe(0);

@@ -90,5 +90,7 @@ export async function runCompletion(f: Factory, shell: string | undefined): Prom
     throw new UsageError(`completion for "${shell ?? ""}" is not available`, {
       hint: "optout completion bash|zsh|fish",
     });
-  f.io.out(render(await treeOf()));
+  const script = render(await treeOf());
+  if (f.io.json) f.io.printJson({ shell, script });
+  else f.io.out(script);
 }
