@@ -202,7 +202,11 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
         "with --wait: give up after this long (plain git: stop the command, outcome recorded as unknown)",
       )
       .option("--ttl <duration>", "make the rollout expire (rollouts do not expire by default)")
-      .option("--ticket <id>", "incident or change ticket"),
+      .option("--ticket <id>", "incident or change ticket")
+      .option(
+        "--previous [deployment]",
+        "roll back without a rebuild: run the previous successful deployment (or the one named) again",
+      ),
     async (f, _a, o) => (await import("../commands/rollout/run.js")).runRollout(f, o),
   );
 

@@ -54,8 +54,8 @@ export interface Plan {
  * - flag: target `{ flag, env }` (env null = repo level); params `{ value }` (null = unset).
  *   before/after: `{ value: string | null }`.
  * - rollout: target `{ env, artifact }`; params `{ skip (comma list or null), wait ("true"|null),
- *   timeoutMs }`. before: `{ artifact: string | null }`; after: `{ artifact, run?: { id, url,
- *   conclusion } }`.
+ *   timeoutMs, previous (a deployment id: run that deployment again; then mechanism `rerun`) }`.
+ *   before: `{ artifact: string | null }`; after: `{ artifact, run?: { id, url, conclusion } }`.
  * - failover: target `{ target, env }`; params `{ wait, timeoutMs }`. before/after: `{ target: string | null }`.
  * The provider reads its policy entry (stage context/variable, rollout workflow/command, …) from
  * the Policy it was built with.
@@ -123,6 +123,21 @@ export interface ProviderPort {
   doctorChecks(c: DoctorContext): Promise<DoctorCheck[]>;
   /** The mechanism a rollout or failover uses on this provider (recorded with the override). */
   mechanismFor(op: "rollout" | "failover"): string;
+  /**
+   * The deployment `rollout --previous` runs again: the one named, else the newest successful
+   * deployment to `env` older than its newest deployment. Absent where there is no forge.
+   */
+  previousDeployment?(env: string, named?: string): Promise<PreviousDeployment>;
+}
+
+/** A deployment to run again (GitHub: its workflow run; GitLab: its deployment job). */
+export interface PreviousDeployment {
+  /** The forge's deployment id. */
+  id: string;
+  /** What it deployed, when the forge says (its payload or OPTOUT_ARTIFACT); null when unknown. */
+  artifact: string | null;
+  /** "deployment 123 of 2026-11-20 (run 456)", for plans and messages. */
+  summary: string;
 }
 
 export interface DoctorContext {

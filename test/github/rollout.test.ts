@@ -210,3 +210,64 @@ describe("rollout", () => {
     expect(h.fake.count("POST")).toBe(1);
   });
 });
+
+describe("rollout --previous", () => {
+  it("re-runs the run of the newest successful deployment before the newest one, recorded and revertible", async () => {
+    const deploy = repo.workflows.get("deploy.yml")!;
+    const good = repo.addRun(deploy, { artifact: artifact(1), environment: "production" });
+    repo.addDeployment("production", { artifact: artifact(1) }, ["success"], good);
+    const bad = repo.addRun(deploy, { artifact: artifact(2), environment: "production" });
+    repo.addDeployment("production", { artifact: artifact(2) }, ["success"], bad);
+    const [newest, older] = repo.deployments;
+
+    const { f, out } = h.factory("alice", { json: true });
+    await runRollout(f, { env: "production", previous: true, reason, wait: true });
+    const doc = JSON.parse(out.stdout);
+    expect(doc.record.mechanism).toBe("rerun");
+    expect(doc.record.target).toEqual({ env: "production", artifact: artifact(1) });
+    expect(doc.record.params).toMatchObject({ previous: String(older!.id) });
+    expect(doc.record.before).toEqual({ artifact: artifact(2) });
+    expect(doc.result.after).toMatchObject({
+      artifact: artifact(1),
+      deployment: String(older!.id),
+      run: { id: good.id, conclusion: "success" },
+    });
+    expect(good.attempt).toBe(2);
+    expect(bad.attempt).toBe(1);
+    // The deployments (the newest skipped, its predecessor's status names its run; looked up once
+    // for the command and its plan), identity, what is deployed now (the newest success), the
+    // re-run, then one read per --wait poll.
+    const lines = h.fake.lines();
+    expect(lines.slice(0, 5)).toEqual([
+      "GET /repos/acme/shop/deployments",
+      `GET /repos/acme/shop/deployments/${older!.id}/statuses`,
+      "GET /user",
+      "GET /repos/acme/shop/deployments",
+      `GET /repos/acme/shop/deployments/${newest!.id}/statuses`,
+    ]);
+    expect(lines.filter((l) => l.startsWith("POST"))).toEqual([
+      `POST /repos/acme/shop/actions/runs/${good.id}/rerun`,
+    ]);
+
+    // Revertible like any rollout: back to what was there before, by a normal dispatch.
+    await runRevert(h.factory("alice").f, { id: doc.id, reason: "the old one was worse" });
+    expect(repo.runs.at(0)!.inputs).toMatchObject({ artifact: artifact(2), environment: "production" });
+  });
+
+  it("names a deployment; refuses one that did not succeed, and takes no --artifact", async () => {
+    const deploy = repo.workflows.get("deploy.yml")!;
+    const run = repo.addRun(deploy, { artifact: artifact(3), environment: "staging" }, "failure");
+    const failed = repo.addDeployment("staging", { artifact: artifact(3) }, ["failure"], run);
+    const { f } = h.factory("alice");
+    await expect(
+      runRollout(f, { env: "staging", previous: String(failed.id), reason }),
+    ).rejects.toMatchObject({
+      exitCode: 2,
+      message: `deployment ${failed.id} to staging did not succeed (failure)`,
+    });
+    await expect(
+      runRollout(h.factory("alice").f, { env: "staging", previous: true, artifact: artifact(4), reason }),
+    ).rejects.toMatchObject({ exitCode: 2 });
+    expect(h.fake.count("POST")).toBe(0);
+  });
+});

@@ -279,6 +279,69 @@ describe("a project that forbids pipeline variables (no_one_allowed)", () => {
   });
 });
 
+describe("rollout --previous on GitLab", () => {
+  it("retries the deployment job of the newest successful deployment before the newest; revertible", async () => {
+    const g = await makeGitLabWorld();
+    try {
+      const p = g.gl.project("acme/shop")!;
+      const deployed = (n: number) => {
+        const pl = {
+          id: g.gl.id(),
+          ref: "main",
+          sha: "1".repeat(40),
+          status: "success",
+          script: [],
+          userId: 1,
+          variables: [{ key: "OPTOUT_ARTIFACT", value: artifact(n), variable_type: "env_var" }],
+        };
+        p.pipelines.push(pl);
+        const d = {
+          id: g.gl.id(),
+          environment: "production",
+          status: "success" as const,
+          pipelineId: pl.id,
+          finishedAt: "2026-01-01T00:00:00Z",
+        };
+        p.deployments.push(d);
+        return d;
+      };
+      const good = deployed(7);
+      deployed(8);
+      const s = await g.as("bob");
+      const prev = await s.provider.previousDeployment!("production");
+      expect(prev).toMatchObject({
+        id: String(good.id),
+        artifact: artifact(7),
+        summary: `deployment ${good.id} (${artifact(7)}), job ${good.id + 1000}`,
+      });
+      g.gl.requests.length = 0;
+      const r = await s.rollout(artifact(7), "production", { previous: prev.id, wait: "true" });
+      expect(r.status).toBe("applied");
+      expect(r.record.before).toEqual({ artifact: artifact(8) });
+      expect(r.result?.after).toMatchObject({
+        artifact: artifact(7),
+        deployment: String(good.id),
+        run: { conclusion: "success" },
+      });
+      // The lookup was made once (for the command); the plan reuses it. Then one retry, and polls.
+      expect(g.gl.lines().filter((l) => l.startsWith("POST"))).toEqual([
+        `POST /projects/acme%2Fshop/jobs/${good.id + 1000}/retry`,
+      ]);
+      expect(p.deployments.at(-1)).toMatchObject({ status: "success", pipelineId: good.pipelineId });
+
+      // Revertible like any rollout: a pipeline rolls the artifact that was there out again.
+      g.gl.requests.length = 0;
+      await (await g.as("bob")).revert(r.id);
+      expect(pipelinePosts(g)[0]!.body).toMatchObject({
+        variables: expect.arrayContaining([{ key: "OPTOUT_ARTIFACT", value: artifact(8) }]),
+      });
+      expect(g.gl.violations).toEqual([]);
+    } finally {
+      await g.cleanup();
+    }
+  });
+});
+
 describe("rollout revert without a known previous artifact", () => {
   it("is refused with a hint, and creates no pipeline", async () => {
     const g = await makeGitLabWorld();

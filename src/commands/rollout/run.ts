@@ -14,6 +14,8 @@ export interface RolloutOptions {
   timeout?: string;
   ttl?: string;
   ticket?: string;
+  /** Run a previous deployment again: true for the one before the newest, or a deployment id. */
+  previous?: boolean | string;
 }
 
 export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
@@ -22,6 +24,7 @@ export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
   if (!rollout)
     throw new UsageError(`the policy has no "rollout" section`, { hint: `add one to ${policy.file}` });
   // Every input is checked against the policy before anything is read or written.
+  if (o.previous !== undefined && o.previous !== false) return runRolloutPrevious(f, o);
   if (!o.artifact) {
     throw new UsageError("missing --artifact", {
       hint: "a digest-pinned reference, e.g. ghcr.io/acme/shop@sha256:…",
@@ -76,4 +79,60 @@ export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
     env,
   });
   await presentFlow(f, result, `rolled out ${o.artifact} to ${env}`);
+}
+
+/**
+ * `rollout --env <env> --previous [deployment]`: the forge runs a past deployment again (GitHub
+ * re-runs its workflow run, GitLab retries its deployment job): no rebuild, no new inputs.
+ * Recorded, approved and revertible like any rollout; its artifact is the deployment's own.
+ */
+async function runRolloutPrevious(f: Factory, o: RolloutOptions): Promise<void> {
+  const policy = await f.policy();
+  const rollout = policy.rollout!;
+  if (o.artifact || o.skip) {
+    throw new UsageError(
+      `--previous runs a past deployment again as it was: it takes no ${o.artifact ? "--artifact" : "--skip"}`,
+      {
+        hint: "roll out an artifact with --artifact, or re-run a deployment with --previous",
+      },
+    );
+  }
+  const env = requirePlain(
+    o.env ?? (await choose(f, "Which environment?", rollout.environments, "--env")),
+    "--env",
+  );
+  if (!rollout.environments.includes(env)) {
+    throw new UsageError(`--env "${env}" is not a rollout environment`, {
+      hint: `environments: ${rollout.environments.join(", ")}`,
+    });
+  }
+  const named = typeof o.previous === "string" ? requirePlain(o.previous, "--previous") : undefined;
+  const provider = await f.provider();
+  if (!provider.previousDeployment) {
+    throw new UsageError("--previous needs a forge that keeps deployments (GitHub or GitLab)", {
+      hint: "roll out the artifact you want with --artifact",
+    });
+  }
+  const prev = await provider.previousDeployment(env, named);
+  const timeoutMs = o.timeout === undefined ? null : requireDurationMs(o.timeout, "--timeout");
+  const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
+  const reason = o.reason ?? (await askReason(f, rollout.reasonMinLength));
+  const result = await runOverride(await flowDeps(f), {
+    op: "rollout",
+    rules: rollout,
+    label: `roll ${env} back to ${prev.summary}`,
+    target: { env, artifact: prev.artifact },
+    mechanism: "rerun",
+    params: {
+      skip: null,
+      previous: prev.id,
+      wait: o.wait ? "true" : null,
+      timeoutMs: timeoutMs === null ? null : String(timeoutMs),
+    },
+    reason,
+    ticket: o.ticket,
+    ttlMs,
+    env,
+  });
+  await presentFlow(f, result, `ran ${prev.summary} again on ${env}`);
 }

@@ -10,6 +10,7 @@ import type {
   LedgerState,
   OverrideSpec,
   Plan,
+  PreviousDeployment,
   ProviderContext,
   ProviderPort,
 } from "../../core/ports.js";
@@ -19,6 +20,7 @@ import { GitHubClient } from "./client.js";
 import { auditUrl, type GhContext, ghContext, repoParams, untilText, withSignal } from "./context.js";
 import { githubDoctor } from "./doctor.js";
 import { applyFailover, planFailover, planFailoverRestore, restoreFailover } from "./failover.js";
+import { previousDeployment } from "./previous.js";
 import { Principals } from "./principals.js";
 import { type BranchProtection, branchProtection } from "./protection.js";
 import { applyRollout, planRollout, planRolloutRestore, restoreRollout } from "./rollout.js";
@@ -55,6 +57,11 @@ export class GitHubProvider implements ProviderPort {
 
   mechanismFor(op: "rollout" | "failover"): string {
     return op === "rollout" ? "dispatch" : "variable";
+  }
+
+  /** The deployment `rollout --previous` re-runs (its workflow run). */
+  previousDeployment(env: string, named?: string): Promise<PreviousDeployment> {
+    return previousDeployment(this.gh, env, named);
   }
 
   /** A ref's commit as GitHub has it. */

@@ -10,6 +10,7 @@ import type { IndexEntry, LedgerRecord } from "../../core/record.js";
 import { UsageError } from "../../errors.js";
 import { type GhContext, quoted, repoParams } from "./context.js";
 import { dispatchCall, type RunRef, rememberRun, runSettings, startRun, waitParams } from "./dispatch.js";
+import { applyRerun, planRerun } from "./previous.js";
 import { deploymentStatusesSchema, deploymentsSchema, parse } from "./schemas.js";
 
 export interface RolloutState {
@@ -70,8 +71,11 @@ function inputs(env: string, artifact: string, skip: string | null | undefined, 
 }
 
 export async function planRollout(gh: GhContext, spec: OverrideSpec, state: LedgerState): Promise<Plan> {
-  const p = rolloutPolicy(gh);
   const env = String(spec.target.env);
+  if (spec.params.previous) {
+    return planRerun(gh, env, spec.params.previous, { artifact: await deployedArtifact(gh, state, env) });
+  }
+  const p = rolloutPolicy(gh);
   const artifact = String(spec.target.artifact);
   const run = await runSettings(gh, p);
   const before: RolloutState = { artifact: await deployedArtifact(gh, state, env) };
@@ -102,8 +106,9 @@ export async function applyRollout(
   plan: Plan,
   record: LedgerRecord,
 ): Promise<RolloutState> {
-  const run = await runSettings(gh, rolloutPolicy(gh), plan);
   const env = String(spec.target.env);
+  if (spec.params.previous) return applyRerun(gh, env, plan, spec.params);
+  const run = await runSettings(gh, rolloutPolicy(gh), plan);
   const artifact = String(spec.target.artifact);
   const started = await startRun(
     gh,

@@ -72,7 +72,13 @@ export const deploymentsSchema = z.array(
   z.object({ id: z.number(), payload: z.unknown(), environment: z.string().optional() }),
 );
 
-export const deploymentStatusesSchema = z.array(z.object({ state: z.string() }));
+export const deploymentStatusesSchema = z.array(
+  z.object({
+    state: z.string(),
+    log_url: z.string().nullable().optional(),
+    target_url: z.string().nullable().optional(),
+  }),
+);
 
 /** GET /repos/{o}/{r}/rules/branches/{branch}: the rules that apply, with their parameters. */
 export const branchRulesSchema = z.array(

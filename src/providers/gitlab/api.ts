@@ -12,6 +12,8 @@ import {
   commitSchema,
   deploymentsSchema,
   type GitLabVariable,
+  type Job,
+  jobSchema,
   memberSchema,
   type Pipeline,
   type Project,
@@ -365,6 +367,39 @@ export class GitLabApi {
       },
       send("POST", `projects/${this.projectRef}/issues/${iid}/notes`, { body: { body: markdown }, signal }),
     );
+  }
+
+  /** The newest deployments to `env`, newest first (deployments.md "List project deployments"). */
+  async deployments(env: string) {
+    const body = await this.client.must(
+      { what: `read deployments to ${env}`, forbidden: "Reporter role is needed to read deployments" },
+      send("GET", `projects/${this.projectRef}/deployments`, {
+        query: { environment: env, order_by: "id", sort: "desc", per_page: 20, page: 1 },
+      }),
+    );
+    return parse(deploymentsSchema, body, "GET deployments");
+  }
+
+  /** Runs a finished job again as a new job (jobs.md "Retry a job"): never repeated after a lost answer. */
+  async retryJob(id: number): Promise<Job> {
+    const body = await this.client.must(
+      {
+        what: `retry job ${id}`,
+        forbidden: "Developer role is needed to retry jobs",
+        idempotent: false,
+        write: true,
+      },
+      send("POST", `projects/${this.projectRef}/jobs/${id}/retry`),
+    );
+    return parse(jobSchema, body, "POST jobs/:id/retry");
+  }
+
+  async job(id: number): Promise<Job> {
+    const body = await this.client.must(
+      { what: `read job ${id}` },
+      send("GET", `projects/${this.projectRef}/jobs/${id}`),
+    );
+    return parse(jobSchema, body, "GET jobs/:id");
   }
 
   /** The pipeline id of the last successful deployment to `env`, if any. */

@@ -11,6 +11,7 @@ import type {
   LedgerState,
   OverrideSpec,
   Plan,
+  PreviousDeployment,
   ProviderContext,
   ProviderPort,
 } from "../../core/ports.js";
@@ -22,6 +23,7 @@ import type { ClientOptions, TokenSource } from "./client.js";
 import { auditFileUrl, type GitLabDeps, until } from "./context.js";
 import { gitlabDoctor } from "./doctor.js";
 import { applyFailover, planFailover, planFailoverRestore, restoreFailover } from "./failover.js";
+import { previousDeployment } from "./previous.js";
 import { applyRollout, planRollout, planRolloutRestore, restoreRollout } from "./rollout.js";
 import { type Settled, settle } from "./settle.js";
 import { applyStatusSkip, planStatusRestore, planStatusSkip, restoreStatus } from "./statuses.js";
@@ -131,6 +133,11 @@ class GitLabProviderImpl implements GitLabProvider {
 
   mechanismFor(op: "rollout" | "failover"): string {
     return op === "rollout" ? "pipeline" : "variable";
+  }
+
+  /** The deployment `rollout --previous` runs again (its deployment job). */
+  previousDeployment(env: string, named?: string): Promise<PreviousDeployment> {
+    return previousDeployment(this.deps, env, named);
   }
 
   /** A file on the audit branch as GitLab shows it; a numeric project id has no web path. */

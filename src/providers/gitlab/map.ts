@@ -70,6 +70,15 @@ export type Pipeline = z.infer<typeof pipelineSchema>;
 
 export const pipelineVariablesSchema = z.array(z.object({ key: z.string(), value: z.string().nullable() }));
 
+/** A CI job (jobs.md "Get a single job", "Retry a job"). */
+export const jobSchema = z.object({
+  id: z.number(),
+  status: z.string(),
+  web_url: z.string().optional(),
+  pipeline: z.object({ id: z.number() }).nullable().optional(),
+});
+export type Job = z.infer<typeof jobSchema>;
+
 export const deploymentsSchema = z.array(
   z.object({
     id: z.number(),

@@ -19,6 +19,7 @@ import {
   type RunInfo,
   runPipeline,
 } from "./pipelines.js";
+import { applyRetry, planRetry } from "./previous.js";
 
 export interface RolloutState {
   artifact: string | null;
@@ -47,6 +48,11 @@ export async function planRollout(deps: GitLabDeps, spec: OverrideSpec, state: L
     throw new UsageError(`the policy has no "rollout" section`, {
       hint: `add one to ${deps.ctx.policy.file}`,
     });
+  if (spec.params.previous) {
+    const env = String(spec.target.env);
+    const now = await previousArtifact(deps, state, env);
+    return planRetry(deps, env, spec.params.previous, { artifact: now.artifact });
+  }
   const { env, artifact } = targetOf(spec.target);
   const ref = await pipelineRef(deps, policy.ref);
   const prev = await previousArtifact(deps, state, env);
@@ -73,6 +79,7 @@ export async function applyRollout(
   plan: Plan,
   record: LedgerRecord,
 ): Promise<RolloutState> {
+  if (spec.params.previous) return applyRetry(deps, String(spec.target.env), plan, spec.params);
   const { env, artifact } = targetOf(spec.target);
   const ref = (plan.after as RolloutState).ref!;
   const wait = spec.params.wait === "true" ? parseTimeout(spec.params.timeoutMs) : null;

@@ -187,3 +187,21 @@ actionHandlers["actions/get-pending-deployments-for-run"] = (c, repo) => {
     ],
   };
 };
+
+/**
+ * POST …/actions/runs/{run_id}/rerun: the same run again, as a new attempt (same id). GitHub
+ * refuses a run that has not completed (403).
+ */
+actionHandlers["actions/re-run-workflow"] = (c, repo) => {
+  const denied = denyWrite(repo, c.user, "actions");
+  if (denied) return denied;
+  const run = repo.runs.find((r) => String(r.id) === c.params.run_id);
+  if (!run) return notFound();
+  if (run.status !== "completed") return message(403, "This workflow is already running");
+  run.attempt++;
+  run.status = "queued";
+  run.conclusion = null;
+  run.pending = [...run.workflow.progression];
+  run.actor = c.user.login;
+  return { status: 201, body: {} };
+};

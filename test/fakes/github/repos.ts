@@ -157,6 +157,7 @@ export const repoHandlers: Record<string, Handler> = {
           created_at: s.created_at,
           updated_at: s.created_at,
           creator: userBody("deployer"),
+          ...(s.log_url ? { log_url: s.log_url, target_url: s.log_url } : {}),
         }),
       ),
     };

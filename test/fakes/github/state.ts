@@ -83,7 +83,7 @@ export interface FakeDeployment {
   payload: unknown;
   created_at: string;
   /** Newest first. */
-  statuses: Array<{ id: number; state: string; created_at: string }>;
+  statuses: Array<{ id: number; state: string; created_at: string; log_url?: string }>;
 }
 
 export class FakeRepo {
@@ -173,6 +173,27 @@ export class FakeRepo {
     return (env ? this.environments.get(env) : this.variables)?.get(name)?.value;
   }
 
+  /** A finished run of `workflow`, as a past deployment left it. */
+  addRun(workflow: FakeWorkflow, inputs: Record<string, string>, conclusion = "success"): FakeRun {
+    const run: FakeRun = {
+      id: this.world.nextId(),
+      workflow,
+      name: workflow.runName ? workflow.runName(inputs) : workflow.name,
+      branch: this.defaultBranch,
+      sha: this.branches.get(this.defaultBranch)!,
+      status: "completed",
+      conclusion,
+      pending: [],
+      inputs,
+      created_at: new Date(Date.now() - 86_400_000).toISOString(),
+      hiddenFromLists: 0,
+      actor: "deployer",
+      attempt: 1,
+    };
+    this.runs.push(run);
+    return run;
+  }
+
   addWorkflow(file: string, w: Partial<Omit<FakeWorkflow, "id" | "file">> = {}): FakeWorkflow {
     const workflow: FakeWorkflow = {
       id: this.world.nextId(),
@@ -189,7 +210,8 @@ export class FakeRepo {
     return workflow;
   }
 
-  addDeployment(environment: string, payload: unknown, states: string[]): FakeDeployment {
+  /** A deployment; `run` is the workflow run that made it (named in its statuses' log_url). */
+  addDeployment(environment: string, payload: unknown, states: string[], run?: FakeRun): FakeDeployment {
     const sha = this.branches.get(this.defaultBranch)!;
     const d: FakeDeployment = {
       id: this.world.nextId(),
@@ -202,6 +224,9 @@ export class FakeRepo {
         id: this.world.nextId(),
         state,
         created_at: new Date().toISOString(),
+        ...(run
+          ? { log_url: `https://github.com/${this.fullName}/actions/runs/${run.id}/job/${run.id + 1}` }
+          : {}),
       })),
     };
     this.deployments.unshift(d);

@@ -2,7 +2,7 @@
  * The fake's endpoints: users, projects, members, commits and commit statuses here; variables,
  * pipelines and deployments in routes-ci.ts. Each rule cites the GitLab doc (or source) it follows.
  */
-import { badRequest, need, notFound, protectedRefDenied } from "./answers.js";
+import { badRequest, forbidden as forbiddenAnswer, need, notFound, protectedRefDenied } from "./answers.js";
 import { type FakeProject, type FakeStatus, Level, statusJson } from "./model.js";
 import {
   deployments,
@@ -23,6 +23,7 @@ const projectRoutes: [string, string, Handler][] = [
   ["GET", "repository/commits/:sha", commit],
   ["GET", "repository/commits/:sha/statuses", listStatuses],
   ["GET", "jobs/:id", job],
+  ["POST", "jobs/:id/retry", jobRetry],
   ["POST", "statuses/:sha", postStatus],
   ...variableRoutes,
   ["POST", "pipeline", pipelineCreate],
@@ -146,19 +147,60 @@ function job(c: RouteContext, p: FakeProject, [id]: string[]): Answer {
   if (denied) return denied;
   const s = p.statuses.find((x) => x.id === Number(id) && x.job);
   if (!s) return { status: 404, body: { message: "404 Not found" } };
+  // A running job moves one step along its script per read; its deployment follows it.
+  const next = c.fake.jobScripts.get(s.id)?.shift();
+  if (next) {
+    s.status = next;
+    const d = p.deployments.find((x) => x.id + 1000 === s.id);
+    if (d && ["success", "failed", "canceled"].includes(next)) d.status = next as typeof d.status;
+  }
+  return { status: 200, body: jobJson(c, p, s) };
+}
+
+function jobJson(c: RouteContext, p: FakeProject, s: FakeStatus) {
+  const pipeline = p.pipelines.find((x) => x.sha === s.sha && x.ref === s.ref);
   return {
-    status: 200,
-    body: {
-      id: s.id,
-      name: s.name,
-      ref: s.ref,
-      status: s.status,
-      stage: "test",
-      web_url: `${c.fake.url}/${p.path}/-/jobs/${s.id}`,
-    },
+    id: s.id,
+    name: s.name,
+    ref: s.ref,
+    status: s.status,
+    stage: "deploy",
+    web_url: `${c.fake.url}/${p.path}/-/jobs/${s.id}`,
+    pipeline: pipeline ? { id: pipeline.id } : null,
   };
 }
 
+/**
+ * POST /projects/:id/jobs/:job_id/retry (jobs.md "Retry a job"; Developer): a finished job runs
+ * again as a new job; a deployment job makes a new deployment. A job still running is 403.
+ */
+function jobRetry(c: RouteContext, p: FakeProject, [id]: string[]): Answer {
+  const denied = need(c, p, Level.developer);
+  if (denied) return denied;
+  const old = p.deployments.find((d) => d.id + 1000 === Number(id));
+  const oldJob = p.statuses.find((x) => x.id === Number(id) && x.job);
+  if (!old && !oldJob) return { status: 404, body: { message: "404 Not found" } };
+  if (old && !["success", "failed", "canceled"].includes(old.status)) return forbiddenAnswer;
+  const pl = old ? p.pipelines.find((x) => x.id === old.pipelineId) : undefined;
+  const deployment = old
+    ? { ...old, id: c.fake.id(), status: "running" as const, finishedAt: new Date().toISOString() }
+    : undefined;
+  if (deployment) p.deployments.push(deployment);
+  const job: FakeStatus = {
+    id: deployment ? deployment.id + 1000 : c.fake.id(),
+    sha: pl?.sha ?? oldJob?.sha ?? p.refs.get(p.defaultBranch)!,
+    ref: pl?.ref ?? oldJob?.ref ?? p.defaultBranch,
+    name: oldJob?.name ?? "deploy",
+    status: "pending",
+    description: null,
+    target_url: null,
+    userId: c.user.id,
+    job: true,
+  };
+  p.statuses.push(job);
+  c.fake.jobScripts.set(job.id, [...c.fake.pipelineScript]);
+  return { status: 201, body: jobJson(c, p, job) };
+}
 const states = ["pending", "running", "success", "failed", "canceled", "skipped"];
 // The state machine events POST /statuses fires (app/services/ci/create_commit_status_service.rb,
 // apply_job_state!) and the states each may leave (app/models/commit_status.rb).

@@ -79,6 +79,8 @@ export class FakeGitLab {
   readonly projects = new Map<string, FakeProject>();
   /** Statuses a new pipeline goes through, one per GET (default: pending, running, success). */
   pipelineScript: string[] = ["pending", "running", "success"];
+  /** Job id → statuses still to come, one per GET (a retried job moves on like a pipeline). */
+  readonly jobScripts = new Map<number, string[]>();
   private faults: (Fault & { left: number })[] = [];
   private nextId = 100;
   private readonly sockets = new Set<Socket>();
