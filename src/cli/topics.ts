@@ -4,19 +4,20 @@ import { exitCodeTable } from "../errors.js";
 export const environment: ReadonlyArray<readonly [string, string]> = [
   [
     "OPTOUT_GITHUB_TOKEN, GH_TOKEN, GITHUB_TOKEN",
-    "GitHub token, first one set wins (then `gh auth token` if gh is installed)",
+    "GitHub token, first one set wins (the GitHub App comes before GH_TOKEN; then `gh auth token`)",
+  ],
+  [
+    "OPTOUT_GITHUB_APP_ID, OPTOUT_GITHUB_APP_PRIVATE_KEY",
+    "a GitHub App (id, PEM private key): optout acts as its bot with an installation token",
   ],
   ["GITHUB_API_URL", "GitHub API base (after policy github.apiUrl; default https://api.github.com)"],
   [
-    "OPTOUT_GITLAB_TOKEN, GITLAB_TOKEN, CI_JOB_TOKEN",
-    "GitLab token, first one set wins (CI_JOB_TOKEN is sent as a job token)",
+    "OPTOUT_GITLAB_TOKEN, OPTOUT_GITLAB_OAUTH_TOKEN, GITLAB_TOKEN, CI_JOB_TOKEN",
+    "GitLab token, first one set wins (OAuth and gloas- as Bearer, CI_JOB_TOKEN as a job token; then glab's login)",
   ],
   ["CI_SERVER_URL", "GitLab host (after policy gitlab.url; default https://gitlab.com)"],
-  ["OPTOUT_HTTP_TIMEOUT_MS", "per GitHub request timeout (default 20000; GitLab uses 20 s)"],
-  [
-    "OPTOUT_POLL_INTERVAL_MS",
-    "how often --wait polls a GitHub workflow run (default 5000; GitLab polls every 5 s)",
-  ],
+  ["OPTOUT_HTTP_TIMEOUT_MS", "per forge request timeout (default 20000)"],
+  ["OPTOUT_POLL_INTERVAL_MS", "how often --wait polls a workflow run or pipeline (default 5000)"],
   ["OPTOUT_SIGNING_KEY", "path of the SSH key that signs ledger records (after policy audit.signingKey)"],
   ["SSH_AUTH_SOCK", "ssh-agent socket, used for encrypted or hardware-backed keys"],
   ["HOME", "where ~/.ssh/id_ed25519, the last-resort signing key, is looked up"],
