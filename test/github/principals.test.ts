@@ -90,12 +90,25 @@ describe("team principals", () => {
     expect(h.repo().latest(h.repo().branches.get("main")!, "ci/e2e")?.state).toBe("success");
   });
 
-  it("404 from the team (not a member, or the team is invisible) is not a member", async () => {
+  it("404 from the membership of a team that exists: not a member (one more request says the team exists)", async () => {
     const { f } = h.factory("bob");
-    await expect(runSkip(f, { stage: "e2e", ref: "main", reason })).rejects.toMatchObject({ exitCode: 3 });
+    await expect(runSkip(f, { stage: "e2e", ref: "main", reason })).rejects.toMatchObject({
+      exitCode: 3,
+      message: "bob may not skip e2e",
+    });
     expect(h.fake.requests.find((r) => r.path === "/orgs/acme/teams/oncall/memberships/bob")?.status).toBe(
       404,
     );
+    expect(h.fake.lines()).toContain("GET /orgs/acme/teams/oncall");
+  });
+
+  it("a team that does not exist is an error naming it, not a silent deny", async () => {
+    const p = await h.factory("bob").f.provider();
+    const me = await p.identity();
+    await expect(p.hasPrincipal(me, { kind: "team", org: "acme", slug: "on-call" })).rejects.toMatchObject({
+      exitCode: 3,
+      message: "cannot check team:acme/on-call: GitHub does not show this team to the token (404)",
+    });
   });
 
   it("a pending invitation is not membership", async () => {

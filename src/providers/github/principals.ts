@@ -84,9 +84,24 @@ export class Principals {
       { org, team_slug: slug, username: actor.login },
       { action: "read team memberships", on: `team ${org}/${slug}`, accept: [404] },
     );
-    // 404 is "not a member" or "team not visible to this token": both mean not covered.
     // A pending invitation is not membership yet.
-    return r.status !== 404 && parse(membershipSchema, r.data, "GET team membership").state === "active";
+    if (r.status !== 404) return parse(membershipSchema, r.data, "GET team membership").state === "active";
+    // 404: not a member, or no team GitHub shows this token. Only the first is an answer: a
+    // principal that cannot be checked is an error naming it, not a rule matching nobody.
+    const team = await this.gh.client.request<unknown>(
+      "GET /orgs/{org}/teams/{team_slug}",
+      { org, team_slug: slug },
+      { action: "read teams", on: `team ${org}/${slug}`, accept: [404] },
+    );
+    if (team.status === 404) {
+      throw new NotAllowedError(
+        `cannot check team:${org}/${slug}: GitHub does not show this team to the token (404)`,
+        {
+          hint: `either the policy names a team that does not exist (check the org and the slug), or the token cannot read ${org}'s teams (it needs Members: read)`,
+        },
+      );
+    }
+    return false;
   }
 }
 

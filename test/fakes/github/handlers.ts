@@ -38,6 +38,18 @@ export function handle(operationId: string, c: Call): Reply {
   if (operationId === "users/get-authenticated") {
     return { status: 200, body: ex("private-user", { login: c.user.login, id: c.user.id, type: "User" }) };
   }
+  if (operationId === "teams/get-by-name") {
+    const key = `${c.params.org}/${c.params.team_slug}`.toLowerCase();
+    if (!c.world.teams.has(key)) return notFound();
+    return {
+      status: 200,
+      body: ex("team-full", {
+        slug: c.params.team_slug,
+        name: c.params.team_slug,
+        organization: ex("team-organization", { login: c.params.org }),
+      }),
+    };
+  }
   if (operationId === "teams/get-membership-for-user-in-org") {
     const state = c.world.teams
       .get(`${c.params.org}/${c.params.team_slug}`.toLowerCase())
