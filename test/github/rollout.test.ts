@@ -249,6 +249,16 @@ describe("rollout --previous", () => {
       `POST /repos/acme/shop/actions/runs/${good.id}/rerun`,
     ]);
 
+    // `optout sync` can tell a re-run happened: the run started again after the intent.
+    const p = await h.factory("alice").f.provider();
+    const intent = { ...doc.record, id: doc.id, time: new Date(Date.now() - 1000).toISOString() };
+    expect(await p.settle!(intent)).toMatchObject({
+      applied: true,
+      after: { deployment: String(older!.id) },
+    });
+    const later = { ...intent, time: new Date(Date.now() + 3_600_000).toISOString() };
+    expect(await p.settle!(later)).toEqual({ applied: false, after: { artifact: artifact(2) } });
+
     // Revertible like any rollout: back to what was there before, by a normal dispatch.
     await runRevert(h.factory("alice").f, { id: doc.id, reason: "the old one was worse" });
     expect(repo.runs.at(0)!.inputs).toMatchObject({ artifact: artifact(2), environment: "production" });

@@ -329,6 +329,25 @@ describe("rollout --previous on GitLab", () => {
       ]);
       expect(p.deployments.at(-1)).toMatchObject({ status: "success", pipelineId: good.pipelineId });
 
+      // `optout sync` can tell the retry happened: a new deployment of that pipeline since the intent.
+      const intent = {
+        id: r.id,
+        type: "intent",
+        op: "rollout",
+        mechanism: "rerun",
+        time: new Date(Date.now() - 1000).toISOString(),
+        target: { env: "production", artifact: artifact(7) },
+        params: { previous: prev.id },
+        before: { artifact: artifact(8) },
+        links: {},
+      } as unknown as LedgerRecord;
+      expect(await s.provider.settle!(intent)).toMatchObject({
+        applied: true,
+        after: { deployment: prev.id },
+      });
+      const later = { ...intent, time: new Date(Date.now() + 3_600_000).toISOString() } as LedgerRecord;
+      expect(await s.provider.settle!(later)).toEqual({ applied: false, after: { artifact: artifact(8) } });
+
       // Revertible like any rollout: a pipeline rolls the artifact that was there out again.
       g.gl.requests.length = 0;
       await (await g.as("bob")).revert(r.id);

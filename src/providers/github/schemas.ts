@@ -44,6 +44,8 @@ export const runSchema = z.object({
   conclusion: z.string().nullable(),
   created_at: z.string(),
   run_attempt: z.number().optional(),
+  /** When the latest attempt started (a re-run restarts it). */
+  run_started_at: z.string().optional(),
 });
 export type WorkflowRun = z.infer<typeof runSchema>;
 

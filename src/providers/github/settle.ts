@@ -5,8 +5,9 @@
  */
 import type { LedgerRecord } from "../../core/record.js";
 import type { GhContext } from "./context.js";
-import { findRun } from "./dispatch.js";
+import { findRun, readRun } from "./dispatch.js";
 import type { FailoverState } from "./failover.js";
+import { previousDeployment } from "./previous.js";
 import type { RolloutState } from "./rollout.js";
 import { type CommitStatus, latestStatus, type StatusAfter } from "./status.js";
 import { variableScope } from "./variable-overrides.js";
@@ -46,6 +47,27 @@ async function settleRun(gh: GhContext, intent: LedgerRecord, workflow: string |
   return findRun(gh, { workflow, recordId: intent.id }, since, 1);
 }
 
+/**
+ * A re-run keeps its run's id: it happened when the run started (again) after the intent. A
+ * start before it means the re-run was never made.
+ */
+async function settleRerun(gh: GhContext, intent: LedgerRecord): Promise<Settled> {
+  const d = await previousDeployment(gh, String(intent.target.env), String(intent.params!.previous));
+  const run = await readRun(gh, d.runId);
+  const started = Date.parse(run.run_started_at ?? run.created_at);
+  // GitHub's clock and ours may differ by a little.
+  if (!(started >= Date.parse(intent.time) - 60_000)) return { applied: false, after: intent.before };
+  const done = run.status === "completed";
+  return {
+    applied: true,
+    after: {
+      artifact: d.artifact,
+      deployment: d.id,
+      run: { id: run.id, url: run.html_url, conclusion: done ? run.conclusion : null },
+    },
+  };
+}
+
 export async function settle(gh: GhContext, intent: LedgerRecord): Promise<Settled> {
   const op = intent.op ?? intent.type;
   const policy = gh.ctx.policy;
@@ -57,6 +79,7 @@ export async function settle(gh: GhContext, intent: LedgerRecord): Promise<Settl
     case "flag":
       return settleVariable(gh, intent, op);
     case "rollout": {
+      if (intent.mechanism === "rerun" && intent.params?.previous) return settleRerun(gh, intent);
       const run = await settleRun(gh, intent, policy.rollout?.workflow);
       const after: RolloutState = { ...(intent.after as RolloutState), run };
       // No run named with the record: not dispatched, or a workflow whose run-name lacks the id.

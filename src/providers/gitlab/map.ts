@@ -83,6 +83,7 @@ export const deploymentsSchema = z.array(
   z.object({
     id: z.number(),
     status: z.string(),
+    created_at: z.string().optional(),
     deployable: z
       .object({ id: z.number(), pipeline: z.object({ id: z.number() }).nullable().optional() })
       .nullable()

@@ -14,6 +14,7 @@ import type { RolloutState } from "./rollout.js";
 
 interface Found extends PreviousDeployment {
   jobId: number;
+  pipelineId: number | undefined;
 }
 
 const finalStatuses = new Set(["success", "failed", "canceled", "skipped"]);
@@ -59,6 +60,7 @@ async function lookUp(deps: GitLabDeps, env: string, named?: string): Promise<Fo
     id: String(d.id),
     artifact,
     jobId,
+    pipelineId: pipeline,
     summary: `deployment ${d.id}${artifact ? ` (${artifact})` : ""}, job ${jobId}`,
   };
 }
@@ -121,4 +123,35 @@ async function waitForJob(
   }
   if (status !== "success") throw new FailedError(`job ${id} ${status}: ${url}`);
   return { id, url, conclusion: status };
+}
+
+/**
+ * After an unknown outcome: a retry made a new deployment of the same pipeline to `env` after
+ * the intent. None means the retry was never made.
+ */
+export async function settleRetry(
+  deps: GitLabDeps,
+  intent: {
+    time: string;
+    before: unknown;
+    target: Record<string, string | null>;
+    params?: Record<string, string | null>;
+  },
+): Promise<{ applied: boolean; after: unknown }> {
+  const env = String(intent.target.env);
+  const d = await previousDeployment(deps, env, String(intent.params?.previous));
+  const since = Date.parse(intent.time) - 60_000;
+  const made = (await deps.api.deployments(env)).find(
+    (x) =>
+      String(x.id) !== d.id &&
+      x.deployable?.pipeline?.id === d.pipelineId &&
+      Date.parse(x.created_at ?? "") >= since,
+  );
+  if (!made?.deployable) return { applied: false, after: intent.before };
+  const run: RunInfo = {
+    id: made.deployable.id,
+    url: `${deps.api.host}/${deps.ctx.repo}/-/jobs/${made.deployable.id}`,
+    conclusion: finalStatuses.has(made.status) ? made.status : null,
+  };
+  return { applied: true, after: { artifact: d.artifact, deployment: d.id, run } };
 }

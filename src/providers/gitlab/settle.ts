@@ -9,6 +9,7 @@ import type { GitLabDeps } from "./context.js";
 import type { FailoverState } from "./failover.js";
 import type { CommitStatus, Pipeline } from "./map.js";
 import { findPipeline, type RunInfo } from "./pipelines.js";
+import { settleRetry } from "./previous.js";
 import type { RolloutState } from "./rollout.js";
 import type { StatusPost } from "./statuses.js";
 import { asVariableState, readVariable } from "./variables.js";
@@ -65,6 +66,7 @@ function pipelineOf(deps: GitLabDeps, intent: LedgerRecord, ref: string | null) 
 }
 
 async function settleRollout(deps: GitLabDeps, intent: LedgerRecord): Promise<Settled> {
+  if (intent.mechanism === "rerun" && intent.params?.previous) return settleRetry(deps, intent);
   const want = (intent.after ?? {}) as RolloutState;
   const found = await pipelineOf(deps, intent, want.ref ?? null);
   // Creating a pipeline is one request: no pipeline with the record means it was never created.

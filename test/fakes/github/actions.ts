@@ -31,6 +31,7 @@ function runBody(repo: FakeRepo, r: FakeRun) {
     created_at: r.created_at,
     updated_at: r.created_at,
     run_attempt: r.attempt,
+    run_started_at: r.startedAt ?? r.created_at,
     actor: userBody(r.actor),
   });
 }
@@ -199,6 +200,7 @@ actionHandlers["actions/re-run-workflow"] = (c, repo) => {
   if (!run) return notFound();
   if (run.status !== "completed") return message(403, "This workflow is already running");
   run.attempt++;
+  run.startedAt = new Date().toISOString();
   run.status = "queued";
   run.conclusion = null;
   run.pending = [...run.workflow.progression];

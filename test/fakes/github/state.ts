@@ -73,6 +73,8 @@ export interface FakeRun {
   actor: string;
   /** 1 for the first run, +1 per re-run. */
   attempt: number;
+  /** When the latest attempt started (default: created_at). */
+  startedAt?: string;
 }
 
 export interface FakeDeployment {

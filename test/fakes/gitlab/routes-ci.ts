@@ -302,6 +302,7 @@ export const deployments: Handler = (c, p) => {
       id: d.id,
       iid: d.id,
       status: d.status,
+      created_at: d.finishedAt,
       environment: { name: d.environment },
       deployable: { id: d.id + 1000, status: d.status, pipeline: { id: d.pipelineId } },
     })),
