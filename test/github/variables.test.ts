@@ -7,6 +7,7 @@ import { runExpire } from "../../src/commands/expire/run.js";
 import { runFlagSet } from "../../src/commands/flag/run.js";
 import { runRevert } from "../../src/commands/revert/run.js";
 import { runSkip } from "../../src/commands/skip/run.js";
+import { git } from "../helpers/world.js";
 import { useHarness } from "./harness.js";
 
 const h = useHarness();
@@ -55,6 +56,8 @@ describe("skip with mechanism variable", () => {
   it("two refs share the repo-wide variable: it stays set until the last skip ends", async () => {
     const repo = h.repo();
     repo.commit("release");
+    // skip --ref wants the branch on the remote too (it is on the fake GitHub above).
+    await git(h.w.work, "push", "-q", "origin", "HEAD:refs/heads/release");
     const first = h.factory("alice", { json: true });
     await runSkip(first.f, { stage: "scan", ref: "main", reason });
     const second = h.factory("alice", { json: true });
