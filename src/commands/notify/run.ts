@@ -18,8 +18,16 @@ export async function runNotifyTest(f: Factory): Promise<void> {
   const event = testEvent({ repo, actor, id: ulid(f.now().getTime()), now: f.now() });
   if (f.globals.dryRun) {
     const previews = notifier.preview(event);
-    if (f.io.json) f.io.printJson({ dryRun: true, payloads: previews });
-    else for (const p of previews) f.io.out(`${p.channel}: ${JSON.stringify(p.payload, null, 2)}`);
+    if (f.io.json) {
+      // The shape of every notification result, as overrides report theirs.
+      const results = previews.map((p) => ({
+        channel: p.channel,
+        status: "dry-run",
+        attempts: 0,
+        payload: p.payload,
+      }));
+      f.io.printJson({ dryRun: true, results });
+    } else for (const p of previews) f.io.out(`${p.channel}: ${JSON.stringify(p.payload, null, 2)}`);
     return;
   }
   const results: NotificationResult[] = await notifier.announce(event);
