@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { Interrupt } from "./core/interrupt.js";
 import type { Policy, ProviderName } from "./core/policy.js";
 import type { LedgerPort, NotifierPort, ProviderContext, ProviderPort } from "./core/ports.js";
-import type { IndexEntry, LedgerRecord } from "./core/record.js";
+import type { LedgerEvaluator } from "./core/state.js";
 import { ConfigError, NotAllowedError, UsageError } from "./errors.js";
 import type { RepoInfo } from "./git/repo.js";
 import type { PushEnds } from "./ledger/interruptible.js";
@@ -127,7 +127,8 @@ export class Factory {
       this.repoInfo(),
     ]);
     const timeout = Number(this.env.OPTOUT_APPEND_TIMEOUT_MS);
-    return new Ledger({
+    const store: Ledger = new Ledger({
+      evaluate: (tip) => this.evaluateAt(store, tip),
       repo,
       remote: policy.audit.remote,
       branch: policy.audit.branch,
@@ -148,7 +149,35 @@ export class Factory {
           }
         : {}),
     });
+    return store;
   });
+
+  /** The evaluator over the audit branch up to `tip`, under the policy in force and today's allowed_signers. */
+  private async evaluateAt(store: Ledger, tip: string | undefined): Promise<LedgerEvaluator> {
+    const [{ evaluateLedger }, policy, repo, trust] = await Promise.all([
+      import("./ledger/evaluate.js"),
+      this.policy(),
+      this.repoName(),
+      this.trust(),
+    ]);
+    return evaluateLedger(store, tip, policy, repo, trust.signers);
+  }
+
+  /**
+   * The audit branch as readers see it: fetched (its whole history), or the local copy with a
+   * warning when the remote cannot be reached, then evaluated. One per command.
+   */
+  readonly evaluation = once(
+    async (): Promise<{ tip: string | undefined; ev: LedgerEvaluator; offline: boolean }> => {
+      const store = await this.ledgerStore();
+      const fetched = await store.fetch({ history: true });
+      if (!fetched.reachable) {
+        this.io.err(`optout: warning: cannot reach the remote (${fetched.error}); reading the local copy`);
+      }
+      const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
+      return { tip, ev: await this.evaluateAt(store, tip), offline: !fetched.reachable };
+    },
+  );
 
   /** allowed_signers from the remote's default branch (fetched once per command). */
   readonly trust = once(async (): Promise<TrustSource> => {
@@ -292,28 +321,31 @@ export class Factory {
   readonly ledger = once(async (): Promise<LedgerPort> => {
     const [store, policy] = await Promise.all([this.ledgerStore(), this.policy()]);
     const { signSshsig } = await import("./ledger/sshsig.js");
-    const { readVerifiedRecord } = await import("./ledger/reader.js");
     const { appendInterruptibly } = await import("./ledger/interruptible.js");
     const sign = async (bytes: Buffer) => signSshsig(bytes, await this.signer(), policy.audit.namespace);
     return {
       current: async () => {
-        const f = await store.fetch();
+        const f = await store.fetch({ history: true });
         if (!f.reachable)
           this.io.err(
             `optout: warning: cannot reach ${policy.audit.remote} (${f.error}); using the local copy`,
           );
-        const st = await store.state(f.exists || !f.reachable ? await store.localTip() : undefined);
-        return { seq: st.seq, index: st.index };
+        const ev = await this.evaluateAt(
+          store,
+          f.exists || !f.reachable ? await store.localTip() : undefined,
+        );
+        return ev.view(this.now());
       },
-      append: async (draftFor) => {
-        const principal = await this.signerPrincipal();
+      append: async (draftFor, options) => {
+        const [signer, principal] = await Promise.all([this.signer(), this.signerPrincipal()]);
         this.io.progress(`pushing the record to ${policy.audit.remote}/${policy.audit.branch}`);
         // Every append is a critical section: Ctrl-C during a push is answered with what landed.
         const append = () =>
-          appendInterruptibly(store, draftFor, sign, principal, {
+          appendInterruptibly(store, (ev) => draftFor(ev.view(this.now())), sign, { principal, key: signer.publicKeyBlob }, {
             signal: this.interrupt?.signal,
             say: (text) => this.io.err(text),
             pushEnds: this.pushEnds,
+            ...(options?.keep === false ? { keep: false } : {}),
           });
         const r = await (this.interrupt ? this.interrupt.critical(append) : append()).finally(() =>
           this.io.endProgress(),
@@ -329,18 +361,6 @@ export class Factory {
           await store.clearRunning(r.record.links.intent).catch(note);
         }
         return r;
-      },
-      discard: (id) => store.dequeue(join(store.queueDir, `${id}.json`)),
-      record: async (entry: IndexEntry): Promise<LedgerRecord> => {
-        const tip = await store.localTip();
-        if (!tip) throw new UsageError("the audit branch is empty");
-        return readVerifiedRecord(
-          store,
-          tip,
-          entry.intent ?? entry.record,
-          await this.trust(),
-          policy.audit.namespace,
-        );
       },
     };
   });

@@ -165,8 +165,7 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
       .option("--env <environment>", "one of the flag's environments")
       .option("--reason <text>", "why (required)")
       .option("--ticket <id>", "incident or change ticket"),
-    async (f, [name], o) =>
-      (await import("../commands/flag/run.js")).runFlagSet(f, { ...o, name: name!, value: null }),
+    async (f, [name], o) => (await import("../commands/flag/run.js")).runFlagUnset(f, { ...o, name: name! }),
   );
   wire(
     flag

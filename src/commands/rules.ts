@@ -1,26 +1,7 @@
-import type { EntryRules, Policy } from "../core/policy.js";
-import type { IndexEntry } from "../core/record.js";
+import type { Target } from "../core/record.js";
 
-/** The policy entry that governs an active override, if the policy still has it. */
-export function rulesFor(
-  policy: Policy,
-  e: Pick<IndexEntry, "op" | "type" | "target">,
-): EntryRules | undefined {
-  switch (e.op ?? e.type) {
-    case "skip":
-      return policy.stages[e.target.stage ?? ""];
-    case "flag":
-      return policy.flags[e.target.flag ?? ""];
-    case "rollout":
-      return policy.rollout;
-    case "failover":
-      return policy.failover;
-    default:
-      return undefined;
-  }
-}
-
-export function describeEntry(e: Pick<IndexEntry, "op" | "type" | "target">): string {
+/** A short human name for what a record or override acts on: "skip lint@main", "flag X@production". */
+export function describeEntry(e: { op?: string | null; type?: string; target: Target }): string {
   const t = e.target;
   // A review ("review  of skip 01J…"), or a refused one ("deny  review of 01J…"): about an override.
   if (t.override)
@@ -31,10 +12,15 @@ export function describeEntry(e: Pick<IndexEntry, "op" | "type" | "target">): st
     case "flag":
       return `flag ${t.flag}${t.env ? `@${t.env}` : ""}`;
     case "rollout":
-      return `rollout ${t.env} ${t.artifact ?? ""}`.trim();
+      return `rollout ${t.env} ${shortArtifact(t.artifact ?? "")}`.trim();
     case "failover":
       return `failover ${t.env ? `${t.env} ` : ""}→ ${t.target}`;
     default:
       return `${e.op ?? e.type}`;
   }
+}
+
+/** `registry/app@sha256:0123456789ab…`: a digest's first 12 hex digits say which one it is. */
+export function shortArtifact(artifact: string): string {
+  return artifact.replace(/@(sha\d+):([0-9a-f]{12})[0-9a-f]+$/, "@$1:$2…");
 }

@@ -1,43 +1,54 @@
 /**
  * Second-person approval: `approve` by someone in `approvals.from` — never the requester, each
- * person once — and the last required approval applies the override, recording both people.
+ * person once — and the last required approval applies the override, recording both people. The
+ * approvals that count are the signed approve records the evaluator accepted, never the index.
  */
 import { NotAllowedError, PendingError, UsageError } from "../errors.js";
 import { matchingPrincipal } from "./authorize.js";
-import { approvalsFor, deny, execute, type FlowDeps, type FlowResult } from "./flow.js";
-import type { EntryRules } from "./policy.js";
-import { principalToString } from "./policy.js";
+import { deny, execute, type FlowDeps, type FlowResult, targetView } from "./flow.js";
+import { approvalsFor, type EntryRules, principalToString } from "./policy.js";
 import type { OverrideSpec } from "./ports.js";
-import type { Actor, IndexEntry, LedgerRecord, OverrideType } from "./record.js";
+import type { Actor, LedgerRecord, OverrideType } from "./record.js";
+import type { LedgerView, RequestState } from "./state.js";
 
 export interface ApprovalInput {
-  entry: IndexEntry;
+  /** The request's id. */
+  id: string;
   rules: EntryRules;
   label: string;
   reason: string | null;
 }
 
-function samePerson(a: Actor, b: Actor): boolean {
-  // Two logins can map to one forge account (renames, a second signer principal): compare ids too.
+/** Whether two forge identities are one person: the same account, whatever the login's case. */
+export function sameActor(
+  a: Pick<Actor, "provider" | "login" | "id">,
+  b: Pick<Actor, "provider" | "login" | "id">,
+): boolean {
   return a.provider === b.provider && (a.login.toLowerCase() === b.login.toLowerCase() || a.id === b.id);
 }
 
-async function loadRequest(deps: FlowDeps, entry: IndexEntry): Promise<LedgerRecord> {
-  const request = await deps.ledger.record(entry);
-  if (request.type !== "request" || request.outcome !== "pending") {
-    throw new UsageError(`${entry.id} is not a pending request`);
+/** The pending request `id` names, as the evaluator holds it. */
+export function pendingRequest(view: LedgerView, id: string, now: Date): RequestState {
+  const req = view.ev.requests.get(id);
+  if (!req)
+    throw new UsageError(`no request with id ${id}`, { hint: "`optout status` lists pending requests" });
+  if (req.status !== "pending") {
+    throw new UsageError(`request ${id} is ${req.status}${req.closedBy ? ` (${req.closedBy})` : ""}`);
   }
-  if (request.expiresAt && Date.parse(request.expiresAt) <= deps.now().getTime()) {
-    throw new UsageError(`request ${entry.id} expired at ${request.expiresAt}`, {
-      hint: "ask for the override again; `optout expire` clears expired requests",
+  const until = req.record.expiresAt;
+  if (until && Date.parse(until) <= now.getTime()) {
+    throw new UsageError(`request ${id} expired at ${until}`, {
+      hint: "ask for the override again; `optout expire` closes expired requests",
     });
   }
-  return request;
+  return req;
 }
 
 export async function runApprove(deps: FlowDeps, input: ApprovalInput): Promise<FlowResult> {
   const actor = await deps.provider.identity();
-  const request = await loadRequest(deps, input.entry);
+  const view = await deps.ledger.current();
+  const req = pendingRequest(view, input.id, deps.now());
+  const request = req.record;
   const approvals = approvalsFor(input.rules, request.target.env ?? null) ?? input.rules.approvals;
   if (!approvals) throw new UsageError(`the policy no longer asks approval for ${input.label}`);
   const about = {
@@ -46,13 +57,14 @@ export async function runApprove(deps: FlowDeps, input: ApprovalInput): Promise<
     reason: input.reason,
     links: { request: request.id },
   };
-  if (samePerson(actor, request.actor)) {
+  const others = approvals.from.map(principalToString).join(", ");
+  if (sameActor(actor, request.actor)) {
     await deny(
       deps,
       actor,
       about,
       new NotAllowedError(`${actor.login} may not approve their own request ${request.id}`, {
-        hint: `someone else in ${approvals.from.map(principalToString).join(", ")} must approve it`,
+        hint: `someone other than ${request.actor.login} in ${others} must approve it`,
       }),
     );
   }
@@ -62,15 +74,14 @@ export async function runApprove(deps: FlowDeps, input: ApprovalInput): Promise<
       actor,
       about,
       new NotAllowedError(`${actor.login} may not approve ${input.label}`, {
-        hint: `approvals come from: ${approvals.from.map(principalToString).join(", ")}`,
+        hint: `approvals come from: ${others} (not ${request.actor.login}, who asked)`,
       }),
     );
   }
-  const earlier = input.entry.approvals ?? [];
-  if (earlier.some((a) => a.login.toLowerCase() === actor.login.toLowerCase())) {
+  if (req.approvals.some((a) => sameActor(actor, a.record.actor))) {
     throw new NotAllowedError(`${actor.login} already approved ${request.id}; each person counts once`);
   }
-  const approvers = [...earlier.map((a) => a.login), actor.login];
+  const approvers = [...req.approvals.map((a) => a.login), actor.login];
   if (deps.dryRun) {
     deps.report.plan([`will approve ${request.id} (${approvers.length} of ${approvals.required})`]);
   } else {
@@ -86,27 +97,49 @@ export async function runApprove(deps: FlowDeps, input: ApprovalInput): Promise<
     throw new PendingError(
       `request ${request.id} has ${approvers.length} of ${approvals.required} approvals`,
       {
-        hint: `${approvals.required - approvers.length} more from ${approvals.from.map(principalToString).join(", ")}`,
+        hint: `${approvals.required - approvers.length} more from ${others}, other than ${request.actor.login}`,
       },
     );
   }
   // The last approval applies it, planned afresh: the state may have moved since the request.
   const ttlMs = typeof request.ttlMs === "number" ? request.ttlMs : null;
+  const op = request.op as OverrideType;
   const spec: OverrideSpec = {
-    op: request.op as OverrideType,
+    op,
     target: request.target,
     mechanism: request.mechanism ?? "guard",
     params: request.params ?? {},
     expiresAt: ttlMs === null ? null : new Date(deps.now().getTime() + ttlMs).toISOString(),
   };
-  const plan = await deps.provider.plan(spec, await deps.ledger.current());
+  const fresh = deps.dryRun ? view : await deps.ledger.current();
+  const tv = targetView(fresh, op, request.target);
+  const plan = await deps.provider.plan(spec, tv);
   deps.report.plan(plan.steps);
+  const first = {
+    id: deps.newId(),
+    type: op,
+    op,
+    actor,
+    repo: deps.repo,
+    target: request.target,
+    reason: request.reason ?? "",
+    ticket: request.ticket,
+    mechanism: spec.mechanism,
+    before: plan.before,
+    after: plan.after,
+    expiresAt: spec.expiresAt,
+    links: { request: request.id, ...(tv.active ? { replaces: tv.active.id } : {}) },
+    outcome: plan.external ? ("intent" as const) : ("applied" as const),
+    ...(Object.keys(spec.params).length ? { params: spec.params } : {}),
+    requester: request.actor.login,
+    approvers,
+  };
   if (deps.dryRun) {
     return {
-      id: request.id,
+      id: first.id,
       type: spec.op,
       status: "dry-run",
-      record: request,
+      record: first,
       plan,
       revert: null,
       expiresAt: spec.expiresAt,
@@ -114,22 +147,16 @@ export async function runApprove(deps: FlowDeps, input: ApprovalInput): Promise<
       notifications: [],
     };
   }
-  return execute(deps, actor, spec, plan, {
-    reason: request.reason ?? "",
-    ticket: request.ticket,
-    label: input.label,
-    links: { request: request.id },
-    requester: request.actor.login,
-    approvers,
-  });
+  return execute(deps, actor, spec, plan, first, { label: input.label });
 }
 
 export async function runReject(deps: FlowDeps, input: ApprovalInput): Promise<LedgerRecord | undefined> {
   const actor = await deps.provider.identity();
-  const request = await deps.ledger.record(input.entry);
+  const view = await deps.ledger.current();
+  const request = pendingRequest(view, input.id, deps.now()).record;
   const approvals = input.rules.approvals;
   const mayReject =
-    samePerson(actor, request.actor) ||
+    sameActor(actor, request.actor) ||
     (approvals && (await matchingPrincipal(deps.provider, actor, approvals.from)));
   if (!mayReject) {
     await deny(
@@ -181,12 +208,12 @@ async function appendAbout(
 }
 
 /** Closes a request whose approval window passed (`optout expire`): it can no longer be approved. */
-export async function expireRequest(deps: FlowDeps, entry: IndexEntry): Promise<string | undefined> {
+export async function expireRequest(deps: FlowDeps, request: LedgerRecord): Promise<string | undefined> {
   if (deps.dryRun) return undefined;
   const actor = await deps.provider.identity();
-  const landed = await appendAbout(deps, actor, entry, {
+  const landed = await appendAbout(deps, actor, request, {
     type: "expire",
-    reason: `request not approved by ${entry.expiresAt}`,
+    reason: `request not approved by ${request.expiresAt}`,
     outcome: "applied",
   });
   return landed.record.id;

@@ -1,7 +1,8 @@
 /**
  * The one override flow, for every override type and provider:
  * authorize → validate → plan → (dry-run stops) → (approval needed: request, exit 4) → confirm →
- * intent → apply → result. Refusals by policy are recorded (`deny`) so reviewers see attempts.
+ * carry out (intent → apply → result). Ending an override (revert, expire, flag unset) is the same
+ * carry-out with a restore. Refusals by policy are recorded (`deny`) so reviewers see attempts.
  */
 import {
   FailedError,
@@ -10,12 +11,12 @@ import {
   OptoutError,
   PartialError,
   PendingError,
+  UnknownOutcomeError,
   UsageError,
 } from "../errors.js";
 import { matchingPrincipal, notAllowed, validateInputs } from "./authorize.js";
 import type { Interrupt } from "./interrupt.js";
-import type { Approvals, EntryRules } from "./policy.js";
-import { principalToString } from "./policy.js";
+import { approvalsFor, type EntryRules, principalToString } from "./policy.js";
 import type {
   AppendOutcome,
   LedgerPort,
@@ -23,8 +24,11 @@ import type {
   OverrideSpec,
   Plan,
   ProviderPort,
+  RestoreSpec,
+  TargetView,
 } from "./ports.js";
-import type { Actor, IndexEntry, LedgerRecord, OverrideType, RecordDraft, Target } from "./record.js";
+import type { Actor, LedgerRecord, OverrideType, RecordDraft, Target } from "./record.js";
+import { type InForce, type LedgerView, targetKey } from "./state.js";
 
 export interface FlowReporter {
   plan(lines: string[]): void;
@@ -41,8 +45,12 @@ export interface FlowDeps {
   now: () => Date;
   newId: () => string;
   dryRun: boolean;
-  /** Resolves true to go ahead; the caller prompts only when interactive and not --yes. */
-  confirm: (plan: Plan) => Promise<boolean>;
+  /**
+   * Resolves true to go ahead; the caller prompts only when interactive and not --yes. With
+   * `mustAsk` (the change replaces someone else's override) a non-interactive run without --yes
+   * is refused rather than taken as a yes.
+   */
+  confirm: (plan: Plan, o?: { mustAsk?: string }) => Promise<boolean>;
   report: FlowReporter;
   /** Ctrl-C: aborts the step in a critical section, which is then recorded (exit 130). */
   interrupt?: Interrupt;
@@ -65,7 +73,7 @@ export interface OverrideInput {
   env?: string | null;
 }
 
-export type FlowStatus = "applied" | "failed" | "partial" | "pending" | "dry-run";
+export type FlowStatus = "applied" | "failed" | "unknown" | "partial" | "pending" | "dry-run";
 
 export interface FlowResult {
   id: string;
@@ -80,6 +88,8 @@ export interface FlowResult {
   notifications: unknown[];
   /** Pushes it took to land the (first) record: >1 when other writers appended meanwhile. */
   attempts?: number;
+  /** The override this one replaced (skips, flags) or superseded (rollouts, failovers). */
+  replaces?: string;
 }
 
 function draftBase(
@@ -107,20 +117,9 @@ function draftBase(
 async function land(deps: FlowDeps, draft: RecordDraft, what: string): Promise<AppendOutcome> {
   const r = await deps.ledger.append(() => draft);
   if (r.kind === "queued") {
-    // An intent that did not reach the remote is not carried out, so it must not reach it later
-    // either: `optout sync` would push an operation that never ran. The caller says so.
-    if (draft.outcome === "intent") await deps.ledger.discard?.(draft.id);
-    else
-      deps.report.warn(`${what} could not be pushed (${r.reason}); it is kept locally — run \`optout sync\``);
+    deps.report.warn(`${what} could not be pushed (${r.reason}); it is kept locally — run \`optout sync\``);
   }
   return r;
-}
-
-/** An intent the remote never got: nothing ran, and nothing waits for `optout sync`. */
-function intentNotPushed(label: string, reason: string): FailedError {
-  return new FailedError(`${label} was not started: its intent record could not be pushed (${reason})`, {
-    hint: "nothing was changed and nothing is kept for `optout sync`; run the same command again once the remote is reachable",
-  });
 }
 
 async function announce(deps: FlowDeps, event: NotifyEventName, record: LedgerRecord | RecordDraft) {
@@ -152,37 +151,6 @@ async function guardedStep<T>(
 
 function critical<T>(deps: FlowDeps, fn: () => Promise<T>): Promise<T> {
   return deps.interrupt ? deps.interrupt.critical(fn) : fn();
-}
-
-/**
- * A ledger-only override is one record, written before it is announced; when the policy has
- * channels, a `result` record then keeps how each delivery went, as it does for forge overrides.
- * It changes nothing in force (its intent is not in flight). Kept locally if it cannot be pushed.
- */
-async function recordDelivery(
-  deps: FlowDeps,
-  actor: Actor,
-  record: LedgerRecord,
-  notifications: unknown[],
-): Promise<LedgerRecord | undefined> {
-  if (notifications.length === 0) return undefined;
-  const landed = await land(
-    deps,
-    draftBase(deps, actor, {
-      type: "result",
-      op: record.op,
-      target: record.target,
-      mechanism: record.mechanism,
-      before: record.before,
-      after: record.after,
-      expiresAt: record.expiresAt,
-      links: { intent: record.id, ...(record.links.reverts ? { reverts: record.links.reverts } : {}) },
-      outcome: "applied",
-      notifications,
-    }),
-    "the delivery record",
-  );
-  return landed.kind === "landed" ? landed.record : undefined;
 }
 
 /** Records a policy refusal (`deny`), announces it, then throws it. Dry runs write nothing. */
@@ -217,12 +185,21 @@ export async function deny(
   throw error;
 }
 
-/** Whether this override needs a second person, given the environment it targets. */
-export function approvalsFor(rules: EntryRules, env: string | null | undefined): Approvals | undefined {
-  const a = rules.approvals;
-  if (!a || a.required < 1) return undefined;
-  if (a.environments && !(env && a.environments.includes(env))) return undefined;
-  return a;
+export { approvalsFor };
+
+/** What a provider plans against: the override in force on the target, its baseline, and the rest. */
+export function targetView(view: LedgerView, op: OverrideType, target: Target): TargetView {
+  const key = targetKey(op, target);
+  const active = view.target(key).active;
+  return { ...(active ? { active } : {}), baseline: view.baseline(key), inForce: view.active() };
+}
+
+/** "replaces 01J… by dana, until 2026-…" for the plan, when the target is overridden already. */
+function replacing(op: OverrideType, active: InForce | undefined): string | undefined {
+  if (!active) return undefined;
+  const until = active.expiresAt ? `until ${active.expiresAt}` : "until reverted";
+  const verb = op === "skip" || op === "flag" ? "replaces" : "supersedes";
+  return `${verb} ${active.id} by ${active.login}, ${until}`;
 }
 
 export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise<FlowResult> {
@@ -245,7 +222,11 @@ export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise
     params: input.params ?? {},
     expiresAt: ttlMs === null ? null : new Date(deps.now().getTime() + ttlMs).toISOString(),
   };
-  const plan = await deps.provider.plan(spec, await deps.ledger.current());
+  const view = await deps.ledger.current();
+  const tv = targetView(view, input.op, input.target);
+  const plan = await deps.provider.plan(spec, tv);
+  const replaces = replacing(input.op, tv.active);
+  if (replaces) plan.steps.unshift(replaces);
   deps.report.plan(plan.steps);
   const approvals = approvalsFor(input.rules, input.env);
   const fields = { reason: input.reason!.trim(), ticket: input.ticket?.trim() || null };
@@ -278,7 +259,8 @@ export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise
         notifications: [],
       };
     }
-    const landed = await land(deps, request, "the request");
+    // A request is only worth making if it can be approved: never kept for later.
+    const landed = await deps.ledger.append(() => request, { keep: false });
     if (landed.kind === "queued") throw new FailedError("could not record the request; nothing was changed");
     await announce(deps, "pending", landed.record);
     // The requester cannot approve their own request: never name them as an approver.
@@ -296,39 +278,33 @@ export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise
       },
     });
   }
+  const first = overrideDraft(deps, actor, spec, plan, {
+    ...fields,
+    ...(tv.active ? { replaces: tv.active.id } : {}),
+  });
   if (deps.dryRun) {
-    const preview = draftBase(deps, actor, {
-      type: input.op,
-      op: input.op,
-      target: input.target,
-      mechanism: input.mechanism,
-      before: plan.before,
-      after: plan.after,
-      expiresAt: spec.expiresAt,
-      outcome: plan.external ? "intent" : "applied",
-      ...fields,
-    });
     return {
-      id: preview.id,
+      id: first.id,
       type: input.op,
       status: "dry-run",
-      record: preview,
+      record: first,
       plan,
       revert: null,
       expiresAt: spec.expiresAt,
       actor,
       notifications: [],
+      ...(tv.active ? { replaces: tv.active.id } : {}),
     };
   }
-  if (!(await deps.confirm(plan))) throw new UsageError("cancelled; nothing was changed");
-  return execute(deps, actor, spec, plan, { ...fields, label: input.label });
+  // Replacing a colleague's waiver is said in the plan and asked, never done silently.
+  const mustAsk = tv.active && tv.active.login !== actor.login ? replaces : undefined;
+  if (!(await deps.confirm(plan, mustAsk ? { mustAsk: `${input.label} ${mustAsk}` } : {}))) {
+    throw new UsageError("cancelled; nothing was changed");
+  }
+  return execute(deps, actor, spec, plan, first, { label: input.label });
 }
 
-/**
- * Applies a planned override: the record lands first (write-ahead), then the provider acts, then
- * the result is recorded. Ledger-only overrides (mechanism guard, flags on git) are one record.
- */
-export async function execute(
+function overrideDraft(
   deps: FlowDeps,
   actor: Actor,
   spec: OverrideSpec,
@@ -336,13 +312,17 @@ export async function execute(
   fields: {
     reason: string;
     ticket: string | null;
-    label: string;
-    links?: RecordDraft["links"];
+    replaces?: string;
+    request?: string;
     requester?: string;
     approvers?: string[];
   },
-): Promise<FlowResult> {
-  const first = draftBase(deps, actor, {
+): RecordDraft {
+  const links: RecordDraft["links"] = {
+    ...(fields.request ? { request: fields.request } : {}),
+    ...(fields.replaces ? { replaces: fields.replaces } : {}),
+  };
+  return draftBase(deps, actor, {
     type: spec.op,
     op: spec.op,
     target: spec.target,
@@ -352,172 +332,261 @@ export async function execute(
     before: plan.before,
     after: plan.after,
     expiresAt: spec.expiresAt,
-    links: fields.links ?? {},
+    links,
     outcome: plan.external ? "intent" : "applied",
     ...(Object.keys(spec.params).length ? { params: spec.params } : {}),
     ...(fields.requester ? { requester: fields.requester } : {}),
     ...(fields.approvers ? { approvers: fields.approvers } : {}),
   });
-  // From the intent on, Ctrl-C is recorded rather than obeyed at once.
-  return critical(deps, () => executeRecorded(deps, actor, spec, plan, fields, first));
 }
 
-async function executeRecorded(
+/** Applies a planned override (a request's last approval lands here too). */
+export async function execute(
   deps: FlowDeps,
   actor: Actor,
   spec: OverrideSpec,
   plan: Plan,
-  fields: { label: string },
   first: RecordDraft,
+  o: { label: string },
 ): Promise<FlowResult> {
-  const landed = await land(deps, first, "the record");
-  const base = {
-    id: first.id,
+  const out = await carryOut(deps, actor, first, plan, {
+    label: o.label,
+    event: "applied",
+    act: (record, signal) => deps.provider.apply(spec, plan, record, signal),
+  });
+  return {
+    ...out,
     type: spec.op,
-    plan,
     revert: `optout revert ${first.id}`,
     expiresAt: spec.expiresAt,
-    actor,
+    ...(first.links.replaces ? { replaces: first.links.replaces } : {}),
   };
-  if (landed.kind === "queued") {
-    if (plan.external) throw intentNotPushed(fields.label, landed.reason);
-    throw new PartialError(`${fields.label} (${first.id}) is recorded locally but not pushed yet`, {
-      hint: "run `optout sync` when the remote is reachable; until then pipelines do not see it",
-    });
-  }
-  const record = landed.record;
-  if (landed.attempts !== undefined) Object.assign(base, { attempts: landed.attempts });
+}
+
+interface CarryOut {
+  label: string;
+  event: NotifyEventName;
+  act: (record: LedgerRecord, signal?: AbortSignal) => Promise<{ after: unknown; detail?: string }>;
+}
+
+/**
+ * The one carry-out step, for overrides and their ends alike. A ledger-only change is its record.
+ * Anything else is write-ahead: the intent lands (never kept for later: an intent pushed by
+ * `sync` long after would describe a change nobody made), the provider acts, and a result records
+ * what happened — `unknown` when the forge did not say or Ctrl-C cut it short. From the intent
+ * on, Ctrl-C is recorded rather than obeyed at once.
+ */
+async function carryOut(
+  deps: FlowDeps,
+  actor: Actor,
+  first: RecordDraft,
+  plan: Plan,
+  c: CarryOut,
+): Promise<Omit<FlowResult, "type" | "revert" | "expiresAt">> {
+  const base = { id: first.id, plan, actor };
   if (!plan.external) {
-    deps.report.step(`recorded ${spec.op} ${record.id} on the audit branch`);
-    const notifications = await announce(deps, "applied", record);
+    const landed = await land(deps, first, "the record");
+    if (landed.kind === "queued") {
+      throw new PartialError(`${c.label} (${first.id}) is recorded locally but not pushed yet`, {
+        hint: "run `optout sync` when the remote is reachable; until then pipelines do not see it",
+      });
+    }
+    const record = landed.record;
+    deps.report.step(`recorded ${record.type} ${record.id} on the audit branch`);
+    const notifications = await announce(deps, c.event, record);
     const result = await recordDelivery(deps, actor, record, notifications);
-    return { ...base, status: "applied", record, ...(result ? { result } : {}), notifications };
+    return {
+      ...base,
+      status: "applied",
+      record,
+      ...(result ? { result } : {}),
+      notifications,
+      ...(landed.attempts !== undefined ? { attempts: landed.attempts } : {}),
+    };
   }
-  deps.report.step(`recorded intent ${record.id}`);
-  let outcome: "applied" | "failed" = "applied";
-  let after: unknown = plan.after;
-  let failure: OptoutError | undefined;
-  try {
-    const applied = await guardedStep(deps, fields.label, (signal) =>
-      deps.provider.apply(spec, plan, record, signal),
+  return critical(deps, async () => {
+    // Never kept for later: an intent `optout sync` pushed long after would describe a change
+    // nobody made.
+    const landed = await deps.ledger.append(() => first, { keep: false });
+    if (landed.kind === "queued") {
+      throw new FailedError(`${c.label} was not started: its intent record could not be pushed (${landed.reason})`, {
+        hint: "nothing was changed and nothing is kept for `optout sync`; run the same command again once the remote is reachable",
+      });
+    }
+    const record = landed.record;
+    deps.report.step(`recorded intent ${record.id}`);
+    let outcome: "applied" | "failed" | "unknown" = "applied";
+    let after: unknown = plan.after;
+    let failure: OptoutError | undefined;
+    try {
+      const applied = await guardedStep(deps, c.label, (signal) => c.act(record, signal));
+      after = applied.after;
+      deps.report.step(applied.detail ?? "applied");
+    } catch (e) {
+      // `failed` only when the forge or command said so; whatever we cannot be sure of is unknown.
+      const confirmed =
+        e instanceof OptoutError && !(e instanceof UnknownOutcomeError || e instanceof InterruptedError);
+      outcome = confirmed ? "failed" : "unknown";
+      failure =
+        e instanceof OptoutError
+          ? e
+          : new UnknownOutcomeError(`${c.label}: ${(e as Error).message}`, { cause: e });
+    }
+    const notifications = await announce(deps, outcome === "applied" ? c.event : "failed", record);
+    const result = await land(
+      deps,
+      draftBase(deps, actor, {
+        type: "result",
+        op: first.op,
+        target: first.target,
+        mechanism: first.mechanism,
+        before: plan.before,
+        after: outcome === "applied" ? after : outcome === "failed" ? plan.before : null,
+        expiresAt: first.expiresAt,
+        links: { intent: record.id, ...(first.links.reverts ? { reverts: first.links.reverts } : {}) },
+        outcome,
+        ...(failure ? { error: failure.message } : {}),
+        ...(notifications.length ? { notifications } : {}),
+      }),
+      "the result record",
     );
-    after = applied.after;
-    deps.report.step(applied.detail ?? "applied");
-  } catch (e) {
-    outcome = "failed";
-    failure = e instanceof OptoutError ? e : new FailedError(`applying failed: ${(e as Error).message}`);
-  }
-  const notifications = await announce(deps, outcome === "applied" ? "applied" : "failed", record);
-  const result = await land(
+    if (failure) {
+      if (outcome === "unknown" && !(failure instanceof InterruptedError)) {
+        throw new UnknownOutcomeError(`${c.label}: the outcome is unknown (${failure.message})`, {
+          hint: `recorded as unknown; \`optout sync\` reads ${deps.provider.name === "git" ? "what it can" : "the forge"} and settles it`,
+          cause: failure,
+        });
+      }
+      throw failure;
+    }
+    if (result.kind === "queued") {
+      throw new PartialError(`${c.label} was applied, but its result record is kept locally`, {
+        hint: "run `optout sync` to push it",
+      });
+    }
+    return {
+      ...base,
+      status: "applied",
+      record,
+      result: result.record,
+      notifications,
+      ...(landed.attempts !== undefined ? { attempts: landed.attempts } : {}),
+    };
+  });
+}
+
+/**
+ * A ledger-only change is one record, written before it is announced; when the policy has
+ * channels, a `result` record then keeps how each delivery went. It changes nothing in force.
+ */
+async function recordDelivery(
+  deps: FlowDeps,
+  actor: Actor,
+  record: LedgerRecord,
+  notifications: unknown[],
+): Promise<LedgerRecord | undefined> {
+  if (notifications.length === 0) return undefined;
+  const landed = await land(
     deps,
     draftBase(deps, actor, {
       type: "result",
-      op: spec.op,
-      target: spec.target,
-      mechanism: spec.mechanism,
-      before: plan.before,
-      after: outcome === "applied" ? after : plan.before,
-      expiresAt: spec.expiresAt,
-      links: { intent: record.id },
-      outcome,
-      ...(failure ? { error: failure.message } : {}),
-      ...(notifications.length ? { notifications } : {}),
+      op: record.op,
+      target: record.target,
+      mechanism: record.mechanism,
+      before: record.before,
+      after: record.after,
+      expiresAt: record.expiresAt,
+      links: { intent: record.id, ...(record.links.reverts ? { reverts: record.links.reverts } : {}) },
+      outcome: "applied",
+      notifications,
     }),
-    "the result record",
+    "the delivery record",
   );
-  if (failure) throw failure;
-  if (result.kind === "queued") {
-    throw new PartialError(`${fields.label} was applied, but its result record is kept locally`, {
-      hint: "run `optout sync` to push it",
-    });
-  }
-  return { ...base, status: "applied", record, result: result.record, notifications };
+  return landed.kind === "landed" ? landed.record : undefined;
 }
 
 export interface RestoreInput {
   kind: "revert" | "expire";
-  entry: IndexEntry;
+  /** The override to end (its id as `optout status` shows it). */
+  id: string;
   reason: string | null;
+  /** "revert", "unset flag X": used in messages. */
+  label?: string;
 }
 
-/** Revert or expire one active override by restoring its recorded `before`. */
+/** The override `id` names, in force on its target; a usage error saying why not otherwise. */
+export function overrideInForce(view: LedgerView, id: string, expiring = false): InForce {
+  const o = view.ev.overrides.get(id);
+  const s = o ? view.ev.targets.get(o.key) : undefined;
+  if (!o || !s) {
+    throw new UsageError(`no override with id ${id}`, {
+      hint: "see `optout status` for what is in force; `optout log` shows ended ones",
+    });
+  }
+  const top = view.target(o.key).active;
+  if (top?.id === id) return top;
+  // `expire` also ends ledger-only overrides past their TTL, so the end is recorded and announced.
+  const lapsed = expiring ? view.expired().find((x) => x.id === id) : undefined;
+  if (lapsed) return lapsed;
+  if (s.stack.some((x) => x.id === id) && s.active) {
+    throw new UsageError(
+      `${id} was superseded by ${s.active.id} (${s.active.login}); revert that one first`,
+      {
+        hint: `reverting ${s.active.id} makes ${id} current again`,
+      },
+    );
+  }
+  const ended = s.ended.find((e) => e.override.id === id);
+  throw new UsageError(
+    ended
+      ? `${id} is no longer in force: ${ended.how}${ended.by ? ` by ${ended.by}` : ""} at ${ended.at}`
+      : `${id} is not in force`,
+    { hint: "see `optout status` for what is in force" },
+  );
+}
+
+/** Ends one override in force by restoring what was there before optout (revert, expire, flag unset). */
 export async function runRestore(
   deps: FlowDeps,
   input: RestoreInput,
-  authorize: (actor: Actor, original: LedgerRecord) => Promise<void>,
+  authorize: (actor: Actor, o: InForce) => Promise<void>,
 ): Promise<FlowResult> {
   const actor = await deps.provider.identity();
-  const original = await deps.ledger.record(input.entry);
-  await authorize(actor, original);
-  const plan = await deps.provider.planRestore(input.entry, original, await deps.ledger.current());
+  const view = await deps.ledger.current();
+  const o = overrideInForce(view, input.id, input.kind === "expire");
+  await authorize(actor, o);
+  const spec: RestoreSpec = {
+    kind: input.kind,
+    op: o.op,
+    target: o.target,
+    mechanism: o.mechanism,
+    overrideId: o.id,
+    original: o.record,
+    current: o.after,
+    restore: o.op === "skip" || o.op === "flag" ? view.baseline(o.key) : o.before,
+    inForce: view.active(),
+  };
+  const plan = await deps.provider.planRestore(spec);
   deps.report.plan(plan.steps);
-  const op = (input.entry.op ?? input.entry.type) as OverrideType;
   const draft = draftBase(deps, actor, {
     type: input.kind,
-    op,
-    target: input.entry.target,
+    op: o.op,
+    target: o.target,
     reason: input.reason,
-    mechanism: input.entry.mechanism,
+    mechanism: o.mechanism,
     before: plan.before,
     after: plan.after,
-    links: { reverts: input.entry.id },
+    links: { reverts: o.id },
     outcome: plan.external ? "intent" : "applied",
   });
-  const base = { id: draft.id, type: input.kind, plan, revert: null, expiresAt: null, actor };
-  if (deps.dryRun) return { ...base, status: "dry-run", record: draft, notifications: [] };
+  const base = { type: input.kind, revert: null, expiresAt: null };
+  if (deps.dryRun)
+    return { ...base, id: draft.id, plan, actor, status: "dry-run", record: draft, notifications: [] };
   if (!(await deps.confirm(plan))) throw new UsageError("cancelled; nothing was changed");
-  const event = input.kind === "revert" ? "reverted" : "expired";
-  const landed = await land(deps, draft, `the ${input.kind} record`);
-  if (landed.kind === "queued") {
-    if (plan.external) throw intentNotPushed(`${input.kind} of ${input.entry.id}`, landed.reason);
-    throw new PartialError(`${input.kind} of ${input.entry.id} is recorded locally but not pushed yet`, {
-      hint: "run `optout sync`",
-    });
-  }
-  if (!plan.external) {
-    deps.report.step(`recorded ${input.kind} ${landed.record.id} of ${input.entry.id}`);
-    const notifications = await announce(deps, event, landed.record);
-    const result = await recordDelivery(deps, actor, landed.record, notifications);
-    return {
-      ...base,
-      status: "applied",
-      record: landed.record,
-      ...(result ? { result } : {}),
-      notifications,
-    };
-  }
-  let outcome: "applied" | "failed" = "applied";
-  let after: unknown = plan.after;
-  let failure: OptoutError | undefined;
-  try {
-    after = (
-      await guardedStep(deps, `${input.kind} of ${input.entry.id}`, (signal) =>
-        deps.provider.restore(input.entry, original, plan, landed.record, signal),
-      )
-    ).after;
-  } catch (e) {
-    outcome = "failed";
-    failure = e instanceof OptoutError ? e : new FailedError(`restoring failed: ${(e as Error).message}`);
-  }
-  const notifications = await announce(deps, outcome === "applied" ? event : "failed", landed.record);
-  const result = await land(
-    deps,
-    draftBase(deps, actor, {
-      type: "result",
-      op,
-      target: input.entry.target,
-      mechanism: input.entry.mechanism,
-      before: plan.before,
-      after,
-      links: { intent: landed.record.id, reverts: input.entry.id },
-      outcome,
-      ...(failure ? { error: failure.message } : {}),
-      ...(notifications.length ? { notifications } : {}),
-    }),
-    "the result record",
-  );
-  if (failure) throw failure;
-  if (result.kind === "queued")
-    throw new PartialError(`${input.kind} applied; its result record is kept locally`);
-  return { ...base, status: "applied", record: landed.record, result: result.record, notifications };
+  const out = await carryOut(deps, actor, draft, plan, {
+    label: input.label ?? `${input.kind} of ${o.id}`,
+    event: input.kind === "revert" ? "reverted" : "expired",
+    act: async (record, signal) => deps.provider.restore(spec, plan, record, signal),
+  });
+  return { ...base, ...out };
 }

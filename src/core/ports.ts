@@ -3,16 +3,13 @@
  * implement them; core never imports an implementation.
  */
 import type { Principal, ProviderName } from "./policy.js";
-import type {
-  ActiveIndex,
-  Actor,
-  IndexEntry,
-  LedgerRecord,
-  OverrideType,
-  RecordDraft,
-  Target,
-} from "./record.js";
+import type { ActiveIndex, Actor, LedgerRecord, OverrideType, RecordDraft, Target } from "./record.js";
+import type { InForce, LedgerView } from "./state.js";
 
+/**
+ * Transitional: the index-shaped state some forge helpers still read (other overrides sharing a
+ * variable, the artifact deployed). Built from the evaluator's view by `legacyState`.
+ */
 export interface LedgerState {
   seq: number;
   index: ActiveIndex;
@@ -23,14 +20,42 @@ export type AppendOutcome =
   | { kind: "queued"; record: RecordDraft; reason: string };
 
 export interface LedgerPort {
-  /** Fetches and returns the current state of the audit branch. */
-  current(): Promise<LedgerState>;
-  /** Appends one record; `draftFor` may be called again after a concurrent append. */
-  append(draftFor: (s: LedgerState) => RecordDraft): Promise<AppendOutcome>;
-  /** A record by id (verified), for revert and approvals. */
-  record(entry: IndexEntry): Promise<LedgerRecord>;
-  /** Forgets a record kept locally (an intent that will not be carried out). */
-  discard?(id: string): Promise<void>;
+  /** Fetches the audit branch and evaluates it: what is in force now. */
+  current(): Promise<LedgerView>;
+  /**
+   * Appends one record, chained onto the last valid one. `draftFor` sees what is in force and may
+   * be called again after a concurrent append. A record the ledger would not count (the policy in
+   * force refuses it, the clock is behind the newest record) is refused before it is pushed.
+   */
+  append(draftFor: (view: LedgerView) => RecordDraft, options?: { keep?: boolean }): Promise<AppendOutcome>;
+}
+
+/** What is in force on the target an operation is about, as a provider plans against it. */
+export interface TargetView {
+  /** The override in force on it (rollouts, failovers: the newest). */
+  active?: InForce;
+  /** Skips and flags: the state from before optout's first override (what ending restores); null: nothing was there. */
+  baseline: unknown;
+  /** Every override in force (providers look for others that share a forge object). */
+  inForce: InForce[];
+}
+
+/** Undoing an override: restoring what was there before it (the baseline, for skips and flags). */
+export interface RestoreSpec {
+  kind: "revert" | "expire";
+  op: OverrideType;
+  target: Target;
+  mechanism: string | null;
+  /** The override being ended. */
+  overrideId: string;
+  /** Its verified record. */
+  original: LedgerRecord;
+  /** The state it put in place (its `after`). */
+  current: unknown;
+  /** The state to put back: the baseline (skips, flags) or its `before` (rollouts, failovers). */
+  restore: unknown;
+  /** Every override in force. */
+  inForce: InForce[];
 }
 
 /** What an override will do, computed before anything changes. */
@@ -78,7 +103,7 @@ export interface ProviderPort {
   /** Whether the actor is covered by a principal (user, team, group, role). */
   hasPrincipal(actor: Actor, principal: Principal): Promise<boolean>;
   /** Reads the state before, and says what applying would do. Read-only. */
-  plan(spec: OverrideSpec, state: LedgerState): Promise<Plan>;
+  plan(spec: OverrideSpec, view: TargetView): Promise<Plan>;
   /** Makes the change. Called only after the intent record landed. */
   apply(
     spec: OverrideSpec,
@@ -86,12 +111,11 @@ export interface ProviderPort {
     record: LedgerRecord,
     signal?: AbortSignal,
   ): Promise<{ after: unknown; detail?: string }>;
-  /** Plans undoing an override from its recorded `before`. */
-  planRestore(entry: IndexEntry, original: LedgerRecord, state: LedgerState): Promise<Plan>;
-  /** Restores the recorded `before` state (revert and expire). */
+  /** Plans ending an override: putting `spec.restore` back. Read-only. */
+  planRestore(spec: RestoreSpec): Promise<Plan>;
+  /** Ends an override (revert, expire, flag unset): puts `spec.restore` back. */
   restore(
-    entry: IndexEntry,
-    original: LedgerRecord,
+    spec: RestoreSpec,
     plan: Plan,
     record: LedgerRecord,
     signal?: AbortSignal,
@@ -223,4 +247,17 @@ export interface NotifierPort {
   announce(e: NotifyEvent, only?: readonly string[]): Promise<NotificationResult[]>;
   /** What would be sent (for --dry-run): channel → payload, secrets left out. */
   preview(e: NotifyEvent): { channel: string; payload: unknown }[];
+}
+
+export interface DoctorContext {
+  auditBranch: string;
+  /** The default branch, when allowed_signers could be read from it. */
+  defaultBranch: string | undefined;
+}
+
+export interface DoctorCheck {
+  name: string;
+  status: "ok" | "warn" | "fail";
+  detail: string;
+  hint?: string;
 }

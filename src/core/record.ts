@@ -22,7 +22,12 @@ export type RecordType = (typeof recordTypes)[number];
 export const overrideTypes = ["skip", "flag", "rollout", "failover"] as const;
 export type OverrideType = (typeof overrideTypes)[number];
 
-export type Outcome = "intent" | "applied" | "failed" | "pending" | "denied";
+/**
+ * intent: about to act on a forge or run a command; applied / failed: what happened; unknown: the
+ * forge did not say (a 5xx or a timeout after the request was sent), for `optout sync` to settle;
+ * pending: a request awaiting approval; denied: a refusal.
+ */
+export type Outcome = "intent" | "applied" | "failed" | "unknown" | "pending" | "denied";
 
 export interface Actor {
   provider: string;
@@ -37,6 +42,8 @@ export interface Links {
   request?: string | null;
   reverts?: string | null;
   intent?: string | null;
+  /** The override (skip, flag) this one replaced, or (rollout, failover) superseded. */
+  replaces?: string | null;
 }
 
 export interface LedgerRecord {

@@ -82,6 +82,11 @@ export function principalsForKey(
   return found;
 }
 
+/** Whether the line lets its key sign as `principal` (in some namespace and window): one of that person's keys. */
+export function matchesLiteral(s: AllowedSigner, principal: string): boolean {
+  return !s.certAuthority && matchPatternList(principal, s.principals) === 1;
+}
+
 function usable(s: AllowedSigner, blob: Buffer, namespace: string, at: Date): boolean {
   if (s.certAuthority || !s.blob.equals(blob)) return false;
   if (s.namespaces && matchPatternList(namespace, s.namespaces) !== 1) return false;

@@ -51,7 +51,7 @@ export async function readHistory(
   cwd: string,
   tip: string,
   onEntry?: (entry: HistoryEntry, index: number) => void,
-  options: { signatures?: boolean } = {},
+  options: { signatures?: boolean; firstParent?: boolean } = {},
 ): Promise<HistoryEntry[]> {
   // Readers that only list records (log, status, report) skip the signatures: half the blobs.
   const signatures = options.signatures !== false;
@@ -66,6 +66,8 @@ export async function readHistory(
       "--raw",
       "--no-abbrev",
       "--root",
+      // The chain is the first-parent line: a merge's other side is not part of the ledger.
+      ...(options.firstParent ? ["--first-parent"] : []),
       "--format=%x1e%H%x1f%P%x1f%B%x1f",
       tip,
     ],

@@ -5,8 +5,9 @@
  * after a rejection) it stops at once, and the record is never queued for a later surprise.
  */
 import type { RecordDraft } from "../core/record.js";
+import type { LedgerEvaluator } from "../core/state.js";
 import { InterruptedError } from "../errors.js";
-import { type AppendResult, type Ledger, recordPath, type Sign, type TipState } from "./store.js";
+import { type AppendResult, type Ledger, recordPath, type Sign, type SignerInfo } from "./store.js";
 
 /** Told when a push attempt has ended without landing (the ledger's onRetry). */
 export interface PushEnds {
@@ -22,14 +23,15 @@ export interface InterruptibleOptions {
 
 export async function appendInterruptibly(
   store: Ledger,
-  draftFor: (s: TipState) => RecordDraft,
+  draftFor: (ev: LedgerEvaluator) => RecordDraft,
   sign: Sign,
-  principal: string,
-  o: InterruptibleOptions,
+  signer: SignerInfo,
+  o: InterruptibleOptions & { keep?: boolean },
 ): Promise<AppendResult> {
+  const options = o.keep === false ? { keep: false } : {};
   const signal = o.signal;
   // An append begun after the interrupt is the flow recording what happened: it runs to its end.
-  if (!signal || signal.aborted) return store.append(draftFor, sign, principal);
+  if (!signal || signal.aborted) return store.append(draftFor, sign, signer, options);
   let draft: RecordDraft | undefined;
   let pushing = false;
   const stop = () => new InterruptedError("interrupted (Ctrl-C)");
@@ -45,7 +47,8 @@ export async function appendInterruptibly(
       pushing = true;
       return sig;
     },
-    principal,
+    signer,
+    options,
   );
   // The append goes on alone once stopped (and ends at its next step): it must not crash us.
   run.catch(() => {});

@@ -7,15 +7,16 @@ import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { clockToleranceMs } from "../core/chain.js";
 import {
   type ActiveIndex,
-  applyToIndex,
   emptyIndex,
   type LedgerRecord,
   type RecordDraft,
   recordSubject,
 } from "../core/record.js";
-import { FailedError } from "../errors.js";
+import { indexOf, type LedgerEvaluator } from "../core/state.js";
+import { FailedError, NotAllowedError, UsageError } from "../errors.js";
 import { ObjectWriter, readObjects, resolveOids } from "../git/objects.js";
 import {
   fetchBranch,
@@ -28,11 +29,12 @@ import {
 } from "../git/repo.js";
 import { git } from "../git/run.js";
 import { backoffMs } from "../providers/retry.js";
+import { version } from "../version.js";
 import { canonicalize } from "./canonical.js";
 import { buildTree, commitBody, withSignature } from "./tree.js";
 import { ulidTime } from "./ulid.js";
 
-export const toolVersion = "optout/0.1.0";
+export const toolVersion = `optout/${version()}`;
 
 export interface LedgerConfig {
   repo: RepoInfo;
@@ -45,6 +47,14 @@ export interface LedgerConfig {
   onRetry?: (attempt: number, why: string) => void;
   /** Policy audit.signCommits: signs each commit (namespace "git") for `git verify-commit`. */
   signCommit?: Sign;
+  /** The evaluator over the branch up to `tip` (the records that count, under the policy in force). */
+  evaluate: (tip: string | undefined) => Promise<LedgerEvaluator>;
+}
+
+/** Who signs what this process appends: the allowed_signers principal and the key's wire blob. */
+export interface SignerInfo {
+  principal: string;
+  key: Buffer;
 }
 
 export interface TipState {
@@ -53,6 +63,40 @@ export interface TipState {
   prev: string | null;
   lastPath: string | undefined;
   index: ActiveIndex;
+}
+
+/**
+ * Refuses a record the ledger would not count, before it is signed: the evaluator that every
+ * reader uses judges it as if it had landed. A clock behind the newest record is a usage problem
+ * (fix the clock); anything else is a refusal (the policy in force does not allow it).
+ */
+function refuseUncounted(
+  ev: LedgerEvaluator,
+  record: LedgerRecord,
+  bytes: Buffer,
+  path: string,
+  signer: SignerInfo,
+): void {
+  const before = ev.alerts.length;
+  ev.add({
+    commit: "(new)",
+    shape: [],
+    path,
+    record,
+    hash: sha256Ref(bytes),
+    signature: { ok: true, key: signer.key },
+  });
+  const alert = ev.alerts[before];
+  if (!alert) return;
+  if (alert.kind === "junk" && /is before/.test(alert.problem)) {
+    const tail = ev.valid.at(-1)?.record;
+    throw new UsageError(`this machine's clock (${record.time}) is behind the ledger's newest record`, {
+      hint: `${tail ? `${tail.id} by ${tail.actor.login} claims ${tail.time}; ` : ""}records may not go back in time by more than ${clockToleranceMs / 60_000} minutes: check the clock (date -u); if that record's clock was wrong, a maintainer can set valid-before on its key in allowed_signers`,
+    });
+  }
+  throw new NotAllowedError(`the ledger would not count this record: ${alert.problem}`, {
+    hint: "the policy and allowed_signers on the default branch decide what counts",
+  });
 }
 
 export interface SignedFiles {
@@ -230,14 +274,18 @@ export class Ledger {
   }
 
   /**
-   * Appends one record. `draftFor` builds the record against the current tip's state (it is
-   * called again after every rejection, so it sees what others appended meanwhile).
+   * Appends one record, chained onto the last record that counts (junk at the tip is chained past).
+   * `draftFor` builds the record against what is in force (it is called again after every
+   * rejection, so it sees what others appended meanwhile). The record is checked by the same
+   * evaluator every reader uses before it is pushed: one the ledger would not count (a clock behind
+   * the newest record, an override the policy in force refuses) is refused here, never written.
+   * `keep: false` (intents, requests, approvals): what cannot be pushed is not kept for later.
    */
   async append(
-    draftFor: (s: TipState) => RecordDraft,
+    draftFor: (ev: LedgerEvaluator) => RecordDraft,
     sign: Sign,
-    signerPrincipal: string,
-    options: { fetch?: boolean } = {},
+    signer: SignerInfo,
+    options: { fetch?: boolean; keep?: boolean } = {},
   ): Promise<AppendResult> {
     const deadline = Date.now() + this.cfg.appendTimeoutMs;
     let attempts = 0;
@@ -247,7 +295,7 @@ export class Ledger {
       attempts++;
       let tip: string | undefined;
       if (options.fetch !== false || attempts > 1) {
-        const f = await this.fetch();
+        const f = await this.fetch({ history: true });
         if (!f.reachable) {
           lastReason = `cannot reach remote ${this.cfg.remote}: ${f.error}`;
           if (Date.now() + this.backoff(attempts) >= deadline) break;
@@ -258,22 +306,24 @@ export class Ledger {
       } else {
         tip = await this.localTip();
       }
-      const st = await this.state(tip);
-      draft = draftFor(st);
+      const ev = await this.cfg.evaluate(tip);
+      draft = draftFor(ev);
       const time = this.cfg.now().toISOString();
+      const tail = ev.tail;
       const record: LedgerRecord = {
         ...draft,
         v: 1,
-        seq: st.seq + 1,
-        prev: st.prev,
+        seq: tail ? tail.seq + 1 : 1,
+        prev: tail ? tail.hash : null,
         time,
-        signer: signerPrincipal,
+        signer: signer.principal,
         tool: toolVersion,
       } as LedgerRecord;
       const bytes = Buffer.from(canonicalize(record), "utf8");
-      const sig = await sign(bytes);
       const where = recordPath(record.id);
-      const index = applyToIndex(st.index, record, where.path);
+      refuseUncounted(ev, record, bytes, where.path, signer);
+      const index = indexOf(ev);
+      const sig = await sign(bytes);
       const tree = await buildTree(this.cwd, this.writer, tip, {
         dir: where.dir,
         recordName: where.name,
@@ -287,7 +337,7 @@ export class Ledger {
         tree,
         ...(tip ? { parent: tip } : {}),
         authorName: record.actor.login,
-        authorEmail: signerPrincipal.includes("@") ? signerPrincipal : `${signerPrincipal}@optout.invalid`,
+        authorEmail: signer.principal.includes("@") ? signer.principal : `${signer.principal}@optout.invalid`,
         time: new Date(time),
         message,
       });
@@ -310,10 +360,10 @@ export class Ledger {
       await sleep(wait);
     }
     if (!draft) {
-      // Never reached the remote: build the draft on what we have locally, to queue it.
-      draft = draftFor(await this.state(await this.localTip()));
+      // Never reached the remote: build the draft on what we have locally.
+      draft = draftFor(await this.cfg.evaluate(await this.localTip()));
     }
-    await this.enqueue(draft, signerPrincipal);
+    if (options.keep !== false) await this.enqueue(draft, signer.principal);
     return { kind: "queued", record: draft, reason: lastReason, attempts };
   }
 

@@ -139,14 +139,27 @@ describe("deploy flags", () => {
       "--json",
     ]);
     expect(un.code, un.stderr).toBe(0);
-    // Unset restores the value from before the override in force.
+    // Unset ends optout's override: the baseline (nothing, before optout) is back, not "true".
     expect(JSON.parse(un.stdout).record).toMatchObject({
+      type: "revert",
       before: { value: "false" },
-      after: { value: "true" },
+      after: { value: null },
     });
-    expect((await w.run("bob", ["flag", "get", "DEPLOY_FREEZE_BYPASS", "--env", "production"])).stdout).toBe(
-      "true\n",
-    );
+    expect(JSON.parse(un.stdout).revert).toBeNull();
+    const gone = await w.run("bob", ["flag", "get", "DEPLOY_FREEZE_BYPASS", "--env", "production"]);
+    expect([gone.code, gone.stdout]).toEqual([1, ""]);
+    // Unsetting what optout does not override is an error, with no request and no record.
+    const again2 = await w.run("bob", [
+      "flag",
+      "unset",
+      "DEPLOY_FREEZE_BYPASS",
+      "--env",
+      "production",
+      "--reason",
+      reason,
+    ]);
+    expect(again2.code).toBe(2);
+    expect(again2.stderr).toMatch(/not overridden by optout/);
 
     const level = JSON.parse(
       (await w.run("alice", ["flag", "set", "LOG_LEVEL", "debug", "--reason", reason, "--json"])).stdout,
@@ -156,10 +169,11 @@ describe("deploy flags", () => {
     expect((await w.run("alice", ["flag", "get", "LOG_LEVEL"])).code).toBe(1);
 
     await w.run("alice", ["flag", "set", "LOG_LEVEL", "info", "--reason", reason, "--ttl", "1h"]);
-    const later = new Date(Date.now() + 2 * 3_600_000).toISOString();
-    const exp = await w.run("alice", ["expire", "--now", later]);
-    expect(exp.stdout).toMatch(/expired flag LOG_LEVEL/);
-    expect((await w.run("alice", ["flag", "get", "LOG_LEVEL"])).code).toBe(1);
+    // A ledger-only flag stops counting at its TTL; expire records the end, once.
+    const later = { OPTOUT_NOW: new Date(Date.now() + 2 * 3_600_000).toISOString() };
+    expect((await w.run("alice", ["flag", "get", "LOG_LEVEL"], { env: later })).code).toBe(1);
+    expect((await w.run("alice", ["expire"], { env: later })).stdout).toMatch(/expired flag LOG_LEVEL/);
+    expect((await w.run("alice", ["expire"], { env: later })).stdout).toMatch(/nothing to expire/);
   });
 
   it("refuses values, environments and flags outside the policy before any side effect", async () => {

@@ -196,7 +196,7 @@ describe("rollout", () => {
 
     // The revert made eight current; its own before (nine) is what a revert of it would restore.
     const state = await (await h.factory("alice").f.ledger()).current();
-    const active = state.index.active.find((e) => e.op === "rollout" && e.target.env === "production")!;
+    const active = state.active().find((e) => e.op === "rollout" && e.target.env === "production")!;
     expect(active.after).toMatchObject({ artifact: artifact(8) });
   });
 

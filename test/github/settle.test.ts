@@ -7,6 +7,7 @@ import { runFailover } from "../../src/commands/failover/run.js";
 import { runFlagSet } from "../../src/commands/flag/run.js";
 import { runRollout } from "../../src/commands/rollout/run.js";
 import { runSkip } from "../../src/commands/skip/run.js";
+import { targetView } from "../../src/core/flow.js";
 import type { LedgerRecord } from "../../src/core/record.js";
 import { ulid } from "../../src/ledger/ulid.js";
 import type { FakeRepo } from "../fakes/github/state.js";
@@ -93,7 +94,7 @@ describe("interruption", () => {
       params: { wait: "true" },
       expiresAt: null,
     };
-    const plan = await p.plan(spec, await (await f.ledger()).current());
+    const plan = await p.plan(spec, targetView(await (await f.ledger()).current(), "rollout", spec.target));
     const record = { id: ulid(Date.now()), reason } as LedgerRecord;
     const ac = new AbortController();
     const applying = p.apply(spec, plan, record, ac.signal);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { runExpire } from "../../src/commands/expire/run.js";
-import { runFlagSet } from "../../src/commands/flag/run.js";
+import { runFlagSet, runFlagUnset } from "../../src/commands/flag/run.js";
 import { runRevert } from "../../src/commands/revert/run.js";
 import { runSkip } from "../../src/commands/skip/run.js";
 import { git } from "../helpers/world.js";
@@ -17,7 +17,8 @@ const reason = "freeze bypass for the hotfix, CHG-12";
 /** `optout flag set` as the command runs it; returns its JSON document. */
 async function setFlag(person: string, name: string, env: string | null, value: string | null, ttl?: string) {
   const { f, out } = h.factory(person, { json: true });
-  await runFlagSet(f, { name, value, reason, ...(env ? { env } : {}), ...(ttl ? { ttl } : {}) });
+  if (value === null) await runFlagUnset(f, { name, reason, ...(env ? { env } : {}) });
+  else await runFlagSet(f, { name, value, reason, ...(env ? { env } : {}), ...(ttl ? { ttl } : {}) });
   return JSON.parse(out.stdout);
 }
 
@@ -113,9 +114,9 @@ describe("deploy flags", () => {
     expect(h.fake.lines().at(-1)).toBe("DELETE /repos/acme/shop/actions/variables/VERBOSE_DEPLOY");
     expect(unset.record.before).toEqual({ value: "1" });
     expect(unset.result.after).toEqual({ value: null });
-    // An unset restores the default: nothing stays in force to revert.
+    // An unset ends the override: nothing stays in force to revert.
     await expect(runRevert(h.factory("alice").f, { id: set.id, reason: "x" })).rejects.toThrow(
-      /no active override/,
+      /no longer in force/,
     );
   });
 

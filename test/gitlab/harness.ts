@@ -9,7 +9,7 @@ import type { FlowDeps, FlowResult } from "../../src/core/flow.js";
 import { runOverride, runRestore } from "../../src/core/flow.js";
 import type { Policy } from "../../src/core/policy.js";
 import type { ProviderContext } from "../../src/core/ports.js";
-import type { IndexEntry } from "../../src/core/record.js";
+import type { InForce } from "../../src/core/state.js";
 import { Factory } from "../../src/factory.js";
 import { ulid } from "../../src/ledger/ulid.js";
 import { createGitLabProvider, type GitLabProvider } from "../../src/providers/gitlab/index.js";
@@ -90,7 +90,7 @@ export interface Session {
   failover(target: string, env?: string | null, params?: Record<string, string | null>): Promise<FlowResult>;
   revert(id: string): Promise<FlowResult>;
   expire(id: string): Promise<FlowResult>;
-  active(): Promise<IndexEntry[]>;
+  active(): Promise<InForce[]>;
 }
 
 export interface GitLabWorld {
@@ -209,10 +209,13 @@ async function session(gl: FakeGitLab, w: World, person: string, o: SessionOptio
       ttlMs: undefined,
       ...input,
     });
-  const restore = async (kind: "revert" | "expire", id: string) => {
-    const entry = (await deps.ledger.current()).index.active.find((e) => e.id === id);
-    if (!entry) throw new Error(`no active override ${id}`);
-    return runRestore(deps, { kind, entry, reason: `${kind} in a test` }, async () => {});
+  const restore = (kind: "revert" | "expire", id: string) =>
+    runRestore(deps, { kind, id, reason: `${kind} in a test` }, async () => {});
+  /** `flag unset`: ends optout's override of the flag (restores the baseline). */
+  const unset = async (name: string, env: string | null) => {
+    const now = (await deps.ledger.current()).flag(name, env);
+    if (!now) throw new Error(`flag ${name} is not overridden by optout`);
+    return restore("revert", now.override.id);
   };
   return {
     provider,
@@ -233,14 +236,16 @@ async function session(gl: FakeGitLab, w: World, person: string, o: SessionOptio
         ...(so.ttlMs ? { ttlMs: so.ttlMs } : {}),
       }),
     flag: (name, value, env = null) =>
-      override({
-        op: "flag",
-        rules: policy.flags[name]!,
-        label: `${value === null ? "unset" : "set"} flag ${name}`,
-        target: { flag: name, env },
-        mechanism: "variable",
-        params: { value },
-      }),
+      value === null
+        ? unset(name, env)
+        : override({
+            op: "flag",
+            rules: policy.flags[name]!,
+            label: `${value === null ? "unset" : "set"} flag ${name}`,
+            target: { flag: name, env },
+            mechanism: "variable",
+            params: { value },
+          }),
     rollout: (art, env, params = {}) =>
       override({
         op: "rollout",
@@ -261,7 +266,7 @@ async function session(gl: FakeGitLab, w: World, person: string, o: SessionOptio
       }),
     revert: (id) => restore("revert", id),
     expire: (id) => restore("expire", id),
-    active: async () => (await deps.ledger.current()).index.active,
+    active: async () => (await deps.ledger.current()).active(),
   };
 }
 

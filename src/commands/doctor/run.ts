@@ -9,8 +9,7 @@ import { ExitCode, type OptoutError, QuietExit } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { repoFromUrl } from "../../factory.js";
 import { configuredUrl, isAncestor, remoteUrl } from "../../git/repo.js";
-import { readHistory } from "../../ledger/history.js";
-import { verifyEntries } from "../../ledger/verify.js";
+import { verifyReport } from "../../ledger/verify.js";
 import { paint } from "../../ui/paint.js";
 
 interface Check {
@@ -88,17 +87,18 @@ export async function runDoctor(f: Factory): Promise<void> {
           detail: `${policy.audit.branch} does not exist yet; the first override creates it`,
         };
       }
-      const tip = (await store.localTip())!;
-      const entries = await readHistory(store.cfg.repo.root, tip);
+      if (!trustOk) return { status: "warn", detail: "cannot check records without allowed_signers" };
+      const { tip, ev } = await f.evaluation();
       const anchor = await store.readAnchor();
-      const report = await verifyEntries({
-        entries,
-        signers: trustOk ? (await f.trust()).signers : [],
-        namespace: policy.audit.namespace,
-        ...(anchor
-          ? { anchor: { commit: anchor, isAncestor: await isAncestor(store.cfg.repo.root, anchor, tip) } }
-          : {}),
-      });
+      const report = verifyReport(
+        ev,
+        tip,
+        ev.valid.length,
+        f.now(),
+        anchor && tip
+          ? { commit: anchor, isAncestor: await isAncestor(store.cfg.repo.root, anchor, tip) }
+          : undefined,
+      );
       return report.ok
         ? { status: "ok", detail: `${report.records} record(s), all verified` }
         : {

@@ -1,6 +1,8 @@
 import { expireRequest } from "../../core/approval.js";
+import { clockToleranceMs } from "../../core/chain.js";
 import { parseTimestamp } from "../../core/duration.js";
 import { type FlowResult, runRestore } from "../../core/flow.js";
+import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { describeEntry } from "../rules.js";
 import { flowDeps } from "../shared.js";
@@ -9,33 +11,43 @@ export interface ExpireOptions {
   now?: string;
 }
 
-/** Ends every override past its TTL. Idempotent: a second run finds nothing to do. */
+/**
+ * Ends every override whose TTL has passed: a forge's change is restored to the baseline; a
+ * ledger-only one (which stopped counting at its TTL) gets its end recorded and announced. Closes
+ * requests nobody approved in time. Idempotent: a second run finds nothing.
+ */
 export async function runExpire(f: Factory, o: ExpireOptions): Promise<void> {
-  const now = o.now ? parseTimestamp(o.now, "--now") : f.now();
+  const clock = f.now();
+  const now = o.now ? parseTimestamp(o.now, "--now") : clock;
+  if (now.getTime() > clock.getTime() + clockToleranceMs) {
+    // An expire record says an end happened; it cannot say so before the TTL ran out.
+    throw new UsageError(`--now ${o.now} is later than this machine's clock (${clock.toISOString()})`, {
+      hint: "expire ends what is due by now or an earlier time; run it again when the TTL has passed",
+    });
+  }
   const deps = await flowDeps(f);
-  const state = await deps.ledger.current();
-  const due = state.index.active.filter((e) => e.expiresAt && Date.parse(e.expiresAt) <= now.getTime());
+  const view = (await deps.ledger.current()).ev.view(now);
+  const due = view.expired();
   const results: FlowResult[] = [];
-  for (const entry of due) {
+  for (const a of due) {
     // Anyone whose key is in allowed_signers may expire: it only restores the recorded state.
     results.push(
       await runRestore(
-        deps,
-        { kind: "expire", entry, reason: `TTL ended at ${entry.expiresAt}` },
+        { ...deps, now: () => now },
+        { kind: "expire", id: a.id, reason: `TTL ended at ${a.expiresAt}` },
         async () => {},
       ),
     );
   }
-  // Requests nobody approved in time are closed too, so they can no longer be approved.
-  const stale = state.index.pending.filter((e) => e.expiresAt && Date.parse(e.expiresAt) <= now.getTime());
+  const stale = view.stalePending();
   const closed: (string | undefined)[] = [];
-  for (const entry of stale) closed.push(await expireRequest(deps, entry));
+  for (const q of stale) closed.push(await expireRequest(deps, q.record));
   if (f.io.json) {
     f.io.printJson({
       now: now.toISOString(),
       expired: results.map((r, i) => ({ id: due[i]!.id, record: r.id, status: r.status })),
-      requests: stale.map((e, i) => ({
-        id: e.id,
+      requests: stale.map((q, i) => ({
+        id: q.record.id,
         record: closed[i] ?? null,
         status: closed[i] ? "applied" : "dry-run",
       })),
@@ -43,14 +55,14 @@ export async function runExpire(f: Factory, o: ExpireOptions): Promise<void> {
     return;
   }
   if (due.length === 0 && stale.length === 0) f.io.out("nothing to expire");
-  stale.forEach((e, i) => {
+  stale.forEach((q, i) => {
     f.io.out(
-      `${closed[i] ? "closed" : "would close"} request ${e.id} (${describeEntry(e)}): not approved in time`,
+      `${closed[i] ? "closed" : "would close"} request ${q.record.id} (${describeEntry(q.record)}): not approved in time`,
     );
   });
-  due.forEach((e, i) => {
+  due.forEach((a, i) => {
     f.io.out(
-      `${results[i]!.status === "dry-run" ? "would expire" : "expired"} ${describeEntry(e)} (${e.id})`,
+      `${results[i]!.status === "dry-run" ? "would expire" : "expired"} ${describeEntry(a)} (${a.id})`,
     );
   });
 }

@@ -1,9 +1,9 @@
 import { requireDurationMs } from "../../core/duration.js";
 import { runOverride } from "../../core/flow.js";
 import { requireNotOption, requirePlain } from "../../core/inputs.js";
+import { targetKey } from "../../core/state.js";
 import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import { inForce } from "../in-force.js";
 import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
 
 export interface FailoverOptions {
@@ -59,15 +59,11 @@ export async function runFailover(f: Factory, o: FailoverOptions): Promise<void>
 }
 
 async function show(f: Factory, env: string | null): Promise<void> {
-  const [record] = await inForce(f, [
-    {
-      select: (e) => (e.op ?? e.type) === "failover" && (e.target.env ?? null) === env,
-      check: (r) => ((r.target.env ?? null) !== env ? "record is for another environment" : undefined),
-    },
-  ]);
-  const after = record?.after as { target?: string } | undefined;
-  const target = after?.target ?? null;
-  if (f.io.json) f.io.printJson({ env, target, record: record?.id ?? null });
-  else if (target) f.io.out(target);
+  const { ev } = await f.evaluation();
+  const active = ev.view(f.now()).target(targetKey("failover", { env })).active;
+  const target = (active?.after as { target?: string } | undefined)?.target ?? null;
+  if (f.io.json) {
+    f.io.printJson({ env, target, id: active?.id ?? null, ...(active ? { outcome: active.outcome } : {}) });
+  } else if (target) f.io.out(target);
   if (!target) throw new QuietExit(ExitCode.failed);
 }

@@ -1,18 +1,18 @@
+import { matchingPrincipal, notAllowed } from "../../core/authorize.js";
 import { requireDurationMs } from "../../core/duration.js";
-import { runOverride } from "../../core/flow.js";
+import { runOverride, runRestore } from "../../core/flow.js";
 import { requirePlain } from "../../core/inputs.js";
-import type { FlagPolicy } from "../../core/policy.js";
-import { flagValue, overrideOf } from "../../core/record.js";
+import { entryRules, type FlagPolicy } from "../../core/policy.js";
+import { flagValue } from "../../core/record.js";
 import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { table } from "../../ui/text.js";
-import { inForce } from "../in-force.js";
 import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
 import { dotenvLine } from "./dotenv.js";
 
 export interface FlagSetOptions {
   name?: string;
-  value?: string | null;
+  value?: string;
   env?: string;
   reason?: string;
   ttl?: string;
@@ -68,51 +68,72 @@ function checkValue(flag: FlagPolicy, value: string): void {
 export async function runFlagSet(f: Factory, o: FlagSetOptions): Promise<void> {
   const flag = await declared(f, o.name);
   const env = await envFor(f, flag, o.env);
-  let value = o.value;
+  let value = o.value ?? undefined;
   if (value === undefined) {
     value = flag.values ? await choose(f, "Which value?", flag.values, "<value>") : undefined;
     if (value === undefined)
       throw new UsageError("missing the flag's value", { hint: `optout flag set ${flag.name} <value>` });
   }
-  if (value !== null) checkValue(flag, value);
+  checkValue(flag, value);
   const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
   const reason = o.reason ?? (await askReason(f, flag.reasonMinLength));
-  const label = value === null ? `unset flag ${flag.name}` : `set flag ${flag.name}`;
   const result = await runOverride(await flowDeps(f), {
     op: "flag",
     rules: flag,
-    label,
+    label: `set flag ${flag.name}`,
     target: { flag: flag.name, env },
     mechanism: "variable",
     params: { value },
     reason,
     ticket: o.ticket,
-    // An unset restores; it does not itself expire.
-    ttlMs: value === null ? null : ttlMs,
+    ttlMs,
     env,
   });
-  const where = env ? ` in ${env}` : "";
+  await presentFlow(f, result, `set ${flag.name}=${value}${env ? ` in ${env}` : ""}`);
+}
+
+/**
+ * `flag unset`: ends optout's override of the flag now, restoring what was there before optout
+ * (a value, or nothing). Recorded like a revert; a flag optout does not override is an error.
+ */
+export async function runFlagUnset(
+  f: Factory,
+  o: { name?: string; env?: string; reason?: string },
+): Promise<void> {
+  const flag = await declared(f, o.name);
+  const env = await envFor(f, flag, o.env);
+  const [policy, deps] = await Promise.all([f.policy(), flowDeps(f)]);
+  const view = await deps.ledger.current();
+  const now = view.flag(flag.name, env);
+  if (!now) {
+    throw new UsageError(`flag ${flag.name}${env ? ` in ${env}` : ""} is not overridden by optout`, {
+      hint: "`optout flag list` shows what optout has set; there is nothing to unset",
+    });
+  }
+  const reason = o.reason ?? (await askReason(f, flag.reasonMinLength));
+  const result = await runRestore(
+    deps,
+    { kind: "revert", id: now.override.id, reason: reason?.trim() || null, label: `unset flag ${flag.name}` },
+    async (actor, target) => {
+      if (target.login === actor.login) return;
+      const rules = entryRules(policy, "flag", target.target);
+      if (rules && (await matchingPrincipal(deps.provider, actor, rules.allow))) return;
+      throw notAllowed(actor, `unset flag ${flag.name}`, rules?.allow ?? []);
+    },
+  );
+  const back = flagValue(now.override.baseline);
   await presentFlow(
     f,
-    result,
-    value === null ? `unset ${flag.name}${where}` : `set ${flag.name}=${value}${where}`,
+    { ...result, revert: null },
+    `unset ${flag.name}${env ? ` in ${env}` : ""}: optout's ${now.value} ended, ${back === null ? "no value now" : `back to ${back}`}`,
   );
 }
 
-/** The value in force for a flag and environment, from verified ledger records. */
+/** The value optout has in force for each flag and environment, from the records that count. */
 async function values(f: Factory, pairs: { flag: string; env: string | null }[]): Promise<(string | null)[]> {
-  const found = await inForce(
-    f,
-    pairs.map((p) => ({
-      select: (e) =>
-        (e.op ?? e.type) === "flag" && e.target.flag === p.flag && (e.target.env ?? null) === p.env,
-      check: (r) =>
-        overrideOf(r) !== "flag" || r.target.flag !== p.flag || (r.target.env ?? null) !== p.env
-          ? "record is for another flag"
-          : undefined,
-    })),
-  );
-  return found.map((r) => (r ? flagValue(r.after) : null));
+  const { ev } = await f.evaluation();
+  const view = ev.view(f.now());
+  return pairs.map((p) => view.flag(p.flag, p.env)?.value ?? null);
 }
 
 export async function runFlagGet(f: Factory, o: { name: string; env?: string }): Promise<void> {

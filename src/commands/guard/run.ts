@@ -199,7 +199,7 @@ async function overdueSkips(
     }
     await store.prefetchRecords(tip);
   }
-  return (await import("../review/records.js")).overdueForStage(f, tip, stage);
+  return (await import("../review/records.js")).overdueForStage(f, stage);
 }
 
 /** Where guard's own fetch lands in a shallow checkout (outside refs/remotes: see readSnapshot). */

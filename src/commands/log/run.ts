@@ -3,8 +3,7 @@ import { type LedgerRecord, recordTypes } from "../../core/record.js";
 import { ExitCode, QuietExit, UsageError, VerificationError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { isAncestor } from "../../git/repo.js";
-import { readHistory } from "../../ledger/history.js";
-import { startVerifying, type VerifyInput, verifyEntries } from "../../ledger/verify.js";
+import { verifyReport } from "../../ledger/verify.js";
 import { nearest } from "../../policy/suggest.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine } from "../../ui/text.js";
@@ -23,21 +22,8 @@ export interface LogOptions {
 }
 
 export async function runLog(f: Factory, o: LogOptions): Promise<void> {
-  if (o.type && !(recordTypes as readonly string[]).includes(o.type)) {
-    throw new UsageError(`--type ${o.type} is not a record type`, { hint: choices(o.type, recordTypes) });
-  }
-  const store = await f.ledgerStore();
-  const fetched = await store.fetch({ history: true });
-  if (!fetched.reachable)
-    f.io.err(`optout: warning: cannot reach the remote (${fetched.error}); reading the local copy`);
-  const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
-  const verifying = o.verify ? startVerifying((await f.policy()).audit.namespace) : undefined;
-  const entries = tip
-    ? await readHistory(store.cfg.repo.root, tip, verifying?.onEntry, { signatures: !!verifying })
-    : [];
-  if (verifying) return verify(f, entries, tip, verifying.verdicts);
-  if (o.unreviewed) return (await import("../review/unreviewed.js")).printUnreviewed(f, entries, o);
-
+  if (o.verify) return verify(f);
+  if (o.unreviewed) return (await import("../review/unreviewed.js")).printUnreviewed(f, o);
   const now = f.now();
   const since = o.since ? parseTimeOrAgo(o.since, now, "--since") : undefined;
   const until = o.until ? parseTimeOrAgo(o.until, now, "--until") : undefined;
@@ -45,16 +31,17 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new UsageError(`--limit "${o.limit}" is not a positive whole number`);
   }
+  if (o.type && !(recordTypes as readonly string[]).includes(o.type)) {
+    throw new UsageError(`--type ${o.type} is not a record type`, { hint: choices(o.type, recordTypes) });
+  }
+  const { tip, ev } = await f.evaluation();
+  // What the policy in force gives no effect is shown as such; junk is not shown at all.
+  const noEffect = new Map(
+    ev.alerts.filter((a) => a.kind === "unauthorized" && a.id).map((a) => [a.id!, a.problem]),
+  );
   const records: LedgerRecord[] = [];
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const bytes = entries[i]!.recordBytes;
-    if (!bytes) continue;
-    let r: LedgerRecord;
-    try {
-      r = JSON.parse(bytes.toString("utf8")) as LedgerRecord;
-    } catch {
-      continue;
-    }
+  for (let i = ev.valid.length - 1; i >= 0; i--) {
+    const r = ev.valid[i]!.record;
     const t = Date.parse(r.time);
     if (since && t < since.getTime()) continue;
     if (until && t > until.getTime()) continue;
@@ -64,7 +51,12 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
     records.push(r);
     if (limit && records.length >= limit) break;
   }
-  if (o.stage && records.length === 0) await requireKnownStage(f, o.stage, entries);
+  if (o.stage && records.length === 0) await requireKnownStage(f, o.stage, ev.valid.map((v) => v.record));
+  const junk = ev.alerts.filter((a) => a.kind === "junk").length;
+  if (junk)
+    f.io.err(
+      `optout: warning: ${junk} commit(s) on the audit branch do not count and are not shown: optout log --verify`,
+    );
   if (o.ndjson) {
     for (const r of records) f.io.out(JSON.stringify(r));
     return;
@@ -86,13 +78,16 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
       r.outcome !== "applied" ? r.outcome : "",
       r.expiresAt ? `expires ${r.expiresAt}` : "",
       r.links?.reverts ? `ends ${r.links.reverts}` : "",
+      r.links?.replaces ? `replaces ${r.links.replaces}` : "",
       r.links?.intent ? `result of ${r.links.intent}` : "",
     ]
       .filter(Boolean)
       .join(", ");
     f.io.out(`    ${who}${extra ? `; ${extra}` : ""}`);
-    if (r.reason) f.io.out(`    ${p.dim("reason:")} ${inertLine(r.reason)}`);
+    if (r.reason) f.io.out(`    ${p.dim(r.type === "review" ? "note:" : "reason:")} ${inertLine(r.reason)}`);
     if (typeof r.error === "string") f.io.out(`    ${p.dim("error:")} ${inertLine(r.error)}`);
+    const why = noEffect.get(r.id);
+    if (why) f.io.out(`    ${p.yellow("no effect:")} ${inertLine(why)}`);
   }
 }
 
@@ -107,34 +102,17 @@ function choices(given: string, known: Iterable<string>): string {
  * A --stage that matched nothing: fine when the stage exists (nothing was waived yet), a typo
  * when neither the policy nor any record knows it — then exit 2 rather than "no records match".
  */
-async function requireKnownStage(
-  f: Factory,
-  stage: string,
-  entries: Awaited<ReturnType<typeof readHistory>>,
-): Promise<void> {
+async function requireKnownStage(f: Factory, stage: string, records: readonly LedgerRecord[]): Promise<void> {
   const known = new Set(Object.keys((await f.policy()).stages));
-  for (const e of entries) {
-    if (known.has(stage)) return;
-    try {
-      const s = (JSON.parse(e.recordBytes?.toString("utf8") ?? "{}") as LedgerRecord).target?.stage;
-      if (s) known.add(s);
-    } catch {
-      // an unreadable record names no stage; verify reports it
-    }
-  }
+  for (const r of records) if (r.target?.stage) known.add(r.target.stage);
   if (known.has(stage)) return;
   throw new UsageError(`--stage ${stage} is not a stage of the policy or of any record`, {
     hint: choices(stage, known),
   });
 }
 
-async function verify(
-  f: Factory,
-  entries: Awaited<ReturnType<typeof readHistory>>,
-  tip: string | undefined,
-  verdicts: VerifyInput["verdicts"],
-) {
-  const [store, trust, policy] = await Promise.all([f.ledgerStore(), f.trust(), f.policy()]);
+async function verify(f: Factory) {
+  const [store, trust, { tip, ev }] = await Promise.all([f.ledgerStore(), f.trust(), f.evaluation()]);
   const anchorCommit = await store.readAnchor();
   const anchor = anchorCommit
     ? {
@@ -142,13 +120,13 @@ async function verify(
         isAncestor: !!tip && (await isAncestor(store.cfg.repo.root, anchorCommit, tip)),
       }
     : undefined;
-  const report = await verifyEntries({
-    entries,
-    ...(verdicts ? { verdicts } : {}),
-    signers: trust.signers,
-    namespace: policy.audit.namespace,
-    ...(anchor ? { anchor } : {}),
-  });
+  const report = verifyReport(
+    ev,
+    tip,
+    ev.valid.length + ev.alerts.filter((a) => a.kind === "junk").length,
+    f.now(),
+    anchor,
+  );
   const anchorProblem = report.ok && tip ? await store.writeAnchor(tip) : undefined;
   if (anchorProblem) {
     f.io.err(
@@ -160,23 +138,27 @@ async function verify(
     if (!report.ok) throw new QuietExit(ExitCode.failed);
     return;
   }
+  for (const w of report.warnings) {
+    f.io.err(`optout: note: record ${w.id} has no effect under the policy in force: ${inertLine(w.problem)}`);
+  }
   if (report.ok) {
     f.io.out(
-      `verified ${report.records} record(s): signatures (allowed_signers from ${trust.branch}), hash chain, sequence and history intact${tip ? `; tip ${tip.slice(0, 12)}` : ""}`,
+      `verified ${report.records} record(s): signatures (allowed_signers from ${trust.branch}), identities, hash chain, sequence, times and history intact${tip ? `; tip ${tip.slice(0, 12)}` : ""}`,
     );
     return;
   }
+  const where = (pr: (typeof report.problems)[number]) =>
+    pr.seq !== null && pr.id
+      ? `record #${pr.seq} ${pr.id} (${pr.path ? `${pr.path}, ` : ""}commit ${pr.commit.slice(0, 12)})`
+      : `commit ${pr.commit.slice(0, 12)}`;
+  for (const pr of report.problems.slice(1)) f.io.err(`optout: also ${where(pr)}: ${inertLine(pr.problem)}`);
   const first = report.problems[0]!;
-  const name =
-    first.seq !== null
-      ? `record #${first.seq} ${first.id} (${first.path})`
-      : `commit ${first.commit.slice(0, 12)}`;
+  const name = where(first);
   const more = report.problems.length - 1;
-  const error = new VerificationError(`verification failed at ${name}: ${first.problem}`, {
+  throw new VerificationError(`verification failed at ${name}: ${inertLine(first.problem)}`, {
     hint:
       more > 0
-        ? `${more} more problem(s); --json lists them all`
-        : "the ledger was altered after it was written",
+        ? `${more} more problem(s) above; records that count after them were verified`
+        : "the ledger holds a commit that does not count; the records after it were verified",
   });
-  throw error;
 }

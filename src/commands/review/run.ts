@@ -1,10 +1,11 @@
 /** `optout review <id> --verdict … --note …`: a signed post-incident review of one override. */
+
+import { entryRules } from "../../core/policy.js";
 import { findOverride, isVerdict, runReview, verdicts } from "../../core/review.js";
-import { FailedError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine } from "../../ui/text.js";
-import { describeEntry, rulesFor } from "../rules.js";
+import { describeEntry } from "../rules.js";
 import { choose, flowDeps } from "../shared.js";
 import { loadRecords } from "./records.js";
 
@@ -26,23 +27,15 @@ async function askNote(f: Factory): Promise<string | undefined> {
 
 export async function runReviewCommand(f: Factory, o: ReviewOptions): Promise<void> {
   const [policy, deps] = await Promise.all([f.policy(), flowDeps(f)]);
-  const prefix = o.id.trim().toUpperCase();
-  // The record being vouched on must itself be genuine: only its signature is checked, the rest
-  // of the history is read as `optout log` reads it.
-  const { records, untrusted } = await loadRecords(f, { verify: (r) => r.id.startsWith(prefix) });
-  const bad = untrusted.find((u) => u.id === prefix || (prefix.length >= 6 && u.id.startsWith(prefix)));
-  if (bad) {
-    throw new FailedError(`record ${bad.id} cannot be trusted: ${bad.reason}`, {
-      hint: "run `optout log --verify`",
-    });
-  }
+  // Only records that count: a forged or unsigned one is not there to be reviewed.
+  const { records } = await loadRecords(f);
   const override = findOverride(records, o.id);
   const entry = { op: override.type, type: override.type, target: override.target };
   const verdict =
     o.verdict ?? (f.io.canPrompt ? await choose(f, "Verdict", verdicts, "--verdict") : undefined);
   // No prompt for a note after a bad verdict: runReview refuses it first.
   const note = o.note ?? (isVerdict(verdict) ? await askNote(f) : undefined);
-  const pattern = rulesFor(policy, entry)?.ticket.pattern;
+  const pattern = entryRules(policy, entry.op, entry.target)?.ticket.pattern;
   const result = await runReview(deps, {
     override,
     history: records,

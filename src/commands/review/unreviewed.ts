@@ -7,11 +7,10 @@ import { parseTimeOrAgo } from "../../core/duration.js";
 import { unreviewed } from "../../core/review.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import type { HistoryEntry } from "../../ledger/history.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine } from "../../ui/text.js";
 import { describeEntry } from "../rules.js";
-import { parseEntries } from "./records.js";
+import { loadRecords } from "./records.js";
 
 export interface UnreviewedOptions {
   since?: string;
@@ -23,11 +22,7 @@ export interface UnreviewedOptions {
   ndjson?: boolean;
 }
 
-export async function printUnreviewed(
-  f: Factory,
-  entries: readonly HistoryEntry[],
-  o: UnreviewedOptions,
-): Promise<void> {
+export async function printUnreviewed(f: Factory, o: UnreviewedOptions): Promise<void> {
   const now = f.now();
   const since = o.since ? parseTimeOrAgo(o.since, now, "--since").getTime() : Number.NEGATIVE_INFINITY;
   const until = o.until ? parseTimeOrAgo(o.until, now, "--until").getTime() : Number.POSITIVE_INFINITY;
@@ -36,7 +31,7 @@ export async function printUnreviewed(
     throw new UsageError(`--limit "${o.limit}" is not a positive whole number`);
   }
   const policy = await f.policy();
-  const list = unreviewed(parseEntries(entries))
+  const list = unreviewed((await loadRecords(f)).records)
     .filter(({ record: r, appliedAt }) => {
       const t = Date.parse(appliedAt);
       if (t < since || t > until) return false;

@@ -1,5 +1,10 @@
+/**
+ * `optout status`: what is in force now, from the evaluator — overrides with the ids `revert`
+ * takes, requests awaiting approval, operations whose outcome is not known yet, and what is kept
+ * locally. Nothing the policy in force does not allow, and nothing that has ended, is shown.
+ */
 import { formatDuration } from "../../core/duration.js";
-import type { IndexEntry } from "../../core/record.js";
+import type { InForce } from "../../core/state.js";
 import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine, table } from "../../ui/text.js";
@@ -7,29 +12,58 @@ import { reviewLine, reviewStatus } from "../review/records.js";
 import { describeEntry } from "../rules.js";
 
 export async function runStatus(f: Factory): Promise<void> {
-  const store = await f.ledgerStore();
-  const fetched = await store.fetch({ history: true });
-  if (!fetched.reachable)
-    f.io.err(`optout: warning: cannot reach the remote (${fetched.error}); showing the local copy`);
-  const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
-  const state = await store.state(tip);
+  const [store, { ev }, policy] = await Promise.all([f.ledgerStore(), f.evaluation(), f.policy()]);
+  const now = f.now();
+  const view = ev.view(now);
   const queued = await store.queued();
-  const reviews = await reviewStatus(f, tip);
-  const now = f.now().getTime();
-  const left = (e: IndexEntry) => (e.expiresAt ? Date.parse(e.expiresAt) - now : null);
-  const active = state.index.active.map((e) => ({ ...e, timeLeftMs: left(e), expired: (left(e) ?? 1) <= 0 }));
+  const reviews = await reviewStatus(f);
+  const left = (expiresAt: string | null) => (expiresAt ? Date.parse(expiresAt) - now.getTime() : null);
+  const active = view.active();
+  const pending = view.pending();
+  const unsettled = view.unsettled();
+  const notCounted = ev.alerts.filter((a) => a.kind === "junk").length;
   if (f.io.json) {
     f.io.printJson({
-      active,
-      pending: state.index.pending.map((e) => ({ ...e, timeLeftMs: left(e) })),
-      unfinished: state.index.inflight,
+      active: active.map((a) => ({
+        id: a.id,
+        op: a.op,
+        target: a.target,
+        mechanism: a.mechanism,
+        actor: a.login,
+        ...(a.person !== a.login ? { requester: a.person } : {}),
+        approvers: a.approvers,
+        since: a.since,
+        expiresAt: a.expiresAt,
+        timeLeftMs: left(a.expiresAt),
+        due: a.due,
+        outcome: a.outcome,
+        value: a.after,
+        baseline: a.baseline,
+        ...(a.replaces ? { replaces: a.replaces } : {}),
+      })),
+      pending: pending.map((q) => ({
+        id: q.record.id,
+        op: q.record.op,
+        target: q.record.target,
+        actor: q.record.actor.login,
+        approvals: q.approvals.map((a) => a.login),
+        required: q.required,
+        expiresAt: q.record.expiresAt,
+        timeLeftMs: left(q.record.expiresAt),
+      })),
+      unsettled: unsettled.map((o) => ({
+        id: o.intent.id,
+        type: o.intent.type,
+        op: o.intent.op,
+        target: o.intent.target,
+        actor: o.intent.actor.login,
+        since: o.intent.time,
+        status: o.status,
+      })),
       queued: queued.map((q) => ({ id: q.draft.id, type: q.draft.type })),
-      reviews: {
-        awaiting: reviews.awaiting,
-        required: reviews.required,
-        overdue: reviews.overdue,
-      },
-      seq: state.seq,
+      reviews: { awaiting: reviews.awaiting, required: reviews.required, overdue: reviews.overdue },
+      notCounted,
+      seq: ev.tail?.seq ?? 0,
     });
     return;
   }
@@ -38,39 +72,47 @@ export async function runStatus(f: Factory): Promise<void> {
     f.io.out(p.bold(title));
     f.io.out(rows.length ? table(rows).replace(/^/gm, "  ") : "  none");
   };
+  const when = (a: InForce) =>
+    a.outcome === "unknown"
+      ? p.yellow("outcome unknown: optout sync")
+      : a.due
+        ? p.yellow("expired: optout expire")
+        : a.expiresAt === null
+          ? "no expiry"
+          : `${formatDuration(left(a.expiresAt)!)} left`;
   section(
     "Active overrides",
-    active.map((e) => [
-      e.id,
-      describeEntry(e),
-      e.actor,
-      e.timeLeftMs === null
-        ? "no expiry"
-        : e.expired
-          ? p.yellow("expired: run optout expire")
-          : `${formatDuration(e.timeLeftMs)} left`,
-    ]),
+    active.map((a) => [a.id, inertLine(describeEntry(a)), inertLine(a.login), when(a)]),
   );
   section(
     "Pending requests",
-    state.index.pending.map((e) => [
-      e.id,
-      describeEntry(e),
-      e.actor,
-      e.expiresAt ? `until ${e.expiresAt}` : "",
+    pending.map((q) => [
+      q.record.id,
+      inertLine(describeEntry(q.record)),
+      inertLine(q.record.actor.login),
+      `${q.approvals.length}/${q.required} approvals`,
+      q.record.expiresAt ? `${formatDuration(left(q.record.expiresAt)!)} left` : "",
     ]),
   );
   // A reminder only where reviews are a practice: a policy without `review` never asks for them.
-  const awaiting = (await f.policy()).review.configured ? reviewLine(reviews) : undefined;
+  const awaiting = policy.review.configured ? reviewLine(reviews) : undefined;
   if (awaiting) f.io.out(reviews.required && reviews.overdue.length ? p.yellow(awaiting) : awaiting);
-  if (state.index.inflight.length) {
+  if (unsettled.length) {
     section(
-      "Unfinished (intent recorded, outcome unknown: run optout sync)",
-      state.index.inflight.map((e) => [e.id, describeEntry(e), e.actor, e.time]),
+      "Unfinished (outcome not known: run optout sync)",
+      unsettled.map((o) => [
+        o.intent.id,
+        inertLine(describeEntry(o.intent)),
+        inertLine(o.intent.actor.login),
+        o.status === "running" ? "no result yet" : "the forge did not confirm",
+      ]),
     );
   }
   if (queued.length) {
     f.io.out(p.yellow(`${queued.length} record(s) kept locally, not pushed yet: run optout sync`));
     for (const q of queued) f.io.out(`  ${q.draft.id} ${q.draft.type} ${inertLine(q.draft.reason ?? "")}`);
+  }
+  if (notCounted) {
+    f.io.out(p.yellow(`${notCounted} commit(s) on the audit branch do not count: optout log --verify`));
   }
 }

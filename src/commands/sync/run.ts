@@ -1,8 +1,7 @@
 import { requireDurationMs } from "../../core/duration.js";
-import type { IndexEntry, LedgerRecord } from "../../core/record.js";
+import type { Operation } from "../../core/state.js";
 import { PartialError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import { signSshsig } from "../../ledger/sshsig.js";
 import { ulid } from "../../ledger/ulid.js";
 import { describeEntry } from "../rules.js";
 
@@ -11,27 +10,23 @@ export interface SyncOptions {
 }
 
 /**
- * Pushes what was kept locally, then settles operations left half-done (an intent with no
- * result): it reads the state from the provider and records what it finds. It never re-applies
- * anything, so a crash cannot cause a second forge change.
+ * Pushes what was kept locally, then settles operations whose outcome is not known (an intent with
+ * no result, or a result that said `unknown`): it reads the state from the provider and records
+ * what it finds. It never re-applies or undoes anything, so a crash cannot cause a second change;
+ * what the provider cannot tell stays `unknown`, with a note to look.
  */
 export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
+  // 0 is meaningful here: settle whatever is left now, however recent.
   const settleAfterMs =
     o.settleAfter === undefined ? 3_600_000 : requireDurationMs(o.settleAfter, "--settle-after");
-  const [store, policy] = await Promise.all([f.ledgerStore(), f.policy()]);
+  const [store, ledger] = await Promise.all([f.ledgerStore(), f.ledger()]);
   const queued = await store.queued();
   const pushed: string[] = [];
   const left: { id: string; reason: string }[] = [];
   const dry = f.globals.dryRun;
   if (queued.length && !dry) {
-    const signer = await f.signer();
-    const principal = await f.signerPrincipal();
     for (const q of queued) {
-      const r = await store.append(
-        () => q.draft,
-        (b) => signSshsig(b, signer, policy.audit.namespace),
-        principal,
-      );
+      const r = await ledger.append(() => q.draft, { keep: false });
       if (r.kind === "landed") {
         await store.dequeue(q.file);
         pushed.push(q.draft.id);
@@ -41,22 +36,28 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
       }
     }
   }
-  await store.fetch();
-  const state = await store.state(await store.localTip());
+  const view = await ledger.current();
   const settled: { id: string; outcome: string; why: string }[] = [];
   const waiting: { id: string; why: string }[] = [];
-  for (const entry of state.index.inflight) {
-    const running = await store.runningState(entry.id);
-    const age = f.now().getTime() - Date.parse(entry.time);
+  for (const op of view.unsettled()) {
+    const id = op.intent.id;
+    const running = await store.runningState(id);
+    const age = f.now().getTime() - Date.parse(op.intent.time);
     if (running === "alive") {
-      waiting.push({ id: entry.id, why: "still running on this machine" });
+      waiting.push({ id, why: "still running on this machine" });
       continue;
     }
-    if (running === "unknown" && age < settleAfterMs) {
-      waiting.push({ id: entry.id, why: "may still be running elsewhere (see --settle-after)" });
+    if (op.status === "running" && running === "unknown" && age < settleAfterMs) {
+      waiting.push({ id, why: "may still be running elsewhere (see --settle-after)" });
       continue;
     }
-    settled.push(await settle(f, entry, dry));
+    const s = await settle(f, op, dry);
+    if (s) settled.push(s);
+    else
+      waiting.push({
+        id,
+        why: "still unknown: the provider cannot tell; check it, then revert or run it again",
+      });
   }
   const notifications = await resend(f, dry);
   if (f.io.json) {
@@ -86,7 +87,7 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
               : `notification ${what} still kept locally (${n.error})`,
       );
     }
-    if (!queued.length && !state.index.inflight.length && !notifications.length) f.io.out("nothing to sync");
+    if (!queued.length && !view.unsettled().length && !notifications.length) f.io.out("nothing to sync");
   }
   const owed = notifications.filter((n) => n.status === "failed").length;
   if (left.length || owed) {
@@ -98,7 +99,6 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
     );
   }
 }
-
 interface Resent {
   id: string;
   event: string;
@@ -143,20 +143,53 @@ async function resend(f: Factory, dry: boolean): Promise<Resent[]> {
   return out;
 }
 
+
+
+/** Reads what the provider says of one operation and records it; undefined when it cannot tell. */
 async function settle(
   f: Factory,
-  entry: IndexEntry,
+  op: Operation,
   dry: boolean,
-): Promise<{ id: string; outcome: string; why: string }> {
-  const [provider, ledger, repo] = await Promise.all([f.provider(), f.ledger(), f.repoName()]);
-  const intent: LedgerRecord = await ledger.record(entry);
+): Promise<{ id: string; outcome: string; why: string } | undefined> {
+  const [provider, ledger, repo, store] = await Promise.all([
+    f.provider(),
+    f.ledger(),
+    f.repoName(),
+    f.ledgerStore(),
+  ]);
+  const intent = op.intent;
   const found = provider.settle ? await provider.settle(intent) : undefined;
-  const outcome = found?.applied ? "applied" : "failed";
-  const why = found
-    ? found.applied
-      ? `the change was found in effect on ${provider.name}`
-      : `the change was not in effect on ${provider.name}`
-    : `outcome unknown: optout stopped while carrying out ${describeEntry(entry)}; nothing was re-run — check it and run the override again if needed`;
+  if (!found) {
+    // Nothing to read back (a command on plain git): record that its process is gone, once.
+    if (op.status === "unknown") return undefined;
+    if (!dry) {
+      const actor = await provider.identity();
+      await ledger.append(() => ({
+        id: ulid(f.now().getTime()),
+        type: "result",
+        op: intent.op,
+        actor,
+        repo,
+        target: intent.target,
+        reason: null,
+        ticket: null,
+        mechanism: intent.mechanism,
+        before: intent.before,
+        after: null,
+        expiresAt: intent.expiresAt,
+        links: { intent: intent.id, ...(intent.links.reverts ? { reverts: intent.links.reverts } : {}) },
+        outcome: "unknown",
+        error: `optout stopped while carrying out ${describeEntry(intent)}; nothing was re-run — check it, then revert it or run it again`,
+        settledBy: "sync",
+      }));
+      await store.clearRunning(intent.id);
+    }
+    return { id: intent.id, outcome: "unknown", why: "the process carrying it out is gone; check it" };
+  }
+  const outcome = found.applied ? "applied" : "failed";
+  const why = found.applied
+    ? `the change was found in effect on ${provider.name}`
+    : `the change was not in effect on ${provider.name}`;
   if (!dry) {
     const actor = await provider.identity();
     await ledger.append(() => ({
@@ -170,14 +203,14 @@ async function settle(
       ticket: null,
       mechanism: intent.mechanism,
       before: intent.before,
-      after: found?.applied ? found.after : intent.before,
+      after: found.applied ? found.after : intent.before,
       expiresAt: intent.expiresAt,
       links: { intent: intent.id, ...(intent.links.reverts ? { reverts: intent.links.reverts } : {}) },
       outcome,
       ...(outcome === "failed" ? { error: why } : {}),
       settledBy: "sync",
     }));
-    await (await f.ledgerStore()).clearRunning(entry.id);
+    await store.clearRunning(intent.id);
   }
-  return { id: entry.id, outcome, why };
+  return { id: intent.id, outcome, why };
 }

@@ -9,12 +9,13 @@ import type { Policy, Principal } from "../../core/policy.js";
 import type {
   DoctorCheck,
   DoctorContext,
-  LedgerState,
   OverrideSpec,
   Plan,
   ProviderPort,
+  RestoreSpec,
+  TargetView,
 } from "../../core/ports.js";
-import { type Actor, flagValue, type IndexEntry, type LedgerRecord, scopeKey } from "../../core/record.js";
+import { type Actor, flagValue, type LedgerRecord } from "../../core/record.js";
 import { FailedError, UnknownOutcomeError, UsageError } from "../../errors.js";
 import { fillPlaceholders, killGraceMs, runCommand } from "./command.js";
 
@@ -40,15 +41,6 @@ function timeoutOf(spec: OverrideSpec): number | undefined {
 function limitText(spec: OverrideSpec): string {
   const ms = timeoutOf(spec);
   return ms ? ` (stopped if it runs longer than ${formatDuration(ms)})` : "";
-}
-
-function current(
-  state: LedgerState,
-  op: string,
-  target: Record<string, string | null>,
-): IndexEntry | undefined {
-  const key = scopeKey(op, target);
-  return state.index.active.find((e) => scopeKey(e.op ?? e.type, e.target) === key);
 }
 
 function field(state: unknown, name: string): string | null {
@@ -94,7 +86,7 @@ export class GitProvider implements ProviderPort {
     return p.kind === "user" && p.login === actor.login;
   }
 
-  async plan(spec: OverrideSpec, state: LedgerState): Promise<Plan> {
+  async plan(spec: OverrideSpec, view: TargetView): Promise<Plan> {
     const t = spec.target;
     const until = spec.expiresAt ? `until ${spec.expiresAt}` : "until reverted";
     switch (spec.op) {
@@ -119,17 +111,13 @@ export class GitProvider implements ProviderPort {
         };
       }
       case "flag": {
-        const was = current(state, "flag", t);
-        const before = { value: was ? flagValue(was.after) : null };
+        const before = { value: view.active ? flagValue(view.active.after) : null };
         const value = spec.params.value ?? null;
-        // Unset restores what the flag was before the override in force, if anything.
-        const after = { value: value ?? (was ? flagValue(was.before) : null) };
+        const after = { value };
         const where = t.env ? ` in ${t.env}` : "";
         return {
           steps: [
-            value === null
-              ? `will unset flag ${t.flag}${where} (now ${before.value ?? "unset"}; becomes ${after.value ?? "unset"})`
-              : `will set flag ${t.flag}=${value}${where} ${until} (now ${before.value ?? "unset"}): \`optout flag get ${t.flag}\` will print it`,
+            `will set flag ${t.flag}=${value}${where} ${until} (now ${before.value ?? "unset"}): \`optout flag get ${t.flag}\` will print it`,
           ],
           calls: ["ledger: append flag record on the audit branch"],
           before,
@@ -139,9 +127,7 @@ export class GitProvider implements ProviderPort {
       }
       case "rollout": {
         const command = this.command("rollout");
-        const before = {
-          artifact: field(current(state, "rollout", { env: t.env ?? null })?.after, "artifact"),
-        };
+        const before = { artifact: field(view.active?.after, "artifact") };
         const argv = fillPlaceholders(command, {
           artifact: t.artifact ?? "",
           env: t.env ?? "",
@@ -159,8 +145,7 @@ export class GitProvider implements ProviderPort {
         };
       }
       case "failover": {
-        const was = current(state, "failover", { target: null, env: t.env ?? null });
-        const before = { target: field(was?.after, "target") };
+        const before = { target: field(view.active?.after, "target") };
         const command = this.deps.policy.failover?.command;
         const argv = command
           ? fillPlaceholders(command, { target: t.target ?? "", env: t.env ?? "", record: "<record id>" })
@@ -252,11 +237,10 @@ export class GitProvider implements ProviderPort {
     throw new Error(`${spec.op} is ledger-only on the git provider; nothing to apply`);
   }
 
-  async planRestore(entry: IndexEntry, _original: LedgerRecord, _state: LedgerState): Promise<Plan> {
-    const op = entry.op ?? entry.type;
-    const t = entry.target;
-    if (op === "rollout") {
-      const artifact = field(entry.before, "artifact");
+  async planRestore(spec: RestoreSpec): Promise<Plan> {
+    const t = spec.target;
+    if (spec.op === "rollout") {
+      const artifact = field(spec.restore, "artifact");
       if (!artifact) {
         throw new UsageError(`nothing to roll back to: no earlier rollout to ${t.env} is recorded`, {
           hint: "roll out the artifact you want with `optout rollout`",
@@ -271,15 +255,15 @@ export class GitProvider implements ProviderPort {
       return {
         steps: [`will roll ${t.env} back to ${artifact} by running: ${show(argv)}`],
         calls: ["ledger: append revert intent", `run: ${show(argv)}`, "ledger: append result"],
-        before: entry.after ?? null,
+        before: spec.current ?? null,
         after: { artifact },
         external: true,
       };
     }
-    if (op === "failover") {
-      const target = field(entry.before, "target");
+    if (spec.op === "failover") {
+      const target = field(spec.restore, "target");
       if (!target) {
-        throw new UsageError(`nothing to fail back to: the target before ${entry.id} is not recorded`);
+        throw new UsageError(`nothing to fail back to: the target before ${spec.overrideId} is not recorded`);
       }
       const command = this.deps.policy.failover?.command;
       const argv = command
@@ -292,30 +276,34 @@ export class GitProvider implements ProviderPort {
         calls: argv
           ? ["ledger: append revert intent", `run: ${show(argv)}`, "ledger: append result"]
           : ["ledger: append record"],
-        before: entry.after ?? null,
+        before: spec.current ?? null,
         after: { target },
         external: !!argv,
       };
     }
+    const back =
+      spec.op === "flag"
+        ? `; flag ${t.flag} goes back to ${flagValue(spec.restore) === null ? "unset" : JSON.stringify(flagValue(spec.restore))}`
+        : "";
     return {
-      steps: [`will end ${op} ${entry.id} (${describeTarget(entry)}); pipelines stop seeing it at once`],
+      steps: [
+        `will end ${spec.op} ${spec.overrideId} (${describeTarget(spec)})${back}; pipelines stop seeing it at once`,
+      ],
       calls: ["ledger: append record on the audit branch"],
-      before: entry.after ?? null,
-      after: entry.before ?? null,
+      before: spec.current ?? null,
+      after: spec.restore ?? null,
       external: false,
     };
   }
 
   async restore(
-    entry: IndexEntry,
-    _original: LedgerRecord,
+    spec: RestoreSpec,
     plan: Plan,
     record: LedgerRecord,
     signal?: AbortSignal,
   ): Promise<{ after: unknown }> {
-    const op = entry.op ?? entry.type;
-    const t = entry.target;
-    if (op === "rollout") {
+    const t = spec.target;
+    if (spec.op === "rollout") {
       const artifact = field(plan.after, "artifact") ?? "";
       await this.run(
         fillPlaceholders(this.command("rollout"), {
@@ -329,7 +317,7 @@ export class GitProvider implements ProviderPort {
       );
       return { after: plan.after };
     }
-    if (op === "failover") {
+    if (spec.op === "failover") {
       const target = field(plan.after, "target") ?? "";
       await this.run(
         fillPlaceholders(this.command("failover"), { target, env: t.env ?? "", record: record.id }),
@@ -338,7 +326,7 @@ export class GitProvider implements ProviderPort {
       );
       return { after: plan.after };
     }
-    throw new Error(`${op} is ledger-only on the git provider; nothing to restore`);
+    throw new Error(`${spec.op} is ledger-only on the git provider; nothing to restore`);
   }
 }
 

@@ -7,15 +7,17 @@ import type { Principal } from "../../core/policy.js";
 import type {
   DoctorCheck,
   DoctorContext,
-  LedgerState,
   OverrideSpec,
   Plan,
   PreviousDeployment,
   ProviderContext,
   ProviderPort,
+  RestoreSpec,
+  TargetView,
 } from "../../core/ports.js";
 import type { Actor, IndexEntry, LedgerRecord } from "../../core/record.js";
 import { UsageError } from "../../errors.js";
+import { restoreArgs, stateOf } from "../legacy.js";
 import { GitHubClient } from "./client.js";
 import { auditUrl, type GhContext, ghContext, repoParams, untilText, withSignal } from "./context.js";
 import { githubDoctor } from "./doctor.js";
@@ -105,7 +107,8 @@ export class GitHubProvider implements ProviderPort {
     return this.principals.has(actor, principal);
   }
 
-  async plan(spec: OverrideSpec, state: LedgerState): Promise<Plan> {
+  async plan(spec: OverrideSpec, view: TargetView): Promise<Plan> {
+    const state = stateOf(view);
     switch (spec.op) {
       case "skip":
         if (spec.mechanism === "guard") return guardPlan(this.gh, spec);
@@ -150,7 +153,9 @@ export class GitHubProvider implements ProviderPort {
     }
   }
 
-  async planRestore(entry: IndexEntry, original: LedgerRecord, state: LedgerState): Promise<Plan> {
+  async planRestore(spec: RestoreSpec): Promise<Plan> {
+    const { entry, original, state } = restoreArgs(spec);
+    void state;
     switch (entry.op ?? original.op ?? original.type) {
       case "skip":
         if (entry.mechanism === "status") return planStatusRestore(this.gh, entry, original);
@@ -168,12 +173,12 @@ export class GitHubProvider implements ProviderPort {
   }
 
   async restore(
-    entry: IndexEntry,
-    original: LedgerRecord,
+    spec: RestoreSpec,
     plan: Plan,
     record: LedgerRecord,
     signal?: AbortSignal,
   ): Promise<{ after: unknown }> {
+    const { entry, original } = restoreArgs(spec);
     const gh = withSignal(this.gh, this.client, signal);
     switch (entry.op ?? original.op ?? original.type) {
       case "skip":

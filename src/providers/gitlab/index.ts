@@ -8,15 +8,17 @@ import type {
   BranchProtection,
   DoctorCheck,
   DoctorContext,
-  LedgerState,
   OverrideSpec,
   Plan,
   PreviousDeployment,
   ProviderContext,
   ProviderPort,
+  RestoreSpec,
+  TargetView,
 } from "../../core/ports.js";
-import type { Actor, IndexEntry, LedgerRecord } from "../../core/record.js";
+import type { Actor, LedgerRecord } from "../../core/record.js";
 import { UsageError } from "../../errors.js";
+import { restoreArgs, stateOf } from "../legacy.js";
 import { Access } from "./access.js";
 import { GitLabApi } from "./api.js";
 import type { ClientOptions, TokenSource } from "./client.js";
@@ -164,7 +166,8 @@ class GitLabProviderImpl implements GitLabProvider {
     return this.access.hasPrincipal(actor, principal);
   }
 
-  async plan(spec: OverrideSpec, state: LedgerState): Promise<Plan> {
+  async plan(spec: OverrideSpec, view: TargetView): Promise<Plan> {
+    const state = stateOf(view);
     const policy = this.deps.ctx.policy;
     switch (spec.op) {
       case "skip": {
@@ -227,7 +230,9 @@ class GitLabProviderImpl implements GitLabProvider {
     }
   }
 
-  async planRestore(entry: IndexEntry, original: LedgerRecord, _state: LedgerState): Promise<Plan> {
+  async planRestore(spec: RestoreSpec): Promise<Plan> {
+    const { entry, original, state } = restoreArgs(spec);
+    void state;
     const op = entry.op ?? original.op ?? original.type;
     const mechanism = original.mechanism ?? entry.mechanism;
     if (op === "skip" && mechanism === "guard") {
@@ -250,12 +255,8 @@ class GitLabProviderImpl implements GitLabProvider {
     throw new UsageError(`${op} ${entry.id} cannot be reverted on GitLab`);
   }
 
-  async restore(
-    entry: IndexEntry,
-    original: LedgerRecord,
-    plan: Plan,
-    record: LedgerRecord,
-  ): Promise<{ after: unknown }> {
+  async restore(spec: RestoreSpec, plan: Plan, record: LedgerRecord): Promise<{ after: unknown }> {
+    const { entry, original } = restoreArgs(spec);
     const op = entry.op ?? original.op ?? original.type;
     const mechanism = original.mechanism ?? entry.mechanism;
     if (op === "skip" && mechanism === "status") return { after: await restoreStatus(this.deps, plan) };
