@@ -341,12 +341,18 @@ export class Factory {
         this.io.progress(`pushing the record to ${policy.audit.remote}/${policy.audit.branch}`);
         // Every append is a critical section: Ctrl-C during a push is answered with what landed.
         const append = () =>
-          appendInterruptibly(store, (ev) => draftFor(ev.view(this.now())), sign, { principal, key: signer.publicKeyBlob }, {
-            signal: this.interrupt?.signal,
-            say: (text) => this.io.err(text),
-            pushEnds: this.pushEnds,
-            ...(options?.keep === false ? { keep: false } : {}),
-          });
+          appendInterruptibly(
+            store,
+            (ev) => draftFor(ev.view(this.now())),
+            sign,
+            { principal, key: signer.publicKeyBlob },
+            {
+              signal: this.interrupt?.signal,
+              say: (text) => this.io.err(text),
+              pushEnds: this.pushEnds,
+              ...(options?.keep === false ? { keep: false } : {}),
+            },
+          );
         const r = await (this.interrupt ? this.interrupt.critical(append) : append()).finally(() =>
           this.io.endProgress(),
         );

@@ -100,17 +100,10 @@ function fieldsProblem(r: LedgerRecord): string | undefined {
 }
 
 /**
- * Why the entry does not count, or undefined when it does. `tail` is the last record that counts
- * before it; `known` maps the hash of every earlier record-bearing commit (valid or not) to its
- * position and seq; `ids` holds the ids of records that count.
+ * Why the entry cannot count whatever its place in the chain: its shape, its fields, its
+ * signature, the key's principal at the claimed time, the identity it claims, its repository.
  */
-export function chainProblem(
-  e: CommitEntry,
-  tail: ChainTail | undefined,
-  known: ReadonlyMap<string, { index: number; seq: number }>,
-  ids: ReadonlySet<string>,
-  ctx: ChainContext,
-): string | undefined {
+export function recordProblem(e: CommitEntry, ctx: ChainContext): string | undefined {
   if (e.shape.length) return e.shape[0];
   const r = e.record;
   if (!r || !e.hash) return "commit adds no readable record";
@@ -129,12 +122,25 @@ export function chainProblem(
   }
   if (r.repo !== ctx.repo) return `record is for ${JSON.stringify(r.repo)}, not ${ctx.repo}`;
   if (Math.abs(idTime(r.id) - time) > clockToleranceMs) return "id and time disagree";
+  return undefined;
+}
+
+/**
+ * Why a record that could count does not take its place after `tail` (the last record that
+ * counts): it must chain onto it, or onto a record that never counted after it, and claim no
+ * earlier time. `before` is the record its `prev` names (undefined: none known).
+ */
+export function linkProblem(
+  r: LedgerRecord,
+  tail: ChainTail | undefined,
+  before: { index: number; seq: number } | undefined,
+  ids: ReadonlySet<string>,
+): string | undefined {
   if (ids.has(r.id)) return `id ${r.id} is used by an earlier record`;
   if (r.prev === null) {
     if (tail) return "record starts a new chain; it must chain onto the last valid record";
     if (r.seq !== 1) return `seq is ${r.seq}, expected 1`;
   } else {
-    const before = typeof r.prev === "string" ? known.get(r.prev) : undefined;
     if (!before) return "prev names no earlier record";
     // Chaining past junk is how writers recover from it; chaining past a valid record is not.
     if (tail && before.index < tail.index) {
@@ -142,8 +148,26 @@ export function chainProblem(
     }
     if (r.seq !== before.seq + 1) return `seq is ${r.seq}, expected ${before.seq + 1}`;
   }
-  if (tail && time < tail.time - clockToleranceMs) {
+  if (tail && Date.parse(r.time) < tail.time - clockToleranceMs) {
     return `time ${r.time} is before ${new Date(tail.time).toISOString()}, the time of ${tail.id} it follows`;
   }
   return undefined;
+}
+
+/**
+ * Why the entry does not count, or undefined when it does. `tail` is the last record that counts
+ * before it; `known` maps the hash of every earlier record-bearing commit (valid or not) to its
+ * position and seq; `ids` holds the ids of records that count.
+ */
+export function chainProblem(
+  e: CommitEntry,
+  tail: ChainTail | undefined,
+  known: ReadonlyMap<string, { index: number; seq: number }>,
+  ids: ReadonlySet<string>,
+  ctx: ChainContext,
+): string | undefined {
+  const own = recordProblem(e, ctx);
+  if (own) return own;
+  const r = e.record!;
+  return linkProblem(r, tail, typeof r.prev === "string" ? known.get(r.prev) : undefined, ids);
 }

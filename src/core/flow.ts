@@ -409,9 +409,12 @@ async function carryOut(
     // nobody made.
     const landed = await deps.ledger.append(() => first, { keep: false });
     if (landed.kind === "queued") {
-      throw new FailedError(`${c.label} was not started: its intent record could not be pushed (${landed.reason})`, {
-        hint: "nothing was changed and nothing is kept for `optout sync`; run the same command again once the remote is reachable",
-      });
+      throw new FailedError(
+        `${c.label} was not started: its intent record could not be pushed (${landed.reason})`,
+        {
+          hint: "nothing was changed and nothing is kept for `optout sync`; run the same command again once the remote is reachable",
+        },
+      );
     }
     const record = landed.record;
     deps.report.step(`recorded intent ${record.id}`);

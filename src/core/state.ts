@@ -206,7 +206,7 @@ export class LedgerEvaluator {
     this.tail = { hash: e.hash, seq: r.seq, time: timeOf(r), id: r.id, index };
     this.ids.add(r.id);
     this.valid.push({ record: r, commit: e.commit, path: e.path ?? "" });
-    const refused = this.apply(r);
+    const refused = this.apply(r, e.signature?.ok ? e.signature.key : undefined);
     if (refused) {
       this.alerts.push({
         commit: e.commit,
@@ -223,7 +223,7 @@ export class LedgerEvaluator {
   // ---- effects ----
 
   /** Applies a valid record's effect; returns why it has none when the policy does not allow it. */
-  private apply(r: LedgerRecord): string | undefined {
+  private apply(r: LedgerRecord, key?: Uint8Array): string | undefined {
     if (isOverride(r.type)) return this.override(r);
     switch (r.type) {
       case "result":
@@ -234,7 +234,7 @@ export class LedgerEvaluator {
       case "request":
         return this.request(r);
       case "approve":
-        return this.approve(r);
+        return this.approve(r, key);
       case "reject":
         return this.closeRequest(r, "rejected");
       case "review":
@@ -595,7 +595,7 @@ export class LedgerEvaluator {
     return undefined;
   }
 
-  private approve(r: LedgerRecord): string | undefined {
+  private approve(r: LedgerRecord, key?: Uint8Array): string | undefined {
     const req = r.links.request ? this.requests.get(r.links.request) : undefined;
     if (!req) return `it approves ${r.links.request ?? "nothing"}, which is not a valid request`;
     if (req.status !== "pending") return `it approves request ${req.record.id}, which is ${req.status}`;
@@ -604,10 +604,9 @@ export class LedgerEvaluator {
       return `it approves request ${q.id} after it expired`;
     const by = this.person(r);
     if (by === req.person) return `${this.login(r)} approved their own request ${q.id}`;
-    // One person, two principals: a key the requester also holds cannot approve for someone else.
+    // One person, two principals: an approval signed with any key of the requester is theirs.
     const theirs = this.ctx.keys.keysOf(req.person);
-    const mine = this.ctx.keys.keysOf(by);
-    if (mine.some((k) => theirs.some((t) => Buffer.compare(Buffer.from(k), Buffer.from(t)) === 0))) {
+    if (key && theirs.some((t) => Buffer.compare(Buffer.from(key), Buffer.from(t)) === 0)) {
       return `${this.login(r)} signs with a key of ${req.person}, the requester`;
     }
     if (req.approvals.some((a) => a.person === by))
@@ -737,9 +736,21 @@ export class LedgerView {
     );
   }
 
-  /** Operations whose outcome is not known: still running, or the forge did not confirm. */
+  /**
+   * Operations whose outcome is not known: still running (no result yet), or a skip or flag the
+   * forge did not confirm. A rollout or failover with an unknown outcome takes its place among
+   * the overrides in force instead (outcome `unknown`): it may be live, so it can be reverted.
+   */
   unsettled(): Operation[] {
-    return [...this.ev.operations.values()].filter((o) => o.status === "running" || o.status === "unknown");
+    return [...this.ev.operations.values()].filter((o) => {
+      if (o.status === "running") return true;
+      if (o.status !== "unknown") return false;
+      if (o.kind !== "override") return true;
+      const s = this.ev.targets.get(o.key);
+      const placed = s?.active?.id === o.intent.id || s?.stack.some((x) => x.id === o.intent.id);
+      const ended = s?.ended.some((e) => e.override.id === o.intent.id);
+      return !placed && !ended;
+    });
   }
 
   /** Whether the stage is waived for this ref/commit: the skip in force, if any. */

@@ -69,7 +69,7 @@ describe("crash consistency", () => {
         expect(status.unfinished).toHaveLength(1);
         const id = status.unfinished[0].id;
         expect((await w.run("bob", ["status"])).stdout).toMatch(
-          /Unfinished \(intent recorded, outcome unknown/,
+          /Unfinished \(outcome not known: run optout sync\)/,
         );
 
         // Alice's process is gone: sync on her clone settles at once; nothing is re-run.
@@ -77,8 +77,9 @@ describe("crash consistency", () => {
         const sync = await w.run("alice", ["sync", "--json"]);
         expect(sync.code, sync.stderr).toBe(0);
         const out = JSON.parse(sync.stdout);
+        // Plain git cannot read back what a command did: the outcome stays unknown, and says so.
         expect(out.settled).toEqual([
-          { id, outcome: "failed", why: expect.stringMatching(/^outcome unknown/) },
+          { id, outcome: "unknown", why: expect.stringMatching(/process carrying it out is gone/) },
         ]);
         expect(await deployLog(w)).toEqual(before);
         expect(before).toEqual(
@@ -87,10 +88,12 @@ describe("crash consistency", () => {
 
         const after = JSON.parse((await w.run("bob", ["status", "--json"])).stdout);
         expect(after.unfinished).toEqual([]);
+        // It may be live: it stands in force, marked unknown, so it can be reverted.
+        expect(after.active).toMatchObject([{ id, outcome: "unknown" }]);
         const last = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout)[0];
         expect(last).toMatchObject({
           type: "result",
-          outcome: "failed",
+          outcome: "unknown",
           links: { intent: id },
           settledBy: "sync",
         });
@@ -151,9 +154,10 @@ describe("crash consistency", () => {
       expect(stderr).toMatch(/interrupted \(Ctrl-C\) while roll out to staging/);
       expect(await deployLog(w)).toEqual([`start ${digest("c")}`]);
       const last = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout)[0];
+      // The command was stopped part-way: whether staging changed is not known, and the record says so.
       expect(last).toMatchObject({
         type: "result",
-        outcome: "failed",
+        outcome: "unknown",
         error: expect.stringMatching(/interrupted/),
       });
       expect(JSON.parse((await w.run("bob", ["status", "--json"])).stdout).unfinished).toEqual([]);

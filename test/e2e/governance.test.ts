@@ -74,21 +74,15 @@ describe("governance", () => {
     }
   });
 
-  it("a reason with escape sequences is shown inert by log and status", async () => {
+  it("a reason with escape sequences or a newline is refused before anything is written", async () => {
     const w = await makeWorld();
     try {
       const evil = "fix \u001b[2J\u001b]0;pwned\u0007 title\u001b[31m red \u202e reversed\r\nforged line";
       const r = await w.run("alice", ["skip", "lint", "--reason", evil]);
-      expect(r.code, r.stderr).toBe(0);
-      const log = await w.run("bob", ["log"]);
-      for (const out of [log.stdout, r.stdout]) {
-        expect(out).not.toMatch(/[\u001b\u0007\u202e\r]/);
-        expect(out).not.toMatch(/^forged line/m);
-      }
-      expect(log.stdout).toContain("fix  title red  reversed ⏎ forged line");
-      // The record keeps the reason verbatim; only the display is neutralised.
-      const json = JSON.parse((await w.run("bob", ["log", "--json"])).stdout);
-      expect(json[0].reason).toBe(evil);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--reason holds a control character/);
+      expect(r.stderr).not.toMatch(/[\u001b\u0007\u202e]/);
+      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout)).toEqual([]);
     } finally {
       await w.cleanup();
     }

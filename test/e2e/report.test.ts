@@ -26,8 +26,11 @@ function policy() {
   });
 }
 
+/** The clock the commands run at (OPTOUT_NOW once the setup has moved it on). */
+let clock: Record<string, string> = {};
+
 async function ok(w: World, person: string, args: string[]): Promise<Record<string, unknown>> {
-  const r = await w.run(person, [...args, "--json"]);
+  const r = await w.run(person, [...args, "--json"], { env: clock });
   expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
   return JSON.parse(r.stdout);
 }
@@ -66,8 +69,9 @@ describe("optout report", () => {
         "hotfix for checkout incident",
       ])
     ).id as string;
-    // 3h ahead: B (2h) and C (30m) expire; D (4h) and the rollout (no TTL) stay.
-    await ok(w, "carol", ["expire", "--now", new Date(Date.now() + 3 * HOUR).toISOString()]);
+    // 3h on (the clock, not a sleep): B (2h) and C (30m) expire; D (4h) and the rollout (no TTL) stay.
+    clock = { OPTOUT_NOW: new Date(Date.now() + 3 * HOUR).toISOString() };
+    await ok(w, "carol", ["expire"]);
     const review = (p: string, id: string, verdict: string) =>
       ok(w, p, ["review", id, "--verdict", verdict, "--note", `reviewed by ${p}`]);
     await review("carol", ids.A!, "justified");
@@ -83,8 +87,8 @@ describe("optout report", () => {
     const t = (pred: (r: LedgerRecord) => boolean) => Date.parse(log.find(pred)!.time);
     const now = Date.parse((report.window as { now: string }).now);
     const ended = (id: string, type: string) => t((r) => r.type === type && r.links.reverts === id);
-    // Applied → end. A: its revert; B, C: the expire records (written before their expiresAt, since
-    // --now was ahead); D and the rollout E (applied by its result) still active: to now.
+    // Applied → end. A: its revert; B, C: the expire records (written 3h on); D and the rollout E
+    // (applied by its result) still active: to now.
     const active = {
       A: ended(ids.A!, "revert") - t((r) => r.id === ids.A),
       B: ended(ids.B!, "expire") - t((r) => r.id === ids.B),
@@ -144,7 +148,7 @@ describe("optout report", () => {
 
   it("the terminal report fits 80 columns, with Unicode bars or pure ASCII", async () => {
     for (const by of ["type", "actor", "stage", "env"]) {
-      const utf8 = await w.run("alice", ["report", "--by", by], { env: { LANG: "en_US.UTF-8" } });
+      const utf8 = await w.run("alice", ["report", "--by", by], { env: { ...clock, LANG: "en_US.UTF-8" } });
       expect(utf8.code, utf8.stderr).toBe(0);
       expect(Math.max(...columns(utf8.stdout))).toBeLessThanOrEqual(80);
       expect(utf8.stdout).toMatch(/[█▏▎▍▌▋▊▉]/);
@@ -155,28 +159,28 @@ describe("optout report", () => {
         {},
       ];
       for (const env of asciiEnvs) {
-        const ascii = await w.run("alice", ["report", "--by", by], { env });
+        const ascii = await w.run("alice", ["report", "--by", by], { env: { ...clock, ...env } });
         expect(ascii.code, ascii.stderr).toBe(0);
         expect(Math.max(...columns(ascii.stdout))).toBeLessThanOrEqual(80);
         expect(ascii.stdout).toMatch(/^[\x00-\x7f]*$/);
         expect(ascii.stdout).toMatch(/#/);
       }
     }
-    const text = (await w.run("alice", ["report"], { env: { LC_ALL: "C.UTF-8" } })).stdout;
+    const text = (await w.run("alice", ["report"], { env: { ...clock, LC_ALL: "C.UTF-8" } })).stdout;
     expect(text).toMatch(/^ {2}overrides {5}5$/m);
     expect(text).toMatch(/^ {2}reviewed {6}3 of 5 \(60%\)$/m);
     expect(text).toMatch(/^ {2}ended {9}3: 1 reverted early \(33%\), 2 expired \(67%\), 0 superseded$/m);
     expect(text).toMatch(/^ {2}skip +3 {2}█{12} {2}/m);
     // Colour never costs columns.
     const colour = await w.run("alice", ["report"], {
-      env: { LANG: "C.UTF-8", NO_COLOR: "", FORCE_COLOR: "1" },
+      env: { ...clock, LANG: "C.UTF-8", NO_COLOR: "", FORCE_COLOR: "1" },
     });
     expect(colour.stdout).toMatch(/\u001b\[/);
     expect(Math.max(...columns(colour.stdout))).toBeLessThanOrEqual(80);
   });
 
   it("--format markdown renders GitHub tables for a post-incident document", async () => {
-    const r = await w.run("alice", ["report", "--format", "markdown", "--by", "stage"]);
+    const r = await w.run("alice", ["report", "--format", "markdown", "--by", "stage"], { env: clock });
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split("\n");
     const head = lines.indexOf(
@@ -188,7 +192,7 @@ describe("optout report", () => {
     expect(lines).toContain("| overrides | 5 |");
     expect(lines).toContain("| reviewed | 3 of 5 (60%) |");
     expect(lines).toContain("| linter crashes on node 22 | 2 |");
-    const both = await w.run("alice", ["report", "--format", "markdown", "--json"]);
+    const both = await w.run("alice", ["report", "--format", "markdown", "--json"], { env: clock });
     expect(both.code).toBe(2);
   });
 });

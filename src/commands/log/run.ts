@@ -51,7 +51,12 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
     records.push(r);
     if (limit && records.length >= limit) break;
   }
-  if (o.stage && records.length === 0) await requireKnownStage(f, o.stage, ev.valid.map((v) => v.record));
+  if (o.stage && records.length === 0)
+    await requireKnownStage(
+      f,
+      o.stage,
+      ev.valid.map((v) => v.record),
+    );
   const junk = ev.alerts.filter((a) => a.kind === "junk").length;
   if (junk)
     f.io.err(

@@ -18,17 +18,13 @@ export async function runRevert(f: Factory, o: RevertOptions): Promise<void> {
   const view = await deps.ledger.current();
   // Every override optout knows of, so a superseded or ended one gets its reason, not "no such id".
   const id = matchId(view.ev.overrides.keys(), o.id, "override", "see `optout status` for what is in force");
-  const result = await runRestore(
-    deps,
-    { kind: "revert", id, reason },
-    async (actor, target) => {
-      // Whoever made it may undo it; so may anyone the policy lets make it.
-      if (target.login === actor.login || target.record.actor.login === actor.login) return;
-      const rules = entryRules(policy, target.op, target.target);
-      if (rules && (await matchingPrincipal(deps.provider, actor, rules.allow))) return;
-      throw notAllowed(actor, `revert ${describeEntry(target)}`, rules?.allow ?? []);
-    },
-  );
+  const result = await runRestore(deps, { kind: "revert", id, reason }, async (actor, target) => {
+    // Whoever made it may undo it; so may anyone the policy lets make it.
+    if (target.login === actor.login || target.record.actor.login === actor.login) return;
+    const rules = entryRules(policy, target.op, target.target);
+    if (rules && (await matchingPrincipal(deps.provider, actor, rules.allow))) return;
+    throw notAllowed(actor, `revert ${describeEntry(target)}`, rules?.allow ?? []);
+  });
   const o2 = view.ev.overrides.get(id)!;
   await presentFlow(f, result, `reverted ${describeEntry(o2)} (${id})`);
 }

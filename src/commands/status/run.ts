@@ -51,7 +51,7 @@ export async function runStatus(f: Factory): Promise<void> {
         expiresAt: q.record.expiresAt,
         timeLeftMs: left(q.record.expiresAt),
       })),
-      unsettled: unsettled.map((o) => ({
+      unfinished: unsettled.map((o) => ({
         id: o.intent.id,
         type: o.intent.type,
         op: o.intent.op,

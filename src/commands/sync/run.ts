@@ -143,8 +143,6 @@ async function resend(f: Factory, dry: boolean): Promise<Resent[]> {
   return out;
 }
 
-
-
 /** Reads what the provider says of one operation and records it; undefined when it cannot tell. */
 async function settle(
   f: Factory,
