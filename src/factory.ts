@@ -75,7 +75,11 @@ export class Factory {
     return new Date();
   }
 
-  readonly policy = once(async (): Promise<Policy> => {
+  /**
+   * The working copy's policy file: a draft. It says which remote to ask and where the policy
+   * lives; `policy check` and `--dry-run` read it. What it grants counts for nothing (see policy()).
+   */
+  readonly localPolicy = once(async (): Promise<Policy> => {
     if (this.lightPolicy) {
       const { loadPolicyLight } = await import("./policy/light.js");
       const light = loadPolicyLight({
@@ -97,6 +101,35 @@ export class Factory {
       if (!this.globals.config) await this.repoInfo();
       throw e;
     });
+  });
+
+  /** The policy in force and allowed_signers, both from the remote's default branch (once per command). */
+  readonly inForce = once(async () => {
+    const [local, repo, { loadFromDefaultBranch }] = await Promise.all([
+      this.localPolicy(),
+      this.repoInfo(),
+      import("./ledger/trust.js"),
+    ]);
+    return loadFromDefaultBranch(repo, local, {
+      ...(this.globals.provider ? { provider: this.globals.provider } : {}),
+      ...(this.globals.repo ? { repo: this.globals.repo } : {}),
+      warn: (text) => this.io.err(`optout: warning: ${text}`),
+    });
+  });
+
+  /**
+   * The policy every decision is made under: the default branch's. `--dry-run` shows what the
+   * working copy's draft would do, and says so.
+   */
+  readonly policy = once(async (): Promise<Policy> => {
+    if (this.globals.dryRun) {
+      const local = await this.localPolicy();
+      this.io.err(
+        `optout: dry run: using the working copy's ${local.file.split(/[\\/]/).pop()} (what counts is the default branch's copy)`,
+      );
+      return local;
+    }
+    return (await this.inForce()).inForce.policy;
   });
 
   readonly repoInfo = once(async (): Promise<RepoInfo> => {
@@ -160,7 +193,7 @@ export class Factory {
       this.repoName(),
       this.trust(),
     ]);
-    return evaluateLedger(store, tip, policy, repo, trust.signers);
+    return evaluateLedger(store.cfg, tip, policy, repo, trust.signers);
   }
 
   /**
@@ -180,20 +213,13 @@ export class Factory {
   );
 
   /** allowed_signers from the remote's default branch (fetched once per command). */
-  readonly trust = once(async (): Promise<TrustSource> => {
-    const [{ loadAllowedSigners }, policy, repo] = await Promise.all([
-      import("./ledger/trust.js"),
-      this.policy(),
-      this.repoInfo(),
-    ]);
-    return loadAllowedSigners(repo, policy.audit.remote, policy.audit.allowedSigners, { fetch: true });
-  });
+  readonly trust = once(async (): Promise<TrustSource> => (await this.inForce()).trust);
 
-  /** Pinning (`"pin": "default-branch"`): the local policy against the default branch's copy. */
+  /** The working copy's policy file against the default branch's copy (`policy check --pinned`, doctor). */
   readonly pinCheck = once(async () => {
-    const [policy, repo, trust] = await Promise.all([this.policy(), this.repoInfo(), this.trust()]);
+    const [local, repo, trust] = await Promise.all([this.localPolicy(), this.repoInfo(), this.trust()]);
     const { comparePolicyWithDefaultBranch } = await import("./policy/pin.js");
-    return comparePolicyWithDefaultBranch(repo.root, policy.file, trust.ref);
+    return comparePolicyWithDefaultBranch(repo.root, local.file, trust.ref);
   });
 
   /** The signing key: policy audit.signingKey > OPTOUT_SIGNING_KEY > git user.signingkey (ssh) > ~/.ssh/id_ed25519. */

@@ -1,4 +1,6 @@
 /** Which ref and commit a skip or a guard is about: flags, then CI variables, then the checkout. */
+
+import { readFileSync } from "node:fs";
 import { requireCommitId, requireRef } from "../core/inputs.js";
 import { UsageError } from "../errors.js";
 import { currentBranch, remoteRefNames, resolveRef } from "../git/repo.js";
@@ -65,4 +67,38 @@ export async function shaForGuard(
   const ci = env.GITHUB_SHA || env.CI_COMMIT_SHA;
   if (ci) return ci.toLowerCase();
   return resolveRef(root, "HEAD");
+}
+
+/**
+ * The repository a pipeline runs for, when it is another one than this (a fork's pull request or
+ * merge request): its code is not what a waiver was given for, so no waiver applies there.
+ * GitHub: the pull request's head repository (event payload); GitLab: the merge request's source
+ * project. Undefined for the repository's own pipelines, and outside these CIs.
+ */
+export function forkPipeline(env: Record<string, string | undefined>): string | undefined {
+  const sourceProject = env.CI_MERGE_REQUEST_SOURCE_PROJECT_ID;
+  if (sourceProject && env.CI_PROJECT_ID && sourceProject !== env.CI_PROJECT_ID) {
+    return env.CI_MERGE_REQUEST_SOURCE_PROJECT_PATH || `project ${sourceProject}`;
+  }
+  const sourcePath = env.CI_MERGE_REQUEST_SOURCE_PROJECT_PATH;
+  if (sourcePath && env.CI_PROJECT_PATH && sourcePath !== env.CI_PROJECT_PATH) return sourcePath;
+  if (
+    env.GITHUB_ACTIONS &&
+    env.GITHUB_EVENT_PATH &&
+    env.GITHUB_REPOSITORY &&
+    /^pull_request/.test(env.GITHUB_EVENT_NAME ?? "")
+  ) {
+    try {
+      const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, "utf8")) as {
+        pull_request?: { head?: { repo?: { full_name?: unknown } | null } };
+      };
+      const head = event.pull_request?.head?.repo?.full_name;
+      // A head repository that was deleted (null) is not this repository either.
+      if (head !== env.GITHUB_REPOSITORY) return typeof head === "string" ? head : "a deleted fork";
+    } catch {
+      // No payload to read: fail closed, the pull request's source is unknown.
+      return "an unknown repository (the event payload cannot be read)";
+    }
+  }
+  return undefined;
 }

@@ -87,24 +87,7 @@ export async function flowDeps(f: Factory): Promise<FlowDeps> {
       warn: (text) => f.io.err(`${p.yellow("warning:")} ${text}`),
     },
   };
-  if (policy.pin === "default-branch") await enforcePin(f, deps);
   return deps;
-}
-
-/** Refuses (exit 3, recorded) any change made under a policy that is not the default branch's. */
-async function enforcePin(f: Factory, deps: FlowDeps): Promise<void> {
-  const check = await f.pinCheck();
-  if (check.pinned) return;
-  if (check.diff) f.io.err(inert(check.diff));
-  const actor = await deps.provider.identity();
-  await deny(
-    deps,
-    actor,
-    { op: null, target: { policy: check.path } },
-    new NotAllowedError(`policy is pinned to the default branch: ${check.why}`, {
-      hint: "changes to the policy go through review on the default branch; run `git checkout <remote>/<default> -- <policy>` to use it",
-    }),
-  );
 }
 
 async function confirmPlan(f: Factory, _plan: Plan): Promise<boolean> {

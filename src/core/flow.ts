@@ -138,7 +138,11 @@ async function guardedStep<T>(
   const signal = deps.interrupt?.signal;
   if (!signal) return fn(undefined);
   // Ctrl-C came while the intent was being pushed: the step is not begun at all.
-  if (signal.aborted) throw new InterruptedError(`interrupted (Ctrl-C) before ${label}; it was not started`);
+  if (signal.aborted) {
+    throw new InterruptedError(`interrupted (Ctrl-C) before ${label}; it was not started`, {
+      data: { started: false },
+    });
+  }
   const interrupted = new Promise<never>((_, reject) => {
     signal.addEventListener(
       "abort",
@@ -426,14 +430,20 @@ async function carryOut(
       after = applied.after;
       deps.report.step(applied.detail ?? "applied");
     } catch (e) {
-      // `failed` only when the forge or command said so; whatever we cannot be sure of is unknown.
+      // `failed` only when the forge or command said so (or nothing was begun); whatever we cannot
+      // be sure of is unknown.
+      const notStarted = e instanceof InterruptedError && e.data?.started === false;
       const confirmed =
-        e instanceof OptoutError && !(e instanceof UnknownOutcomeError || e instanceof InterruptedError);
+        notStarted ||
+        (e instanceof OptoutError && !(e instanceof UnknownOutcomeError || e instanceof InterruptedError));
       outcome = confirmed ? "failed" : "unknown";
       failure =
         e instanceof OptoutError
           ? e
-          : new UnknownOutcomeError(`${c.label}: ${(e as Error).message}`, { cause: e });
+          : new UnknownOutcomeError(`${c.label}: the outcome is unknown (${(e as Error).message})`, {
+              hint: "recorded as unknown; `optout sync` reads back what it can and settles it",
+              cause: e,
+            });
     }
     const notifications = await announce(deps, outcome === "applied" ? c.event : "failed", record);
     const result = await land(
@@ -454,12 +464,6 @@ async function carryOut(
       "the result record",
     );
     if (failure) {
-      if (outcome === "unknown" && !(failure instanceof InterruptedError)) {
-        throw new UnknownOutcomeError(`${c.label}: the outcome is unknown (${failure.message})`, {
-          hint: `recorded as unknown; \`optout sync\` reads ${deps.provider.name === "git" ? "what it can" : "the forge"} and settles it`,
-          cause: failure,
-        });
-      }
       throw failure;
     }
     if (result.kind === "queued") {

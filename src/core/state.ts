@@ -24,6 +24,7 @@ import {
   chainProblem,
   clockToleranceMs,
   recordPathOf,
+  recordProblem,
 } from "./chain.js";
 import {
   type Approvals,
@@ -186,6 +187,30 @@ export class LedgerEvaluator {
     readonly ctx: ChainContext,
   ) {}
 
+  /**
+   * Starts a partial evaluation (guard's window) at `e`: it counts if it holds up on its own
+   * (signature, key, identity, repository); what came before it is not known here.
+   */
+  anchor(e: CommitEntry): void {
+    if (this.count !== 0) throw new Error("anchor() starts an evaluation");
+    const index = this.count++;
+    const r = e.record;
+    const problem = recordProblem(e, this.ctx);
+    if (problem || !r || !e.hash) {
+      this.alerts.push({
+        commit: e.commit,
+        id: typeof r?.id === "string" ? r.id : null,
+        seq: typeof r?.seq === "number" ? r.seq : null,
+        path: e.path ?? null,
+        problem: problem ?? "commit adds no readable record",
+        kind: "junk",
+      });
+      return;
+    }
+    this.known.set(e.hash, { index, seq: r.seq });
+    this.accept(e, r, index);
+  }
+
   /** Adds the next commit of the first-parent chain. */
   add(e: CommitEntry): void {
     const index = this.count++;
@@ -203,7 +228,11 @@ export class LedgerEvaluator {
       });
       return;
     }
-    this.tail = { hash: e.hash, seq: r.seq, time: timeOf(r), id: r.id, index };
+    this.accept(e, r, index);
+  }
+
+  private accept(e: CommitEntry, r: LedgerRecord, index: number): void {
+    this.tail = { hash: e.hash!, seq: r.seq, time: timeOf(r), id: r.id, index };
     this.ids.add(r.id);
     this.valid.push({ record: r, commit: e.commit, path: e.path ?? "" });
     const refused = this.apply(r, e.signature?.ok ? e.signature.key : undefined);
@@ -829,7 +858,8 @@ function valueProblem(policy: PolicyView, op: OverrideType, r: LedgerRecord): st
       if (!t.target || !p.targets.includes(t.target))
         return `${JSON.stringify(t.target)} is not a failover target`;
       const env = t.env ?? null;
-      if (p.environments ? !env || !p.environments.includes(env) : env !== null) {
+      // Without a list, any environment may be named (the forge scopes the variable to it).
+      if (p.environments && (!env || !p.environments.includes(env))) {
         return `failover has no environment ${JSON.stringify(env)}`;
       }
       return undefined;

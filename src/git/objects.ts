@@ -221,3 +221,89 @@ export class ObjectWriter {
     return oid;
   }
 }
+
+/**
+ * One `git cat-file --batch` for a whole command: guard reads the tip, its trees and a handful of
+ * blobs through it, one process however many reads. Ask only for objects that are here (in a
+ * partial clone git would fetch a missing blob on the spot, one request each): trees and commits
+ * are; blobs after a prefetch.
+ */
+export class ObjectReader {
+  private readonly child: import("node:child_process").ChildProcessWithoutNullStreams;
+  private buf: Buffer = Buffer.alloc(0);
+  private waiting: {
+    name: string;
+    resolve: (o: GitObject | undefined) => void;
+    reject: (e: Error) => void;
+  }[] = [];
+  private failed: Error | undefined;
+
+  constructor(cwd: string, spawn: typeof import("node:child_process").spawn) {
+    this.child = spawn("git", ["cat-file", "--batch"], {
+      cwd,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    this.child.stdout.on("data", (chunk: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+      this.drain();
+    });
+    const fail = (e: Error) => {
+      this.failed = e;
+      for (const w of this.waiting.splice(0)) w.reject(e);
+    };
+    this.child.on("error", fail);
+    this.child.on("close", (code) => {
+      if (this.waiting.length) fail(new Error(`git cat-file exited ${code ?? "on a signal"}`));
+    });
+    this.child.stdin.on("error", () => {
+      // the close handler reports it
+    });
+  }
+
+  private drain(): void {
+    for (;;) {
+      const w = this.waiting[0];
+      if (!w) return;
+      const eol = this.buf.indexOf(10);
+      if (eol < 0) return;
+      const header = this.buf.toString("utf8", 0, eol);
+      if (header.endsWith(" missing") || header.endsWith(" ambiguous")) {
+        this.buf = this.buf.subarray(eol + 1);
+        this.waiting.shift();
+        w.resolve(undefined);
+        continue;
+      }
+      const [oid, type, sizeText] = header.split(" ");
+      const size = Number(sizeText);
+      if (this.buf.length < eol + 1 + size + 1) return;
+      const data = Buffer.from(this.buf.subarray(eol + 1, eol + 1 + size));
+      this.buf = this.buf.subarray(eol + 1 + size + 1);
+      this.waiting.shift();
+      w.resolve({ oid: oid!, type: type!, data });
+    }
+  }
+
+  read(name: string): Promise<GitObject | undefined> {
+    if (name.includes("\n")) return Promise.reject(new Error("object name with a newline"));
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ name, resolve, reject });
+      this.child.stdin.write(`${name}\n`);
+    });
+  }
+
+  async readMany(names: readonly string[]): Promise<Map<string, GitObject>> {
+    const out = new Map<string, GitObject>();
+    const got = await Promise.all(names.map((n) => this.read(n)));
+    names.forEach((n, i) => {
+      const o = got[i];
+      if (o) out.set(n, o);
+    });
+    return out;
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
+}

@@ -18,7 +18,15 @@ import { type AllowedSigner, matchesLiteral, principalsForKey } from "./allowed-
 import { canonicalize } from "./canonical.js";
 import { type HistoryEntry, readHistory } from "./history.js";
 import { verifySshsigAsync } from "./sshsig.js";
-import { type Ledger, parseTrailers, recordPath } from "./store.js";
+import type { RepoInfo } from "../git/repo.js";
+import { parseTrailers, recordPath } from "./store.js";
+
+/** Which branch of which clone: what the cache is kept for. */
+export interface BranchAt {
+  repo: RepoInfo;
+  remote: string;
+  branch: string;
+}
 
 const recordFile = /^records\/\d{4}\/\d{2}\/\d{2}\/[0-9A-HJKMNP-TV-Z]{26}\.json$/;
 
@@ -132,12 +140,12 @@ interface CacheFiles {
   meta: string;
 }
 
-function cacheFiles(store: Ledger): CacheFiles {
+function cacheFiles(store: BranchAt): CacheFiles {
   const name = createHash("sha256")
-    .update(`${store.cfg.remote}\0${store.cfg.branch}`)
+    .update(`${store.remote}\0${store.branch}`)
     .digest("hex")
     .slice(0, 16);
-  const dir = join(store.cfg.repo.commonDir, "optout", "ledger-cache");
+  const dir = join(store.repo.commonDir, "optout", "ledger-cache");
   return { entries: join(dir, `${name}.ndjson`), meta: join(dir, `${name}.json`) };
 }
 
@@ -190,9 +198,9 @@ async function writeCache(
  * Every commit of the audit branch up to `tip`, oldest first, each with its signature checked
  * (the crypto only: which key made it). Reads from git only what the cache does not have.
  */
-export async function readEntries(store: Ledger, tip: string, namespace: string): Promise<CommitEntry[]> {
+export async function readEntries(store: BranchAt, tip: string, namespace: string): Promise<CommitEntry[]> {
   const files = cacheFiles(store);
-  const root = store.cfg.repo.root;
+  const root = store.repo.root;
   const cache = await readCache(files, namespace);
   const base = cache && (cache.tip === tip || (await isAncestor(root, cache.tip, tip))) ? cache : undefined;
   const cached: Cached[] = base ? base.cached : [];
@@ -240,7 +248,7 @@ async function checkEntry(e: HistoryEntry, namespace: string): Promise<Cached> {
 
 /** The evaluator over the whole branch up to `tip` (empty when the branch does not exist yet). */
 export async function evaluateLedger(
-  store: Ledger,
+  store: BranchAt,
   tip: string | undefined,
   policy: Policy,
   repo: string,

@@ -66,6 +66,21 @@ export interface TipState {
 }
 
 /**
+ * The skips and flags in force, one line each, in the commit message: commits come with every
+ * fetch (blobs do not, in CI's filtered checkouts), so guard and `flag get` find their candidates
+ * without a second request. Nominations only: readers verify the records themselves.
+ */
+function nominationLines(index: ActiveIndex): string {
+  const lines = index.active
+    .filter((e) => e.op === "skip" || e.op === "flag")
+    .map(
+      (e) =>
+        `Optout-Active: ${JSON.stringify({ id: e.id, op: e.op, target: e.target, expiresAt: e.expiresAt, record: e.record })}\n`,
+    );
+  return `${lines.join("")}Optout-Index: ${lines.length}\n`;
+}
+
+/**
  * Refuses a record the ledger would not count, before it is signed: the evaluator that every
  * reader uses judges it as if it had landed. A clock behind the newest record is a usage problem
  * (fix the clock); anything else is a refusal (the policy in force does not allow it).
@@ -332,7 +347,7 @@ export class Ledger {
         sig: Buffer.from(sig, "utf8"),
         index: Buffer.from(`${JSON.stringify(index, null, 1)}\n`, "utf8"),
       });
-      const message = `${recordSubject(record)}\n\nOptout-Seq: ${record.seq}\nOptout-Record: ${where.path}\n`;
+      const message = `${recordSubject(record)}\n\n${nominationLines(index)}Optout-Seq: ${record.seq}\nOptout-Record: ${where.path}\n`;
       const body = commitBody({
         tree,
         ...(tip ? { parent: tip } : {}),

@@ -80,7 +80,7 @@ describe("governance", () => {
       const evil = "fix \u001b[2J\u001b]0;pwned\u0007 title\u001b[31m red \u202e reversed\r\nforged line";
       const r = await w.run("alice", ["skip", "lint", "--reason", evil]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/--reason holds a control character/);
+      expect(r.stderr).toMatch(/--reason .* holds a control character/);
       expect(r.stderr).not.toMatch(/[\u001b\u0007\u202e]/);
       expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout)).toEqual([]);
     } finally {

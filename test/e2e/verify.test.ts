@@ -22,6 +22,7 @@ describe("log --verify catches tampering", () => {
         reason,
         "--ref",
         `branch-${i}`,
+        "--allow-missing-ref",
       ]);
       expect(r.code).toBe(0);
     }

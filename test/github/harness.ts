@@ -4,7 +4,8 @@
  * pointed at createGitHubProvider — the wiring src/factory.ts will get. Commands (runSkip,
  * runRevert, runExpire) and the flow (runOverride via flowDeps) run unchanged on top.
  */
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import type { ProviderContext } from "../../src/core/ports.js";
@@ -138,12 +139,18 @@ export async function makeHarness(policy = githubPolicy()): Promise<Harness> {
   const w = await makeWorld({ people: ["alice", "bob", "carol"], policy });
   let repo: FakeRepo | undefined;
   let test = 0;
-  const policyFile = join(w.dir, "policy.json");
-  const auditBranch = () => `optout/audit-${test}`;
+  const auditBranch = () => "optout/audit";
   const reset = () => {
-    // The same policy as on main, but a new audit branch: a fresh ledger for every test.
+    // The policy in force is main's (pushed once); a fresh ledger for every test: the audit branch
+    // is deleted on the remote and forgotten by the clone.
     test++;
-    writeFileSync(policyFile, JSON.stringify({ ...policy, audit: { branch: auditBranch() } }));
+    for (const [cwd, ref] of [
+      [w.remote, "refs/heads/optout/audit"],
+      [w.work, "refs/remotes/origin/optout/audit"],
+    ] as const) {
+      execFileSync("git", ["update-ref", "-d", ref], { cwd });
+    }
+    rmSync(join(w.work, ".git", "optout"), { recursive: true, force: true });
     fake.reset();
     for (const [login, token] of Object.entries(tokens)) fake.world.addUser(login, token);
     repo = fake.world.addRepo("acme/shop");
@@ -169,7 +176,6 @@ export async function makeHarness(policy = githubPolicy()): Promise<Harness> {
         ...o.env,
       });
       const globals: Globals = {
-        config: policyFile,
         json: o.json ?? false,
         yes: true,
         dryRun: o.dryRun ?? false,

@@ -105,8 +105,11 @@ describe("skip with mechanism status", () => {
     const { id } = await skip("alice", { stage: "lint", sha, ttl: "30m" });
     expect(repo.latest(sha, "ci/lint")?.state).toBe("success");
 
-    const { f, out } = h.factory("alice");
-    await runExpire(f, { now: new Date(Date.now() + 31 * 60_000).toISOString() });
+    // 31 minutes on: the clock, not a wait.
+    const { f, out } = h.factory("alice", {
+      env: { OPTOUT_NOW: new Date(Date.now() + 31 * 60_000).toISOString() },
+    });
+    await runExpire(f, {});
 
     expect(out.stdout).toContain(`expired skip lint@${sha.slice(0, 12)} (${id})`);
     const now = repo.latest(sha, "ci/lint")!;

@@ -62,7 +62,7 @@ describe("skip with mechanism variable", () => {
     const first = h.factory("alice", { json: true });
     await runSkip(first.f, { stage: "scan", ref: "main", reason });
     const second = h.factory("alice", { json: true });
-    await runSkip(second.f, { stage: "scan", ref: "release", reason });
+    await runSkip(second.f, { stage: "scan", ref: "release", reason, allowMissingRef: true });
     expect(second.out.stderr).toBe("");
     const [a, b] = [JSON.parse(first.out.stdout), JSON.parse(second.out.stdout)];
     // The second inherits the first's before (absent), not the "true" the first set.
@@ -91,7 +91,8 @@ describe("deploy flags", () => {
       "PATCH /repos/acme/shop/environments/production/variables/DEPLOY_FREEZE_BYPASS",
     ]);
 
-    await runExpire(h.factory("alice").f, { now: new Date(Date.now() + 61 * 60_000).toISOString() });
+    const later = { OPTOUT_NOW: new Date(Date.now() + 61 * 60_000).toISOString() };
+    await runExpire(h.factory("alice", { env: later }).f, {});
     expect(repo.variable("DEPLOY_FREEZE_BYPASS", "production")).toBe("false");
   });
 

@@ -124,15 +124,15 @@ describe("flags on GitLab", () => {
     expect(vars().find((v) => v.key === "MAINTENANCE")).toEqual(original);
   });
 
-  it("unset deletes the variable in its scope and ends the flag's override", async () => {
+  it("unset ends optout's override and puts back the value from before optout", async () => {
     g.gl.setVariable("acme/shop", "MAINTENANCE", "on");
+    await expect((await g.as("bob")).flag("MAINTENANCE", null)).rejects.toThrow(/not overridden by optout/);
+    await (await g.as("bob")).flag("MAINTENANCE", "off");
+    await (await g.as("bob")).flag("MAINTENANCE", "maintenance");
     const r = await (await g.as("bob")).flag("MAINTENANCE", null);
-    expect(g.gl.requests.at(-1)).toMatchObject({
-      method: "DELETE",
-      query: { "filter[environment_scope]": "*" },
-    });
-    expect(vars().find((v) => v.key === "MAINTENANCE")).toBeUndefined();
-    expect(r.result?.after).toEqual({ key: "MAINTENANCE", scope: "*", value: null });
+    // Back to "on", what was there before optout's first override, not the "off" it replaced.
+    expect(vars().find((v) => v.key === "MAINTENANCE")?.value).toBe("on");
+    expect(r.result?.after).toMatchObject({ value: "on" });
     const active = await (await g.as("bob")).active();
     expect(active.filter((e) => e.target.flag === "MAINTENANCE")).toEqual([]);
   });

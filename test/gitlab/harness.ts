@@ -186,7 +186,8 @@ async function session(gl: FakeGitLab, w: World, person: string, o: SessionOptio
   const deps: FlowDeps = {
     provider,
     ledger: await f.ledger(),
-    repo: ctx.repo,
+    // Records name the repository as the policy does; the provider may address it by number.
+    repo: await f.repoName(),
     now: () => new Date(),
     newId: () => ulid(Date.now()),
     dryRun: !!o.dryRun,

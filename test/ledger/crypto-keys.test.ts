@@ -157,7 +157,7 @@ describe("loadSigner refusals (UsageError, exit 2)", () => {
     await writeFile(empty, "");
     expect((await usageError(loadSigner(empty, {}))).message).toContain(empty);
     expect((await usageError(loadSigner(join(dir, "missing"), {}))).message).toMatch(
-      /cannot read .*missing: ENOENT/,
+      /no signing key at .*missing/,
     );
   });
 

@@ -1,28 +1,27 @@
 /**
- * `optout guard <stage>`: runs in every pipeline job, so it imports little and asks git only
- * what it needs: fetch the audit branch and allowed_signers, read the index blob, verify the one
- * record it relies on. skip → exit 0; run → exit 1; anything wrong → exit ≥ 2 (fail closed).
+ * `optout guard <stage>`: runs in every pipeline job. skip → exit 0; run → exit 1; anything
+ * wrong → exit ≥ 2 (fail closed: the pipeline runs the stage).
+ *
+ * What it believes is what the evaluator says (docs/security.md, "What guard checks"): the tip's
+ * commit only nominates candidates; for a candidate skip of this stage, guard reads the window of
+ * records that can bear on it (from the skip's day, or its request's, to the tip), verifies each
+ * against allowed_signers from the default branch, and evaluates them under the policy of the
+ * default branch — the same rules `optout status` applies to the whole branch. With no candidate
+ * (most jobs), it answers after one fetch and one object read.
  */
 import { appendFile } from "node:fs/promises";
-import type { Policy } from "../../core/policy.js";
+import { clockToleranceMs, idTime } from "../../core/chain.js";
+import type { Policy, StagePolicy } from "../../core/policy.js";
 import type { IndexEntry } from "../../core/record.js";
+import type { ChainContext } from "../../core/chain.js";
+import type { OverdueReview } from "../../core/review.js";
+import type { InForce } from "../../core/state.js";
 import { ExitCode, OptoutError, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import { readObjects } from "../../git/objects.js";
-import {
-  defaultBranch,
-  fetchBranch,
-  fetchBranches,
-  isShallow,
-  partialCloneFilter,
-  type RepoInfo,
-  setPartialCloneFilter,
-} from "../../git/repo.js";
-import { parseAllowedSigners } from "../../ledger/allowed-signers.js";
-import { hasPromisorPacks, historyDepth, type Ledger } from "../../ledger/store.js";
-import type { TrustSource } from "../../ledger/trust.js";
-import type { GuardDecision } from "../../ledger/waiver.js";
-import { refForGuard, shaForGuard } from "../refs.js";
+import type { RepoInfo } from "../../git/repo.js";
+import { fetchSnapshot, prefetch, recordFilesSince, type Snapshot } from "../../ledger/snapshot.js";
+import { forkPipeline, refForGuard, shaForGuard } from "../refs.js";
+import { jobStageName } from "./stage-name.js";
 
 export interface GuardOptions {
   stage: string;
@@ -32,24 +31,32 @@ export interface GuardOptions {
   strict?: boolean;
 }
 
+/** At most this many candidates are read: a flooded index costs a few record reads, no more. */
+const maxCandidates = 3;
+
+const day = 86_400_000;
+
 export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
-  const cleanup: { partial?: PartialFetch } = {};
+  let snapshot: Snapshot | undefined;
   try {
-    const policy = await f.policy();
-    const stage = policy.stages[o.stage];
-    if (!stage) {
+    // The working copy's draft only says where to look; what counts is the default branch's.
+    const local = await f.localPolicy();
+    const name = local.stages[o.stage] ? o.stage : jobStageName(o.stage);
+    if (!Object.hasOwn(local.stages, name)) {
       throw new UsageError(`unknown stage "${o.stage}"`, {
-        hint: `stages in ${policy.file}: ${Object.keys(policy.stages).join(", ") || "none"}`,
+        hint: `stages in ${local.file}: ${Object.keys(local.stages).join(", ") || "none"}`,
       });
     }
     const repo = await f.repoInfo();
-    const store = await f.ledgerStore();
-    try {
-      const snapshot = await readSnapshot(store, policy.audit, repo, cleanup);
-      await answer(f, o, stage, policy, repo, store, snapshot);
-    } finally {
-      if (cleanup.partial) await restoreFilter(repo.root, cleanup.partial);
-    }
+    // Not f.ledgerStore(): that reads the policy in force, which guard reads itself, from what it
+    // fetches here, and only when a skip is nominated.
+    const trackingRef = `refs/remotes/${local.audit.remote}/${local.audit.branch}`;
+    snapshot = await fetchSnapshot(repo, local.audit, trackingRef, f.env);
+    const hashBytes = repo.objectFormat === "sha256" ? 32 : 20;
+    const verdict = await decide(f, { ...o, stage: name }, local, repo, snapshot, hashBytes);
+    const overdue =
+      o.strict && verdict.skip ? await overdueSkips(f, repo, local.audit.remote, snapshot, verdict, name) : [];
+    await answer(f, { ...o, stage: name }, verdict, overdue);
   } catch (e) {
     // guard's answers are exit 0 and 1; whatever goes wrong (git failing mid-read, say) is 2, so
     // a pipeline never takes an error for an answer. The stage runs either way: fail closed.
@@ -59,94 +66,283 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
       hint: "guard cannot tell whether the stage is waived; fail closed and run it",
       cause: e,
     });
+  } finally {
+    snapshot?.reader.close();
+    await snapshot?.cleanup();
   }
 }
 
-/** What guard's filtered fetch changed in the checkout's config, to put back. */
-interface PartialFetch {
-  remote: string;
-  /** The filter the checkout had before (a clone made with --filter), if any. */
-  own: string | undefined;
+type Verdict =
+  | {
+      skip: true;
+      override: InForce;
+      ref: string | undefined;
+      sha: string | undefined;
+      /** What it was decided under, for --strict's look at the whole history. */
+      policy: Policy;
+      ctx: ChainContext;
+    }
+  | {
+      skip: false;
+      why: string;
+      notes: { id: string; why: string }[];
+      ref: string | undefined;
+      sha: string | undefined;
+    };
+
+async function decide(
+  f: Factory,
+  o: GuardOptions,
+  local: Policy,
+  repo: RepoInfo,
+  snap: Snapshot,
+  hashBytes: number,
+): Promise<Verdict> {
+  const [ref, sha] = await Promise.all([
+    refForGuard(repo.root, o.ref, f.env),
+    shaForGuard(repo.root, o.sha, f.env),
+  ]);
+  const run = (why: string, notes: { id: string; why: string }[] = []): Verdict => ({
+    skip: false,
+    why,
+    notes,
+    ref,
+    sha,
+  });
+  const fork = forkPipeline(f.env);
+  if (fork) return run(`a pipeline of ${fork}, another repository: its code is not what the waiver was for`);
+  if (!snap.tip) return run("no override");
+  if (!ref && !sha) return run("no ref or commit to match (pass --ref or --sha)");
+  const now = f.now();
+  const nominated = snap.nominated ?? (await indexFile(f, snap, repo, local.audit.remote));
+  // The newest few nominations for this stage on this ref or commit, young enough to be in force.
+  const oldest = now.getTime() - (local.stages[o.stage]!.maxTtlMs + clockToleranceMs);
+  const candidates = nominated
+    .filter((e) => (e.op ?? e.type) === "skip" && e.target?.stage === o.stage && scopeMatches(e, ref, sha))
+    .filter((e) => idTime(e.id) >= oldest && idTime(e.id) <= now.getTime() + clockToleranceMs)
+    .sort((a, b) => (a.id < b.id ? 1 : -1))
+    .slice(0, maxCandidates);
+  if (candidates.length === 0) return run("no override");
+
+  // A skip is a candidate: decide it as every reader would, under the default branch's policy.
+  // One more request brings what that takes: the policy and allowed_signers of the default branch
+  // (at the paths the checkout's draft names; a policy in force naming others costs one more) and
+  // the records of the window.
+  const local_ = local.stages[o.stage]!;
+  const reach = Math.max(local_.approvals?.timeoutMs ?? 0, 24 * 3_600_000);
+  const fromDay = (at: number) => new Date(at - day).toISOString().slice(0, 10);
+  const firstDay = (reachMs: number) => fromDay(Math.min(...candidates.map((c) => idTime(c.id))) - reachMs);
+  let files = await recordFilesSince(snap.reader, snap.tip, firstDay(reach), hashBytes);
+  const { policyPathOf, loadInForce } = await import("../../policy/in-force.js");
+  const defaultFiles = [policyPathOf(local, repo.root), local.audit.allowedSigners];
+  const oids = await treeOids(snap, snap.defaultRef, defaultFiles, hashBytes);
+  await prefetch(repo, local.audit.remote, snap.partial, [...oids.values(), ...files.values()]);
+  const readDefault = async (path: string) => {
+    const oid = oids.get(path) ?? (await treeOids(snap, snap.defaultRef, [path], hashBytes)).get(path);
+    if (!oid) return undefined;
+    if (!oids.has(path)) await prefetch(repo, local.audit.remote, snap.partial, [oid]);
+    oids.set(path, oid);
+    return (await snap.reader.read(oid))?.data;
+  };
+  const inForce = await loadInForce(readDefault, local, {
+    root: repo.root,
+    remote: local.audit.remote,
+    branch: snap.branch,
+    ref: snap.defaultRef,
+    ...(f.globals.provider ? { provider: f.globals.provider } : {}),
+    ...(f.globals.repo ? { repo: f.globals.repo } : {}),
+  });
+  const policy = inForce.policy;
+  const stage: StagePolicy | undefined = Object.hasOwn(policy.stages, o.stage)
+    ? policy.stages[o.stage]
+    : undefined;
+  if (!stage) return run(`the default branch's policy has no stage ${o.stage}`);
+  const needed = Math.max(stage.approvals?.timeoutMs ?? 0, 24 * 3_600_000);
+  if (needed > reach) {
+    files = await recordFilesSince(snap.reader, snap.tip, firstDay(needed), hashBytes);
+    await prefetch(repo, local.audit.remote, snap.partial, [...files.values()]);
+  }
+  const sigs = [...files.keys()].filter((p) => p.endsWith(".sig"));
+  const blobs = await snap.reader.readMany([...files.values()]);
+  const { verifySshsigAsync } = await import("../../ledger/sshsig.js");
+  const { evaluateWindow } = await import("../../ledger/window.js");
+  const { chainContext } = await import("../../ledger/evaluate.js");
+  const windowFiles = await Promise.all(
+    sigs.map(async (sigPath) => {
+      const path = sigPath.slice(0, -".sig".length);
+      const bytes = blobs.get(files.get(path) ?? "")?.data;
+      const sig = blobs.get(files.get(sigPath) ?? "")?.data;
+      if (!bytes || !sig) return undefined;
+      const v = await verifySshsigAsync(bytes, sig.toString("utf8"), policy.audit.namespace);
+      return {
+        path,
+        bytes,
+        signature: v.ok
+          ? { ok: true as const, key: v.publicKeyBlob }
+          : { ok: false as const, reason: v.reason },
+      };
+    }),
+  );
+  const repoName = policy.repo ?? (await repoFromRemote(repo.root, local.audit.remote));
+  const verdict = evaluateWindow(
+    windowFiles.filter((w) => w !== undefined),
+    policy,
+    chainContext(policy, repoName, inForce.signers),
+  );
+  if ("anomaly" in verdict) {
+    return run(`the audit branch needs a look (${verdict.anomaly}): run optout log --verify`);
+  }
+  const found = verdict.ev.view(now).skipFor(o.stage, ref, sha);
+  if (found) {
+    return { skip: true, override: found, ref, sha, policy, ctx: chainContext(policy, repoName, inForce.signers) };
+  }
+  // Why each candidate does not count: what the evaluator found wrong with it, or what ended it.
+  const view = verdict.ev.view(now);
+  const { recordProblem } = await import("../../core/chain.js");
+  const { entryOf } = await import("../../ledger/window.js");
+  const ctx = chainContext(policy, repoName, inForce.signers);
+  const notes = candidates.map((c) => {
+    const alert = verdict.ev.alerts.find((a) => a.id === c.id);
+    if (alert) return { id: c.id, why: alert.problem };
+    const file = windowFiles.find((w) => w?.path.endsWith(`/${c.id}.json`));
+    const own = file ? recordProblem(entryOf(file), ctx) : "its record is not on the branch";
+    if (own) return { id: c.id, why: own };
+    const o = verdict.ev.overrides.get(c.id);
+    const ended = o ? verdict.ev.targets.get(o.key)?.ended.find((e) => e.override.id === c.id) : undefined;
+    if (ended) return { id: c.id, why: `${ended.how === "reverted" || ended.how === "expired" ? "ended" : ended.how} by ${ended.by ?? "its TTL"}` };
+    if (o && o.expiresAt && Date.parse(o.expiresAt) <= now.getTime()) return { id: c.id, why: "expired" };
+    return { id: c.id, why: o && !view.target(o.key).active ? "not in force" : "not in force here" };
+  });
+  return run("no valid override", notes);
+}
+
+/** The repository's name from the remote's URL, for a policy that does not name it. */
+async function repoFromRemote(root: string, remote: string): Promise<string> {
+  const [{ remoteUrl }, { repoFromUrl }] = await Promise.all([import("../../git/repo.js"), import("../../factory.js")]);
+  const name = repoFromUrl((await remoteUrl(root, remote)) ?? "");
+  if (!name) throw new UsageError(`cannot tell the repository: set "repo" in the policy`);
+  return name;
+}
+
+/** Blob ids of files of `rev`, read from its trees (present in a filtered fetch; the blobs may not be). */
+async function treeOids(
+  snap: Snapshot,
+  rev: string,
+  paths: readonly string[],
+  hashBytes: number,
+): Promise<Map<string, string>> {
+  const { parseTree } = await import("../../git/objects.js");
+  const out = new Map<string, string>();
+  await Promise.all(
+    paths.map(async (p) => {
+      const slash = p.lastIndexOf("/");
+      const tree = await snap.reader.read(slash < 0 ? `${rev}^{tree}` : `${rev}:${p.slice(0, slash)}`);
+      if (tree?.type !== "tree") return;
+      const e = parseTree(tree.data, hashBytes).find((x) => x.name === p.slice(slash + 1));
+      if (e) out.set(p, e.oid);
+    }),
+  );
+  return out;
+}
+
+/** The index file of a tip written before commits listed their nominations. */
+async function indexFile(f: Factory, snap: Snapshot, repo: RepoInfo, remote: string): Promise<IndexEntry[]> {
+  const { resolveOids } = await import("../../git/objects.js");
+  const name = `${snap.auditRef}:state/active.json`;
+  const oid = (await resolveOids(repo.root, [name], (await f.ledgerStore()).hashBytes)).get(name);
+  if (!oid) return [];
+  await prefetch(repo, remote, snap.partial, [oid]);
+  try {
+    const index = JSON.parse((await snap.reader.read(oid))?.data.toString("utf8") ?? "{}") as {
+      active?: unknown;
+    };
+    return Array.isArray(index.active) ? (index.active as IndexEntry[]) : [];
+  } catch {
+    return []; // A broken index nominates nothing; the answer is "run".
+  }
+}
+
+function scopeMatches(e: IndexEntry, ref: string | undefined, sha: string | undefined): boolean {
+  const t = e.target;
+  if (t.sha) return !!sha && (sha.startsWith(t.sha) || t.sha.startsWith(sha));
+  return !!ref && t.ref === ref;
 }
 
 /**
- * git records a filtered fetch's filter for the remote's later fetches (and records it again on
- * every on-demand fetch): the job's own git commands must not inherit ours. A filter the
- * checkout had before guard ran is put back (older git replaces it). `remote.<name>.promisor`
- * stays, so what was left out can still be fetched when something asks for it.
+ * --strict (with review.required): the skips of the stage overdue for review. That takes the whole
+ * history, which a shallow checkout does not have: guard deepens its own copy of the audit branch
+ * (only that branch: git reads the "infinite" depth as --unshallow, which would fetch all of main)
+ * and brings every record over in one request, then evaluates the whole branch.
  */
-async function restoreFilter(cwd: string, p: PartialFetch): Promise<void> {
-  try {
-    await setPartialCloneFilter(cwd, p.remote, p.own);
-  } catch {
-    // Cleaning up must not turn an answer into an error; the filter only makes fetches smaller.
+async function overdueSkips(
+  f: Factory,
+  repo: RepoInfo,
+  remote: string,
+  snap: Snapshot,
+  v: Verdict & { skip: true },
+  stage: string,
+): Promise<OverdueReview[]> {
+  if (!v.policy.review.required || !snap.tip) return [];
+  const [{ fetchBranch, isShallow }, { historyDepth }, { LedgerEvaluator }, { readEntries }, { overdueReviews }] =
+    await Promise.all([
+      import("../../git/repo.js"),
+      import("../../ledger/store.js"),
+      import("../../core/state.js"),
+      import("../../ledger/evaluate.js"),
+      import("../../core/review.js"),
+    ]);
+  const branch = v.policy.audit.branch;
+  if (isShallow(repo.commonDir)) {
+    const deepened = await fetchBranch(repo.root, remote, branch, snap.auditRef, [historyDepth, "--refmap="]);
+    if (!deepened.ok) {
+      const why = deepened.missing ? "the branch is gone from the remote" : deepened.message;
+      throw new UsageError(`cannot fetch the audit branch's history: ${why}`, {
+        hint: "guard --strict cannot tell whether reviews are overdue; fail closed and run it",
+      });
+    }
   }
+  if (snap.partial) {
+    const { git } = await import("../../git/run.js");
+    const listing = await git(["ls-tree", "-r", snap.tip, "--", "records"], { cwd: repo.root });
+    const oids = [...listing.stdout.toString("utf8").matchAll(/^\d+ blob ([0-9a-f]+)\t/gm)].map((m) => m[1]!);
+    await prefetch(repo, remote, true, oids);
+  }
+  const ev = new LedgerEvaluator(v.policy, v.ctx);
+  for (const e of await readEntries({ repo, remote, branch: `guard:${branch}` }, snap.tip, v.policy.audit.namespace)) {
+    ev.add(e);
+  }
+  return overdueReviews(
+    ev.valid.map((x) => x.record),
+    f.now(),
+    v.policy.review.withinMs,
+  ).filter((r) => r.record.type === "skip" && r.record.target.stage === stage);
 }
 
-async function answer(
-  f: Factory,
-  o: GuardOptions,
-  stage: Policy["stages"][string],
-  policy: Policy,
-  repo: RepoInfo,
-  store: Ledger,
-  snapshot: Snapshot,
-): Promise<void> {
-  const [ref, sha, repoName] = await Promise.all([
-    refForGuard(repo.root, o.ref, f.env),
-    shaForGuard(repo.root, o.sha, f.env),
-    f.repoName(),
-  ]);
-  const tip = snapshot.tip;
-  let decision: GuardDecision = { skip: false, why: "no override", ignored: [] };
-  // Most jobs find no skip of their stage listed: the verifier (and node:crypto with it) loads
-  // only when there is one to check.
-  const listed = snapshot.index.active.some(
-    (e) => (e.op ?? e.type) === "skip" && e.target?.stage === o.stage,
-  );
-  if (tip && listed) {
-    const { findWaiver } = await import("../../ledger/waiver.js");
-    const allowed = (login: string) =>
-      stage.allow.some((p) => p.kind === "user" && p.login === login) || policy.provider !== "git";
-    decision = await findWaiver(
-      store,
-      tip,
-      snapshot.index,
-      { repo: repoName, stage: o.stage, ref, sha, now: f.now() },
-      snapshot.trust,
-      policy.audit.namespace,
-      allowed,
-    );
-  }
-  // --strict (with review.required): a waived stage still runs while earlier skips of it are
-  // overdue for review, so reviews cannot be put off forever. Fail closed: say run, and why.
-  const overdue =
-    o.strict && decision.skip && tip
-      ? await overdueSkips(f, store, repo, policy.audit.remote, policy.audit.branch, tip, o.stage)
-      : [];
-  const skip = decision.skip && overdue.length === 0;
-  if (o.format === "github" && f.env.GITHUB_OUTPUT) {
-    await appendFile(f.env.GITHUB_OUTPUT, `skip=${skip}\n`);
-  }
+async function answer(f: Factory, o: GuardOptions, v: Verdict, overdue: OverdueReview[]): Promise<void> {
+  // --strict: a waived stage still runs while earlier skips of it are overdue for review, so
+  // reviews cannot be put off for ever. Fail closed: say run, and why.
+  const skip = v.skip && overdue.length === 0;
+  if (o.format === "github" && f.env.GITHUB_OUTPUT) await appendFile(f.env.GITHUB_OUTPUT, `skip=${skip}\n`);
   if (f.io.json) {
     f.io.printJson(
-      skip && decision.skip
+      skip && v.skip
         ? {
             stage: o.stage,
-            ref,
-            sha,
+            ref: v.ref ?? null,
+            sha: v.sha ?? null,
             decision: "skip",
-            override: decision.record.id,
-            expiresAt: decision.record.expiresAt,
-            actor: decision.record.actor.login,
-            reason: decision.record.reason,
+            override: v.override.id,
+            expiresAt: v.override.expiresAt,
+            actor: v.override.login,
+            reason: v.override.record.reason,
           }
         : {
             stage: o.stage,
-            ref,
-            sha,
+            ref: v.ref ?? null,
+            sha: v.sha ?? null,
             decision: "run",
-            ignored: decision.skip ? [] : decision.ignored,
+            why: v.skip ? "overdue reviews" : v.why,
+            ignored: v.skip ? [] : v.notes,
             ...(overdue.length
               ? { overdueReviews: overdue.map((r) => ({ id: r.record.id, dueAt: r.dueAt })) }
               : {}),
@@ -154,144 +350,22 @@ async function answer(
     );
   } else {
     f.io.out(skip ? "skip" : "run");
-    if (skip && decision.skip) {
-      const r = decision.record;
+    if (skip && v.skip) {
+      const r = v.override;
       f.io.err(
-        `optout: ${o.stage} waived by ${r.actor.login} (${r.id})${r.expiresAt ? ` until ${r.expiresAt}` : ""}`,
+        `optout: ${o.stage} waived by ${r.login} (${r.id})${r.expiresAt ? ` until ${r.expiresAt}` : ""}`,
       );
     } else if (overdue.length) {
       const ids = overdue.map((r) => r.record.id).join(", ");
       f.io.err(
         `optout: ${o.stage} runs (--strict): ${overdue.length} skip(s) of it overdue for review: ${ids}; review with: optout review <id> --verdict … --note …`,
       );
-    } else if (!decision.skip) {
-      for (const i of decision.ignored) f.io.debug(`ignored ${i.id}: ${i.why}`);
+    } else if (!v.skip && v.why !== "no override") {
+      // Why a waiver someone expects does not apply is said, not left to guess.
+      f.io.err(`optout: ${o.stage} runs: ${v.why}`);
+      for (const n of v.notes) f.io.err(`optout:   ignored ${n.id}: ${n.why}`);
     }
   }
   // "run" is an answer, not an error: exit 1 with nothing more printed.
   if (!skip) throw new QuietExit(ExitCode.failed);
-}
-
-/**
- * The skips of `stage` overdue for review. That reads the whole history, which a shallow CI
- * checkout does not have: deepen guard's own ref to the branch's whole history (else only the
- * newest record would count), then bring every record its blob-less fetch left out in one request.
- */
-async function overdueSkips(
-  f: Factory,
-  store: Ledger,
-  repo: RepoInfo,
-  remote: string,
-  branch: string,
-  tip: string,
-  stage: string,
-) {
-  if (isShallow(repo.commonDir)) {
-    const deepened = await fetchBranch(repo.root, remote, branch, guardRefs.audit, [
-      historyDepth,
-      "--refmap=",
-    ]);
-    if (!deepened.ok) {
-      const why = deepened.missing ? "the branch is gone from the remote" : deepened.message;
-      throw new UsageError(`cannot fetch the audit branch's history: ${why}`, {
-        hint: "guard --strict cannot tell whether reviews are overdue; fail closed and run it",
-      });
-    }
-    await store.prefetchRecords(tip);
-  }
-  return (await import("../review/records.js")).overdueForStage(f, stage);
-}
-
-/** Where guard's own fetch lands in a shallow checkout (outside refs/remotes: see readSnapshot). */
-const guardRefs = { audit: "refs/optout/guard/audit", default: "refs/optout/guard/default" };
-
-interface Snapshot {
-  tip: string | undefined;
-  index: { active: IndexEntry[] };
-  trust: TrustSource;
-}
-
-/**
- * One fetch (audit branch and default branch together) and one object read (the audit tip, its
- * index, and allowed_signers): guard's whole view of the world in two git processes.
- */
-async function readSnapshot(
-  store: Ledger,
-  audit: Policy["audit"],
-  repo: RepoInfo,
-  cleanup: { partial?: PartialFetch },
-): Promise<Snapshot> {
-  // In a shallow checkout, as CI makes, guard fetches only the tips (the audit tip's tree holds
-  // every record) and without blobs: it reads a handful of them, fetched in one request below.
-  // Both land in refs of its own, so the job's refs (origin/main above all) never point at
-  // commits with blobs left out. A full clone is left full: a depth-1 fetch would make the
-  // developer's repository shallow.
-  const shallow = isShallow(repo.commonDir);
-  // Only a checkout that is partial already can have a filter of its own to keep (no git
-  // process for the common case: a plain shallow checkout).
-  const wasPartial = hasPromisorPacks(repo.commonDir);
-  const [branch, ownFilter] = await Promise.all([
-    defaultBranch(repo.root, audit.remote, repo.commonDir),
-    shallow && wasPartial ? partialCloneFilter(repo.root, audit.remote) : undefined,
-  ]);
-  if (!branch) {
-    throw new UsageError(`cannot tell the default branch of remote "${audit.remote}"`, {
-      hint: `check the remote (git remote -v), or run: git remote set-head ${audit.remote} --auto`,
-    });
-  }
-  const defaultRef = shallow ? guardRefs.default : `refs/remotes/${audit.remote}/${branch}`;
-  const auditRef = shallow ? guardRefs.audit : store.trackingRef;
-  // --refmap= : without it git also moves refs/remotes/<remote>/<branch> ("opportunistic update").
-  const args = shallow ? ["--depth=1", "--filter=blob:none", "--refmap="] : [];
-  if (shallow) cleanup.partial = { remote: audit.remote, own: ownFilter };
-  let fetched = await fetchBranches(
-    repo.root,
-    audit.remote,
-    [
-      [audit.branch, auditRef],
-      [branch, defaultRef],
-    ],
-    args,
-  );
-  let auditExists = true;
-  if (!fetched.ok && fetched.missing) {
-    auditExists = false;
-    fetched = await fetchBranches(repo.root, audit.remote, [[branch, defaultRef]], args);
-  }
-  if (!fetched.ok) {
-    // An error, not an answer: exit 2, so the pipeline decides (running the stage is the advice).
-    throw new UsageError(`cannot fetch the audit branch from ${audit.remote}: ${fetched.message}`, {
-      hint: "guard cannot tell whether the stage is waived; fail closed and run it",
-    });
-  }
-  // A checkout made with --filter leaves blobs out too, shallow or not.
-  store.partial = shallow || wasPartial;
-  const names = [`${defaultRef}:${audit.allowedSigners}`, auditRef, `${auditRef}:state/active.json`];
-  const wanted = auditExists ? names : names.slice(0, 1);
-  await store.prefetch(wanted.filter((n) => n.includes(":")));
-  const objs = await readObjects(repo.root, wanted);
-  const signers = objs.get(names[0]!);
-  if (!signers) {
-    throw new UsageError(`${audit.allowedSigners} is not on ${audit.remote}/${branch}`, {
-      hint: "allowed signers are read from the default branch: commit the file there and push it",
-    });
-  }
-  const trust: TrustSource = {
-    branch,
-    ref: defaultRef,
-    path: audit.allowedSigners,
-    signers: parseAllowedSigners(
-      signers.data.toString("utf8"),
-      `${audit.remote}/${branch}:${audit.allowedSigners}`,
-    ),
-  };
-  const tip = auditExists ? objs.get(names[1]!)?.oid : undefined;
-  let index: { active: IndexEntry[] } = { active: [] };
-  try {
-    const blob = objs.get(names[2]!);
-    if (blob) index = JSON.parse(blob.data.toString("utf8")) as { active: IndexEntry[] };
-  } catch {
-    // A broken index nominates nothing; every answer below is "run".
-  }
-  return { tip, index: { active: Array.isArray(index.active) ? index.active : [] }, trust };
 }
