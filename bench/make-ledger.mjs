@@ -85,7 +85,8 @@ export async function makeLedger(o) {
   const data = (bytes) => [Buffer.from(`data ${bytes.length}\n`), bytes, Buffer.from("\n")];
 
   await write(`reset ${ref}\n`);
-  let index = record.emptyIndex();
+  // What the writers would hold in force: a skip replaces the one on its target, a revert ends it.
+  const active = new Map();
   let prev = null;
   let lastSkip;
   let last;
@@ -109,7 +110,8 @@ export async function makeLedger(o) {
       mechanism: "guard",
       before: revert ? { waived: true } : null,
       after: revert ? null : { waived: true },
-      expiresAt: revert ? null : new Date(ms + 4 * 3_600_000).toISOString(),
+      // An hour: within every stage's maxTtl in the test and bench policies.
+      expiresAt: revert ? null : new Date(ms + 3_600_000).toISOString(),
       links: revert ? { reverts: lastSkip.id } : {},
       type: revert ? "revert" : "skip",
       outcome: "applied",
@@ -123,8 +125,14 @@ export async function makeLedger(o) {
     const bytes = Buffer.from(canonicalize(r), "utf8");
     const sig = Buffer.from(await signSshsig(bytes, signer, namespace), "utf8");
     const path = store.recordPath(id).path;
-    index = record.applyToIndex(index, r, path);
-    const message = `${record.recordSubject(r)}\n\nOptout-Seq: ${r.seq}\nOptout-Record: ${path}\n`;
+    const key = `${r.target.stage}@${r.target.ref}`;
+    if (revert) active.delete(key);
+    else active.set(key, { id, type: "skip", op: "skip", target, mechanism: "guard", expiresAt: r.expiresAt, record: path, actor: principal, time });
+    const index = { v: 1, seq: r.seq, active: [...active.values()], pending: [], inflight: [] };
+    const nominations = index.active
+      .map((e) => `Optout-Active: ${JSON.stringify({ id: e.id, op: e.op, target: e.target, expiresAt: e.expiresAt, record: e.record })}\n`)
+      .join("");
+    const message = `${record.recordSubject(r)}\n\n${nominations}Optout-Index: ${index.active.length}\nOptout-Seq: ${r.seq}\nOptout-Record: ${path}\n`;
     const who = `${principal} <${email}> ${Math.floor(ms / 1000)} +0000`;
     const parts = [
       Buffer.from(`commit ${ref}\nauthor ${who}\ncommitter ${who}\n`),

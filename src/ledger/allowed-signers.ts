@@ -82,6 +82,24 @@ export function principalsForKey(
   return found;
 }
 
+/** Keys listed under more than one literal principal: one person counting as two. */
+export function keysUnderTwoPrincipals(
+  signers: readonly AllowedSigner[],
+): { principals: string[]; lines: number[] }[] {
+  const byKey = new Map<string, { principals: Set<string>; lines: number[] }>();
+  for (const s of signers) {
+    if (s.certAuthority) continue;
+    const key = s.blob.toString("base64");
+    const e = byKey.get(key) ?? { principals: new Set<string>(), lines: [] };
+    for (const p of s.principals) if (!/^!|[*?]/.test(p)) e.principals.add(p);
+    e.lines.push(s.line);
+    byKey.set(key, e);
+  }
+  return [...byKey.values()]
+    .filter((e) => e.principals.size > 1)
+    .map((e) => ({ principals: [...e.principals], lines: e.lines }));
+}
+
 /** Whether the line lets its key sign as `principal` (in some namespace and window): one of that person's keys. */
 export function matchesLiteral(s: AllowedSigner, principal: string): boolean {
   return !s.certAuthority && matchPatternList(principal, s.principals) === 1;

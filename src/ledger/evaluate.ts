@@ -13,12 +13,12 @@ import type { ChainContext, CommitEntry, KeyTrust } from "../core/chain.js";
 import type { Policy } from "../core/policy.js";
 import type { LedgerRecord } from "../core/record.js";
 import { LedgerEvaluator } from "../core/state.js";
+import type { RepoInfo } from "../git/repo.js";
 import { isAncestor } from "../git/repo.js";
 import { type AllowedSigner, matchesLiteral, principalsForKey } from "./allowed-signers.js";
 import { canonicalize } from "./canonical.js";
 import { type HistoryEntry, readHistory } from "./history.js";
 import { verifySshsigAsync } from "./sshsig.js";
-import type { RepoInfo } from "../git/repo.js";
 import { parseTrailers, recordPath } from "./store.js";
 
 /** Which branch of which clone: what the cache is kept for. */
@@ -141,10 +141,7 @@ interface CacheFiles {
 }
 
 function cacheFiles(store: BranchAt): CacheFiles {
-  const name = createHash("sha256")
-    .update(`${store.remote}\0${store.branch}`)
-    .digest("hex")
-    .slice(0, 16);
+  const name = createHash("sha256").update(`${store.remote}\0${store.branch}`).digest("hex").slice(0, 16);
   const dir = join(store.repo.commonDir, "optout", "ledger-cache");
   return { entries: join(dir, `${name}.ndjson`), meta: join(dir, `${name}.json`) };
 }

@@ -8,8 +8,8 @@ import { ConfigError } from "../errors.js";
 import { readBlob, resolveOids } from "../git/objects.js";
 import { defaultBranch, fetchBranch, fetchObjects, isShallow, type RepoInfo } from "../git/repo.js";
 import { type InForce, loadInForce, policyPathOf } from "../policy/in-force.js";
-import { hasPromisorPacks } from "./store.js";
 import type { AllowedSigner } from "./allowed-signers.js";
+import { hasPromisorPacks } from "./store.js";
 
 export interface TrustSource {
   branch: string;
@@ -45,12 +45,16 @@ export async function loadFromDefaultBranch(
     isShallow(repo.commonDir) ? ["--depth=1"] : [],
   );
   if (!fetched.ok) {
-    o.warn(`cannot fetch ${remote}/${branch} (${fetched.message}); using the policy as this clone last saw it`);
+    o.warn(
+      `cannot fetch ${remote}/${branch} (${fetched.message}); using the policy as this clone last saw it`,
+    );
   }
   if (hasPromisorPacks(repo.commonDir)) {
     // A filtered checkout (guard ran here) may lack the two files: one request for both, not one each.
     const names = [`${ref}:${policyPathOf(local, repo.root)}`, `${ref}:${local.audit.allowedSigners}`];
-    const oids = [...(await resolveOids(repo.root, names, repo.objectFormat === "sha256" ? 32 : 20)).values()];
+    const oids = [
+      ...(await resolveOids(repo.root, names, repo.objectFormat === "sha256" ? 32 : 20)).values(),
+    ];
     if (oids.length) await fetchObjects(repo.root, remote, oids);
   }
   const inForce = await loadInForce((path) => readBlob(repo.root, `${ref}:${path}`), local, {

@@ -263,7 +263,9 @@ export const policyFileSchema = z
     pin: z
       .literal("default-branch")
       .optional()
-      .meta({ description: "Refuse mutating commands when this file differs from the default branch's" }),
+      .meta({
+        description: "Kept for older policies; the policy in force is always the default branch's copy",
+      }),
     review: reviewSchema.optional().meta({ description: "Post-incident reviews of overrides" }),
   })
   .meta({ title: "optout policy", description: "Who may override which CI/CD stage, for how long" });

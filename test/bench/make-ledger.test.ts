@@ -29,7 +29,7 @@ describe("bench/make-ledger.mjs", () => {
 
   it("writes a ledger that optout log --verify accepts", async () => {
     const r = await w.run("alice", ["log", "--verify"]);
-    expect(r.stdout).toContain("verified 50 record(s)");
+    expect(r.stdout, r.stderr).toContain("verified 50 record(s)");
     expect(r.code).toBe(0);
   });
 

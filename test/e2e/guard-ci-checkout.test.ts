@@ -202,7 +202,16 @@ describe("guard in a shallow CI checkout", () => {
       const skip = async (ref: string, env: Record<string, string> = {}) => {
         const r = await v.run(
           "alice",
-          ["skip", "lint", "--ref", ref, "--allow-missing-ref", "--reason", "linter is broken today", "--json"],
+          [
+            "skip",
+            "lint",
+            "--ref",
+            ref,
+            "--allow-missing-ref",
+            "--reason",
+            "linter is broken today",
+            "--json",
+          ],
           { env },
         );
         expect(r.code, r.stderr).toBe(0);

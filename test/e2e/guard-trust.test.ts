@@ -38,7 +38,17 @@ describe("guard trusts records, not the index", () => {
     const w = await makeWorld();
     try {
       expect(
-        (await w.run("alice", ["skip", "lint", "--reason", "linter is broken today", "--ref", "dev", "--allow-missing-ref"])).code,
+        (
+          await w.run("alice", [
+            "skip",
+            "lint",
+            "--reason",
+            "linter is broken today",
+            "--ref",
+            "dev",
+            "--allow-missing-ref",
+          ])
+        ).code,
       ).toBe(0);
       await git(w.work, "fetch", "-q", "origin", `+refs/heads/optout/audit:${ref}`);
       const s = await readSteps(w.work, ref);

@@ -10,10 +10,10 @@
  * (most jobs), it answers after one fetch and one object read.
  */
 import { appendFile } from "node:fs/promises";
+import type { ChainContext } from "../../core/chain.js";
 import { clockToleranceMs, idTime } from "../../core/chain.js";
 import type { Policy, StagePolicy } from "../../core/policy.js";
 import type { IndexEntry } from "../../core/record.js";
-import type { ChainContext } from "../../core/chain.js";
 import type { OverdueReview } from "../../core/review.js";
 import type { InForce } from "../../core/state.js";
 import { ExitCode, OptoutError, QuietExit, UsageError } from "../../errors.js";
@@ -55,7 +55,9 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
     const hashBytes = repo.objectFormat === "sha256" ? 32 : 20;
     const verdict = await decide(f, { ...o, stage: name }, local, repo, snapshot, hashBytes);
     const overdue =
-      o.strict && verdict.skip ? await overdueSkips(f, repo, local.audit.remote, snapshot, verdict, name) : [];
+      o.strict && verdict.skip
+        ? await overdueSkips(f, repo, local.audit.remote, snapshot, verdict, name)
+        : [];
     await answer(f, { ...o, stage: name }, verdict, overdue);
   } catch (e) {
     // guard's answers are exit 0 and 1; whatever goes wrong (git failing mid-read, say) is 2, so
@@ -194,7 +196,14 @@ async function decide(
   }
   const found = verdict.ev.view(now).skipFor(o.stage, ref, sha);
   if (found) {
-    return { skip: true, override: found, ref, sha, policy, ctx: chainContext(policy, repoName, inForce.signers) };
+    return {
+      skip: true,
+      override: found,
+      ref,
+      sha,
+      policy,
+      ctx: chainContext(policy, repoName, inForce.signers),
+    };
   }
   // Why each candidate does not count: what the evaluator found wrong with it, or what ended it.
   const view = verdict.ev.view(now);
@@ -209,7 +218,11 @@ async function decide(
     if (own) return { id: c.id, why: own };
     const o = verdict.ev.overrides.get(c.id);
     const ended = o ? verdict.ev.targets.get(o.key)?.ended.find((e) => e.override.id === c.id) : undefined;
-    if (ended) return { id: c.id, why: `${ended.how === "reverted" || ended.how === "expired" ? "ended" : ended.how} by ${ended.by ?? "its TTL"}` };
+    if (ended)
+      return {
+        id: c.id,
+        why: `${ended.how === "reverted" || ended.how === "expired" ? "ended" : ended.how} by ${ended.by ?? "its TTL"}`,
+      };
     if (o && o.expiresAt && Date.parse(o.expiresAt) <= now.getTime()) return { id: c.id, why: "expired" };
     return { id: c.id, why: o && !view.target(o.key).active ? "not in force" : "not in force here" };
   });
@@ -218,7 +231,10 @@ async function decide(
 
 /** The repository's name from the remote's URL, for a policy that does not name it. */
 async function repoFromRemote(root: string, remote: string): Promise<string> {
-  const [{ remoteUrl }, { repoFromUrl }] = await Promise.all([import("../../git/repo.js"), import("../../factory.js")]);
+  const [{ remoteUrl }, { repoFromUrl }] = await Promise.all([
+    import("../../git/repo.js"),
+    import("../../factory.js"),
+  ]);
   const name = repoFromUrl((await remoteUrl(root, remote)) ?? "");
   if (!name) throw new UsageError(`cannot tell the repository: set "repo" in the policy`);
   return name;
@@ -283,14 +299,19 @@ async function overdueSkips(
   stage: string,
 ): Promise<OverdueReview[]> {
   if (!v.policy.review.required || !snap.tip) return [];
-  const [{ fetchBranch, isShallow }, { historyDepth }, { LedgerEvaluator }, { readEntries }, { overdueReviews }] =
-    await Promise.all([
-      import("../../git/repo.js"),
-      import("../../ledger/store.js"),
-      import("../../core/state.js"),
-      import("../../ledger/evaluate.js"),
-      import("../../core/review.js"),
-    ]);
+  const [
+    { fetchBranch, isShallow },
+    { historyDepth },
+    { LedgerEvaluator },
+    { readEntries },
+    { overdueReviews },
+  ] = await Promise.all([
+    import("../../git/repo.js"),
+    import("../../ledger/store.js"),
+    import("../../core/state.js"),
+    import("../../ledger/evaluate.js"),
+    import("../../core/review.js"),
+  ]);
   const branch = v.policy.audit.branch;
   if (isShallow(repo.commonDir)) {
     const deepened = await fetchBranch(repo.root, remote, branch, snap.auditRef, [historyDepth, "--refmap="]);
@@ -308,7 +329,11 @@ async function overdueSkips(
     await prefetch(repo, remote, true, oids);
   }
   const ev = new LedgerEvaluator(v.policy, v.ctx);
-  for (const e of await readEntries({ repo, remote, branch: `guard:${branch}` }, snap.tip, v.policy.audit.namespace)) {
+  for (const e of await readEntries(
+    { repo, remote, branch: `guard:${branch}` },
+    snap.tip,
+    v.policy.audit.namespace,
+  )) {
     ev.add(e);
   }
   return overdueReviews(

@@ -17,12 +17,40 @@ function unsetSecrets(policy: Policy, env: Record<string, string | undefined>): 
 }
 
 /**
+ * One public key under two principals would let one person count as two (an approval of their
+ * own request): allowed_signers must give each key one principal. The working copy's file is read.
+ */
+async function checkSigners(f: Factory, policy: Policy): Promise<void> {
+  const { readFile } = await import("node:fs/promises");
+  const { join, dirname } = await import("node:path");
+  const { parseAllowedSigners, keysUnderTwoPrincipals } = await import("../../ledger/allowed-signers.js");
+  const root = (await f.repoInfo().catch(() => undefined))?.root ?? dirname(policy.file);
+  const path = join(root, policy.audit.allowedSigners);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    return; // not here: doctor and every command read the default branch's copy
+  }
+  const shared = keysUnderTwoPrincipals(parseAllowedSigners(text, policy.audit.allowedSigners));
+  if (shared.length) {
+    const { ConfigError } = await import("../../errors.js");
+    throw new ConfigError(
+      `${policy.audit.allowedSigners}: ${shared.map((s) => `line ${s.lines.join(" and ")}: one key under ${s.principals.join(" and ")}`).join("; ")}`,
+      { hint: "a key belongs to one person: list it under one principal (a person may have several keys)" },
+    );
+  }
+}
+
+/**
  * `optout policy check`: every problem of the file, one per line; exit 2 when there is one.
  * `--pinned` also compares it with the default branch's copy: exit 3 when they differ.
  */
 export async function runPolicyCheck(f: Factory, o: { pinned?: boolean } = {}): Promise<void> {
   try {
-    const policy = await f.policy();
+    // The draft in the working copy: checking it is what this command is for.
+    const policy = await f.localPolicy();
+    await checkSigners(f, policy);
     if (o.pinned) {
       const pin = await f.pinCheck();
       if (!pin.pinned) {
