@@ -127,10 +127,24 @@ export async function makeLedger(o) {
     const path = store.recordPath(id).path;
     const key = `${r.target.stage}@${r.target.ref}`;
     if (revert) active.delete(key);
-    else active.set(key, { id, type: "skip", op: "skip", target, mechanism: "guard", expiresAt: r.expiresAt, record: path, actor: principal, time });
+    else
+      active.set(key, {
+        id,
+        type: "skip",
+        op: "skip",
+        target,
+        mechanism: "guard",
+        expiresAt: r.expiresAt,
+        record: path,
+        actor: principal,
+        time,
+      });
     const index = { v: 1, seq: r.seq, active: [...active.values()], pending: [], inflight: [] };
     const nominations = index.active
-      .map((e) => `Optout-Active: ${JSON.stringify({ id: e.id, op: e.op, target: e.target, expiresAt: e.expiresAt, record: e.record })}\n`)
+      .map(
+        (e) =>
+          `Optout-Active: ${JSON.stringify({ id: e.id, op: e.op, target: e.target, expiresAt: e.expiresAt, record: e.record })}\n`,
+      )
       .join("");
     const message = `${record.recordSubject(r)}\n\n${nominations}Optout-Index: ${index.active.length}\nOptout-Seq: ${r.seq}\nOptout-Record: ${path}\n`;
     const who = `${principal} <${email}> ${Math.floor(ms / 1000)} +0000`;

@@ -1,13 +1,13 @@
 /** What the override commands share: the flow's dependencies and the summary they print. */
-import { deny, type FlowDeps, type FlowResult } from "../core/flow.js";
+import type { FlowDeps, FlowResult } from "../core/flow.js";
 import type { NotificationResult, NotifyEvent, NotifyEventName, Plan } from "../core/ports.js";
 import type { LedgerRecord, RecordDraft } from "../core/record.js";
 import { visibleLength } from "../core/text.js";
-import { NotAllowedError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import type { Factory } from "../factory.js";
 import { ulid } from "../ledger/ulid.js";
 import { paint } from "../ui/paint.js";
-import { inert, inertLine } from "../ui/text.js";
+import { inertLine } from "../ui/text.js";
 
 function notifyEvent(event: NotifyEventName, record: LedgerRecord | RecordDraft, repo: string): NotifyEvent {
   const links = {

@@ -260,12 +260,9 @@ export const policyFileSchema = z
       .record(text, text)
       .optional()
       .meta({ description: "Forge login → principal of their key in allowed_signers" }),
-    pin: z
-      .literal("default-branch")
-      .optional()
-      .meta({
-        description: "Kept for older policies; the policy in force is always the default branch's copy",
-      }),
+    pin: z.literal("default-branch").optional().meta({
+      description: "Kept for older policies; the policy in force is always the default branch's copy",
+    }),
     review: reviewSchema.optional().meta({ description: "Post-incident reviews of overrides" }),
   })
   .meta({ title: "optout policy", description: "Who may override which CI/CD stage, for how long" });

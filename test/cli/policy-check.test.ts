@@ -1,4 +1,8 @@
 /** `optout policy check` on the malformed-policy corpus: exit 2, the file and JSON path named, no stack. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { repoRoot, runCli } from "../helpers/world.js";
 import { badPolicies, corpusSecrets } from "../policy/corpus.js";
@@ -42,8 +46,19 @@ describe("optout policy check (CLI)", () => {
   });
 
   it("says where it looked when there is no policy", async () => {
-    const r = await runCli(["policy", "check"], { cwd: "/", env });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^optout: .*no policy file/m);
+    const dir = await mkdtemp(join(tmpdir(), "optout-nopolicy-"));
+    try {
+      await execa("git", ["init", "-q"], { cwd: dir });
+      const r = await runCli(["policy", "check"], { cwd: dir, env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^optout: no policy file found in .*optout-nopolicy-\S+ or its parents/m);
+      expect(r.stderr).toMatch(/^hint: .*run `optout init`/m);
+      // Outside any clone, the first thing to fix is where optout runs.
+      const outside = await runCli(["policy", "check"], { cwd: "/", env });
+      expect(outside.code).toBe(2);
+      expect(outside.stderr).toMatch(/^optout: \/ is not inside a git repository$/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,3 @@
-/**
- * Guard's window (records of a few days, ordered by their own chain) against the whole branch
- * (ordered by commits): the same evaluator, so the same answer — or, where the window cannot tell
- * the order, no skip.
- */
-import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Policy } from "../../src/core/policy.js";
 import type { LedgerRecord } from "../../src/core/record.js";

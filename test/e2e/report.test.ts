@@ -87,12 +87,17 @@ describe("optout report", () => {
     const t = (pred: (r: LedgerRecord) => boolean) => Date.parse(log.find(pred)!.time);
     const now = Date.parse((report.window as { now: string }).now);
     const ended = (id: string, type: string) => t((r) => r.type === type && r.links.reverts === id);
-    // Applied → end. A: its revert; B, C: the expire records (written 3h on); D and the rollout E
-    // (applied by its result) still active: to now.
+    // Applied → end. A: its revert; B, C: their TTL, which came before the expire records written 3h
+    // on (an override is over when its TTL says, whenever the expire record lands); D and the
+    // rollout E (applied by its result) still active: to now.
+    const expiry = (id: string) => {
+      const r = log.find((x) => x.id === id)!;
+      return Math.min(ended(id, "expire"), Date.parse(r.expiresAt!));
+    };
     const active = {
       A: ended(ids.A!, "revert") - t((r) => r.id === ids.A),
-      B: ended(ids.B!, "expire") - t((r) => r.id === ids.B),
-      C: ended(ids.C!, "expire") - t((r) => r.id === ids.C),
+      B: expiry(ids.B!) - t((r) => r.id === ids.B),
+      C: expiry(ids.C!) - t((r) => r.id === ids.C),
       D: now - t((r) => r.id === ids.D),
       E: now - t((r) => r.type === "result" && r.links.intent === ids.E),
     };
@@ -140,7 +145,8 @@ describe("optout report", () => {
       { stage: "lint", skips: 2 },
       { stage: "e2e", skips: 1 },
     ]);
-    const byType = (await ok(w, "alice", ["report", "--since", "1h"])).groups as { key: string }[];
+    // The clock stands 3h after the setup: 4h back takes in every override.
+    const byType = (await ok(w, "alice", ["report", "--since", "4h"])).groups as { key: string }[];
     expect(byType.map((g) => g.key)).toEqual(["skip", "flag", "rollout"]);
     const future = await ok(w, "alice", ["report", "--since", "2099-01-01", "--until", "2099-02-01"]);
     expect((future.total as { overrides: number }).overrides).toBe(0);

@@ -138,12 +138,10 @@ export async function makeHarness(policy = githubPolicy()): Promise<Harness> {
   const fake = await FakeGitHub.start();
   const w = await makeWorld({ people: ["alice", "bob", "carol"], policy });
   let repo: FakeRepo | undefined;
-  let test = 0;
   const auditBranch = () => "optout/audit";
   const reset = () => {
     // The policy in force is main's (pushed once); a fresh ledger for every test: the audit branch
     // is deleted on the remote and forgotten by the clone.
-    test++;
     for (const [cwd, ref] of [
       [w.remote, "refs/heads/optout/audit"],
       [w.work, "refs/remotes/origin/optout/audit"],

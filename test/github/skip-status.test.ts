@@ -117,7 +117,7 @@ describe("skip with mechanism status", () => {
     expect(now.description).toBe(`optout waiver ${id} reverted: run the check again`);
     // The pending status links to the expire record that explains it.
     expect(now.target_url).toMatch(
-      /\/blob\/optout\/audit-\d+\/records\/\d{4}\/\d{2}\/\d{2}\/[0-9A-Z]{26}\.json$/,
+      /\/blob\/optout\/audit\/records\/\d{4}\/\d{2}\/\d{2}\/[0-9A-Z]{26}\.json$/,
     );
     expect(now.target_url).not.toContain(id);
   });

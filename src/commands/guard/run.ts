@@ -223,7 +223,7 @@ async function decide(
         id: c.id,
         why: `${ended.how === "reverted" || ended.how === "expired" ? "ended" : ended.how} by ${ended.by ?? "its TTL"}`,
       };
-    if (o && o.expiresAt && Date.parse(o.expiresAt) <= now.getTime()) return { id: c.id, why: "expired" };
+    if (o?.expiresAt && Date.parse(o.expiresAt) <= now.getTime()) return { id: c.id, why: "expired" };
     return { id: c.id, why: o && !view.target(o.key).active ? "not in force" : "not in force here" };
   });
   return run("no valid override", notes);

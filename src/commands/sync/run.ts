@@ -92,9 +92,12 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
   const owed = notifications.filter((n) => n.status === "failed").length;
   if (left.length || owed) {
     throw new PartialError(
-      [left.length ? `${queued.length - pushed.length} record(s)` : "", owed ? `${owed} notification(s)` : ""]
+      `${[
+        left.length ? `${queued.length - pushed.length} record(s)` : "",
+        owed ? `${owed} notification(s)` : "",
+      ]
         .filter(Boolean)
-        .join(" and ") + " still kept locally",
+        .join(" and ")} still kept locally`,
       { hint: "run `optout sync` again once the remote and the channels are reachable" },
     );
   }

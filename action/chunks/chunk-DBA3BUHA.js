@@ -1,2 +1,0 @@
-import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
-import{c as i}from"./chunk-HX2LSJDK.js";var o="0123456789ABCDEFGHJKMNPQRSTVWXYZ",m=2**48-1,n=/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;function s(t){return n.test(t)}function f(t){if(!s(t))throw new i(`not a record id (ULID): ${JSON.stringify(t.slice(0,40))}`);let e=0;for(let r=0;r<10;r++)e=e*32+o.indexOf(t[r]);return e}export{f as a};

@@ -1,2 +1,0 @@
-import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
-import{a,b,c,d}from"./chunk-COG4XKAW.js";import"./chunk-HX2LSJDK.js";import"./chunk-TBNVEXJN.js";export{b as GitError,c as git,a as gitErrorLine,d as gitText};

@@ -1,2 +1,0 @@
-import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-6HLXCOYF.js";import"./chunk-DBA3BUHA.js";import"./chunk-NP4VXKJ3.js";import"./chunk-ASICZUTK.js";import"./chunk-OKWMYS72.js";import"./chunk-OMLGHZXV.js";import"./chunk-COG4XKAW.js";import"./chunk-HX2LSJDK.js";import"./chunk-TBNVEXJN.js";export{g as Ledger,f as hasPromisorPacks,e as historyDepth,d as parseTrailers,b as recordPath,c as sha256Ref,a as toolVersion};
