@@ -20,7 +20,13 @@ describe("governance", () => {
       expect(r.code, r.stderr).toBe(3);
       expect(r.stderr).toMatch(/mallory may not skip lint/);
       // A dry run reads the local draft, and says so: it is how a policy change is tried before merging.
-      const dry = await w.run("mallory", ["skip", "lint", "--reason", "I added myself to oncall", "--dry-run"]);
+      const dry = await w.run("mallory", [
+        "skip",
+        "lint",
+        "--reason",
+        "I added myself to oncall",
+        "--dry-run",
+      ]);
       expect(dry.code, dry.stderr).toBe(0);
       expect(dry.stdout + dry.stderr).toMatch(/using the working copy's \.optoutrc\.json/);
       const check = await w.run("alice", ["policy", "check", "--pinned"]);
