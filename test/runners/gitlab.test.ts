@@ -216,7 +216,7 @@ describe("the expire component under gitlab-ci-local", () => {
 
 describe("GitLab's rules for the pipeline files (gitlab-ci-local validates with GitLab's schema)", () => {
   /** gitlab-ci-local --list-all in a checkout holding these files: the pipeline as GitLab would read it. */
-  async function check(name: string, files: Record<string, string>): Promise<RunResult> {
+  async function check(name: string, files: Record<string, string>, args: string[] = []): Promise<RunResult> {
     const dir = await runnerCheckout(name);
     for (const [path, text] of Object.entries(files)) {
       await mkdir(join(dir, path, ".."), { recursive: true });
@@ -225,7 +225,7 @@ describe("GitLab's rules for the pipeline files (gitlab-ci-local validates with 
     // gitlab-ci-local reads local includes from what git tracks, as GitLab reads the commit.
     await git(dir, "add", "-A");
     await git(dir, "-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "-q", "-m", name);
-    return pipeline(dir, ["--list-all"]);
+    return pipeline(dir, ["--list-all", ...args]);
   }
 
   const example = (p: string) => readFileSync(join(repoRoot, "examples", "gitlab", p), "utf8");
@@ -270,9 +270,48 @@ describe("GitLab's rules for the pipeline files (gitlab-ci-local validates with 
     expect(r.stderr).toContain("script contains non string value");
   });
 
+  it("optout's pipeline gets its values as inputs or as variables: the deploy runs either way, named by its record", async () => {
+    const files = Object.fromEntries(
+      pipelineFiles("gitlab", {
+        provider: "gitlab",
+        stages: [{ name: "lint", mechanism: "guard" }],
+        version,
+      }).map((f) => [f.path, f.content]),
+    );
+    const jobs = (r: RunResult) =>
+      Object.fromEntries(
+        [...r.stdout.matchAll(/^(optout-deploy|optout-e2e|lint)\s+\S+\s+(\w+)/gm)].map((m) => [m[1], m[2]]),
+      );
+    const art = "registry.example.com/shop@sha256:" + "1".repeat(64);
+    // A push pipeline: no deploy; the guarded job runs.
+    const push = await check("passing-push", files);
+    expect(push.code, push.stdout + push.stderr).toBe(0);
+    expect(jobs(push)).toEqual({ lint: "on_success", "optout-e2e": "never", "optout-deploy": "never" });
+    // The project forbids pipeline variables: optout passes inputs, declared by .gitlab-ci.yml.
+    const inputs = await check("passing-inputs", files, [
+      ...["artifact", art, "environment", "production", "skip", "e2e", "optout_record", "01JREC"].flatMap(
+        (v, i, a) => (i % 2 ? [] : ["--input", `${v}=${a[i + 1]}`]),
+      ),
+    ]);
+    expect(inputs.code, inputs.stdout + inputs.stderr).toBe(0);
+    expect(jobs(inputs)).toEqual({ lint: "never", "optout-e2e": "never", "optout-deploy": "on_success" });
+    // Pipeline variables, where the project takes them.
+    const vars = await check("passing-variables", files, [
+      ...["OPTOUT_ARTIFACT", art, "OPTOUT_ENVIRONMENT", "production", "OPTOUT_RECORD", "01JREC"].flatMap(
+        (v, i, a) => (i % 2 ? [] : ["--variable", `${v}=${a[i + 1]}`]),
+      ),
+    ]);
+    expect(vars.code, vars.stdout + vars.stderr).toBe(0);
+    expect(jobs(vars)).toEqual({ lint: "never", "optout-e2e": "on_success", "optout-deploy": "on_success" });
+    // The name `optout sync` looks for (the record id) comes from either.
+    expect(files[".gitlab/optout-rollout.yml"]).toMatch(/^workflow:\n {2}name: \$OPTOUT_RECORD\b/m);
+    expect(files[".gitlab/optout-rollout.yml"]).toContain("OPTOUT_RECORD: $[[ inputs.optout_record ]]");
+  });
+
   it("a pipeline with stages of its own passes them to the components and rollout jobs", async () => {
     const snippet = gitlabCi({ provider: "gitlab", stages: [{ name: "lint", mechanism: "guard" }], version });
-    const own = (text: string) => `stages: [build, verify, ship]\n${text}`;
+    // After the spec header (the inputs optout passes), as GitLab reads the pipeline's own keys.
+    const own = (text: string) => text.replace(/^include:/m, "stages: [build, verify, ship]\ninclude:");
     const rollout = gitlabRollout();
     const defaults = await check("stages-defaults", {
       ".gitlab-ci.yml": own(snippet),

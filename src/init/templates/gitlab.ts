@@ -102,12 +102,40 @@ export function expireComponent(version: string): string {
   );
 }
 
-/** The jobs of the pipeline `optout rollout` creates (provider gitlab). */
+/**
+ * What optout passes a pipeline, as the inputs of projects that forbid pipeline variables
+ * (ci_pipeline_variables_minimum_override_role no_one_allowed) and as the variables the jobs read.
+ * [input, variable, what]; the inputs must be declared by .gitlab-ci.yml itself (GitLab refuses a
+ * pipeline given an input its configuration does not declare).
+ */
+const passedValues: [string, string, string][] = [
+  ["artifact", "OPTOUT_ARTIFACT", "the artifact optout rollout deploys"],
+  ["environment", "OPTOUT_ENVIRONMENT", "the environment of the rollout or failover"],
+  ["skip", "OPTOUT_SKIP", "the stages optout rollout --skip leaves out, comma-separated"],
+  ["target", "OPTOUT_FAILOVER_TARGET", "the target optout failover switches to"],
+  ["optout_record", "OPTOUT_RECORD", "the optout record that created the pipeline"],
+];
+
+/** The `spec: inputs` entries for the values optout passes, empty by default (a push pipeline). */
+function passedInputs(): string[] {
+  return passedValues.flatMap(([input, , what]) => [
+    `    ${input}:`,
+    `      description: ${what} (set by optout; empty otherwise)`,
+    '      default: ""',
+  ]);
+}
+
+/** The jobs of the pipeline `optout rollout` (and `optout failover`) creates (provider gitlab). */
 export function gitlabRollout(): string {
   return lines(
     "# `optout rollout --artifact <ref> --env <environment>` creates a pipeline (on rollout.ref, else the",
     "# default branch) with OPTOUT_ARTIFACT, OPTOUT_ENVIRONMENT, OPTOUT_RECORD and OPTOUT_SKIP (a comma",
     "# list of stages; unset when empty). Keep your build jobs out of it: `- if: $OPTOUT_ARTIFACT`, `when: never`.",
+    "# `optout failover` passes OPTOUT_FAILOVER_TARGET, OPTOUT_ENVIRONMENT and OPTOUT_RECORD.",
+    "# Where the project forbids pipeline variables, optout passes the same values as the pipeline's",
+    "# inputs instead: .gitlab-ci.yml declares them and hands them to this file, which sets the",
+    "# variables from them (a pipeline variable of the same name wins over these). The pipeline is",
+    "# named with its record (workflow:name), which is how `optout sync` finds it.",
     "# Include it from .gitlab-ci.yml with the stages of your pipeline the jobs run in.",
     "spec:",
     "  inputs:",
@@ -117,7 +145,14 @@ export function gitlabRollout(): string {
     "    deploy-stage:",
     "      description: The stage the deploy runs in",
     "      default: deploy",
+    ...passedInputs(),
     "---",
+    "variables:",
+    ...passedValues.map(([input, variable]) => `  ${variable}: $[[ inputs.${input} ]]`),
+    "",
+    "workflow:",
+    "  name: $OPTOUT_RECORD # empty outside optout's pipelines: GitLab then names none",
+    "",
     "# A stage the policy lists in rollout.skippable: runs unless `optout rollout --skip e2e`.",
     "optout-e2e:",
     "  stage: $[[ inputs.e2e-stage ]]",
@@ -165,6 +200,11 @@ export function gitlabCi(input: TemplateInput): string {
   const m = byMechanism(input.stages);
   const forge = input.provider === "gitlab";
   return lines(
+    forge && "# The values optout passes its pipelines where the project forbids pipeline variables.",
+    forge && "spec:",
+    forge && "  inputs:",
+    ...(forge ? passedInputs() : []),
+    forge && "---",
     "include:",
     `  - component: ${componentRef("guard", input.version)}`,
     `  - component: ${componentRef("expire", input.version)}`,
@@ -174,6 +214,7 @@ export function gitlabCi(input: TemplateInput): string {
     forge && "    inputs:",
     forge && "      e2e-stage: test",
     forge && "      deploy-stage: deploy",
+    ...(forge ? passedValues.map(([name]) => `      ${name}: $[[ inputs.${name} ]]`) : []),
     ...m.status.map(
       (s) =>
         `# ${s.name} (mechanism "status"): nothing to add; optout posts a success status "${s.context ?? s.name}" on the commit.`,
