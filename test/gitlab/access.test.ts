@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ForgeError, NotAllowedError } from "../../src/errors.js";
 import { gitlabHost } from "../../src/providers/gitlab/client.js";
 import { Level } from "../fakes/gitlab/model.js";
-import { everythingShown, makeGitLabWorld, useGitLabWorld } from "./harness.js";
+import { everythingShown, gitlabPolicy, makeGitLabWorld, useGitLabWorld, who } from "./harness.js";
 
 describe("identity and principals on GitLab", () => {
   const g = useGitLabWorld();
@@ -24,7 +24,7 @@ describe("identity and principals on GitLab", () => {
     const a = await s.provider.identity();
     expect(a).toEqual({ provider: "gitlab", login: "bob", id: String(g.gl.user("bob").id) });
     await s.provider.identity();
-    expect(g.gl.lines()).toEqual(["GET /user"]);
+    expect(g.gl.lines()).toEqual([who]);
     expect(g.gl.requests[0]!.auth).toBe("private");
   });
 
@@ -69,10 +69,7 @@ describe("identity and principals on GitLab", () => {
     const e = await s.skip("lint").catch((x: unknown) => x);
     expect(e).toBeInstanceOf(NotAllowedError);
     expect((e as NotAllowedError).exitCode).toBe(3);
-    expect(g.gl.lines()).toEqual([
-      "GET /user",
-      `GET /groups/acme%2Foncall/members/all/${g.gl.user("carol").id}`,
-    ]);
+    expect(g.gl.lines()).toEqual([who, `GET /groups/acme%2Foncall/members/all/${g.gl.user("carol").id}`]);
     expect(g.gl.project("acme/shop")!.statuses).toEqual([]);
   });
 
@@ -131,9 +128,45 @@ describe("host from the policy", () => {
     try {
       const s = await g.as("alice", { env: { CI_SERVER_URL: "http://127.0.0.1:9" } });
       expect((await s.provider.identity()).login).toBe("alice");
-      expect(g.gl.lines()).toEqual(["GET /user"]);
+      expect(g.gl.lines()).toEqual([who]);
     } finally {
       await g.cleanup();
+    }
+  });
+});
+
+describe("who is acting, by policy", () => {
+  it("a policy without role principals asks GET /user alone; with them, one GraphQL request gives the level too", async () => {
+    const plain = await makeGitLabWorld({
+      policy: gitlabPolicy({
+        groups: { oncall: ["user:alice", "group:acme/oncall"], releasers: ["user:bob"] },
+      }),
+    });
+    try {
+      expect((await (await plain.as("bob")).provider.identity()).login).toBe("bob");
+      expect(plain.gl.lines()).toEqual(["GET /user"]);
+    } finally {
+      await plain.cleanup();
+    }
+    const roles = await makeGitLabWorld();
+    try {
+      const p = (await roles.as("bob")).provider;
+      const bob = await p.identity();
+      expect(await p.hasPrincipal(bob, { kind: "role", role: "maintainer" })).toBe(true);
+      expect(await p.hasPrincipal(bob, { kind: "role", role: "owner" })).toBe(false);
+      // Someone else's level (an approver's) is still asked of members/all.
+      const alice = { provider: "gitlab", login: "alice", id: String(roles.gl.user("alice").id) };
+      expect(await p.hasPrincipal(alice, { kind: "role", role: "developer" })).toBe(true);
+      expect(roles.gl.lines()).toEqual([who, `GET /projects/acme%2Fshop/members/all/${alice.id}`]);
+      // The fake's GraphQL is GitLab's: a field its schema lacks is an error, not an empty answer.
+      const res = await fetch(`${roles.gl.url}/api/graphql`, {
+        method: "POST",
+        headers: { "private-token": roles.gl.user("bob").token, "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ currentUser { id isAdmin } }" }),
+      });
+      expect(await res.json()).toMatchObject({ errors: [{ message: expect.stringMatching(/isAdmin/) }] });
+    } finally {
+      await roles.cleanup();
     }
   });
 });

@@ -18,6 +18,15 @@ import { Level } from "../fakes/gitlab/model.js";
 import { type FakeGitLab, startFakeGitLab } from "../fakes/gitlab/server.js";
 import { basePolicy, makeWorld, type World } from "../helpers/world.js";
 
+/**
+ * Who is acting, as the fake's request log shows it: one GraphQL request for the user and their
+ * level on the project (the default policy names a role principal, so the role check is free).
+ */
+export const who = "POST /api/graphql";
+/** A request that changes something on GitLab (a GraphQL query changes nothing). */
+export const isWrite = (q: { method: string; path: string }) =>
+  q.method !== "GET" && q.path !== "/api/graphql";
+
 export const sha1 = "1".repeat(40);
 export const sha2 = "2".repeat(40);
 export const sha3 = "3".repeat(40);

@@ -6,7 +6,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { LedgerRecord } from "../../src/core/record.js";
 import { FailedError, UnknownOutcomeError, UsageError } from "../../src/errors.js";
-import { artifact, type GitLabWorld, gitlabPolicy, makeGitLabWorld, useGitLabWorld } from "./harness.js";
+import {
+  artifact,
+  type GitLabWorld,
+  gitlabPolicy,
+  isWrite,
+  makeGitLabWorld,
+  useGitLabWorld,
+  who,
+} from "./harness.js";
 
 const rolloutPolicy = gitlabPolicy().rollout as Record<string, unknown>;
 
@@ -31,14 +39,16 @@ describe("rollout on GitLab", () => {
     const r = await s.rollout(artifact(1), "staging");
     expect(r.status).toBe("applied");
     const bob = g.gl.user("bob").id;
+    // Who bob is and his level (role:maintainer) in one request; then the project, the last
+    // deployment (for `before`) and the pipeline.
     expect(g.gl.lines()).toEqual([
-      "GET /user",
-      `GET /projects/acme%2Fshop/members/all/${bob}`,
+      who,
       "GET /projects/acme%2Fshop",
       "GET /projects/acme%2Fshop/deployments",
       "POST /projects/acme%2Fshop/pipeline",
     ]);
-    expect(g.gl.requests[3]!.query).toEqual({
+    expect(g.gl.lines().join("\n")).not.toContain(`/members/all/${bob}`);
+    expect(g.gl.requests[2]!.query).toEqual({
       environment: "staging",
       status: "success",
       order_by: "id",
@@ -47,7 +57,7 @@ describe("rollout on GitLab", () => {
       page: "1",
     });
     // The body GitLab gets: `variables` with exactly key and value (no `inputs`, no camelCase).
-    expect(g.gl.requests[4]!.body).toEqual({
+    expect(g.gl.requests[3]!.body).toEqual({
       ref: "main",
       variables: [
         { key: "OPTOUT_ARTIFACT", value: artifact(1) },
@@ -163,7 +173,7 @@ describe("rollout on GitLab", () => {
     g.gl.requests.length = 0;
     const s = await g.as("bob");
     const rv = await s.revert(r.id);
-    expect(g.gl.lines()).toEqual(["GET /user", "POST /projects/acme%2Fshop/pipeline"]);
+    expect(g.gl.lines()).toEqual([who, "POST /projects/acme%2Fshop/pipeline"]);
     expect(pipelinePosts(g)[0]!.body).toEqual({
       ref: "main",
       variables: [
@@ -216,7 +226,7 @@ describe("rollout on GitLab", () => {
   it("--dry-run reads only and shows the pipeline it would create", async () => {
     const r = await (await g.as("bob", { dryRun: true })).rollout(artifact(10), "staging", { skip: "e2e" });
     expect(r.status).toBe("dry-run");
-    expect(g.gl.requests.every((q) => q.method === "GET")).toBe(true);
+    expect(g.gl.requests.filter(isWrite)).toEqual([]);
     expect(r.plan.calls).toEqual([
       `POST /projects/acme%2Fshop/pipeline {"ref":"main","variables":[{"key":"OPTOUT_ARTIFACT","value":"${artifact(10)}"},{"key":"OPTOUT_ENVIRONMENT","value":"staging"},{"key":"OPTOUT_SKIP","value":"e2e"},{"key":"OPTOUT_RECORD","value":"<record id>"}]}`,
     ]);
@@ -236,7 +246,7 @@ describe("a project that forbids pipeline variables (no_one_allowed)", () => {
       const s = await g.as("bob");
       const r = await s.rollout(artifact(1), "staging", { skip: "e2e" });
       expect(r.status).toBe("applied");
-      expect(g.gl.lines()).toHaveLength(5); // user, role, project (default branch + setting), deployments, create
+      expect(g.gl.lines()).toHaveLength(4); // who and role, project (default branch + setting), deployments, create
       expect(pipelinePosts(g)[0]!.body).toEqual({
         ref: "main",
         inputs: { artifact: artifact(1), environment: "staging", skip: "e2e", optout_record: r.id },
@@ -324,7 +334,7 @@ describe("rollout --previous on GitLab", () => {
         run: { conclusion: "success" },
       });
       // The lookup was made once (for the command); the plan reuses it. Then one retry, and polls.
-      expect(g.gl.lines().filter((l) => l.startsWith("POST"))).toEqual([
+      expect(g.gl.lines().filter((l) => l.startsWith("POST") && l !== who)).toEqual([
         `POST /projects/acme%2Fshop/jobs/${good.id + 1000}/retry`,
       ]);
       expect(p.deployments.at(-1)).toMatchObject({ status: "success", pipelineId: good.pipelineId });
@@ -396,7 +406,7 @@ describe("failover on GitLab", () => {
     const r = await (await g.as("bob")).failover("eu-west-1");
     const bob = g.gl.user("bob").id;
     expect(g.gl.lines()).toEqual([
-      "GET /user",
+      who,
       `GET /groups/acme%2Foncall/members/all/${bob}`,
       "GET /projects/acme%2Fshop/variables/ACTIVE_REGION",
       "PUT /projects/acme%2Fshop/variables/ACTIVE_REGION",
@@ -418,7 +428,7 @@ describe("failover on GitLab", () => {
     g.gl.requests.length = 0;
     const rv = await (await g.as("bob")).revert(r.id);
     expect(g.gl.lines()).toEqual([
-      "GET /user",
+      who,
       "GET /projects/acme%2Fshop/variables/ACTIVE_REGION",
       "PUT /projects/acme%2Fshop/variables/ACTIVE_REGION",
       "POST /projects/acme%2Fshop/pipeline",
@@ -519,7 +529,7 @@ describe("settle on GitLab: what an unknown outcome turned out to be", () => {
     );
     expect(missing).toEqual({ applied: false, after: { artifact: null } });
     // List once, read the variables of the pipelines it lists: reads only.
-    expect(g.gl.requests.every((q) => q.method === "GET")).toBe(true);
+    expect(g.gl.requests.filter(isWrite)).toEqual([]);
   });
 
   it("a flag: the variable read back and compared", async () => {

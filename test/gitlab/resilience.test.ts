@@ -13,7 +13,7 @@ describe("GitLab failures", () => {
   const g = useGitLabWorld();
 
   it("429 with Retry-After: waits as long as asked, says so, then goes on", async () => {
-    g.gl.inject({ path: /^\/user$/, status: 429, retryAfter: 1 });
+    g.gl.inject({ path: /^\/api\/graphql$/, status: 429, retryAfter: 1 });
     const s = await g.as("alice");
     const started = Date.now();
     expect((await s.provider.identity()).login).toBe("alice");
@@ -23,13 +23,13 @@ describe("GitLab failures", () => {
   });
 
   it("429 asking for longer than we wait: fails at once, clearly", async () => {
-    g.gl.inject({ path: /^\/user$/, status: 429, retryAfter: 120 });
+    g.gl.inject({ path: /^\/api\/graphql$/, status: 429, retryAfter: 120 });
     const s = await g.as("alice");
     const started = Date.now();
     const e = await s.provider.identity().catch((x: unknown) => x);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect((e as ForgeError).message).toBe(
-      "GitLab rate limit: could not read who the token belongs to (GET /user) on acme/shop (429; 1 attempt)",
+      "GitLab rate limit: could not read who the token belongs to and their role (POST /api/graphql) on acme/shop (429; 1 attempt)",
     );
     // The hint uses the wait GitLab asked for, not a guess; a rate limit is a failure (exit 1).
     expect((e as ForgeError).hint).toMatch(
@@ -62,11 +62,11 @@ describe("GitLab failures", () => {
   });
 
   it("a request that hangs times out and is tried again", async () => {
-    g.gl.inject({ path: /^\/user$/, hang: true });
+    g.gl.inject({ path: /^\/api\/graphql$/, hang: true });
     const s = await g.as("alice", { requestTimeoutMs: 300 });
     expect((await s.provider.identity()).login).toBe("alice");
-    expect(s.log[0]).toMatch(/^GET \/user failed after \d+ms \(no answer within 300 ms\)$/);
-    expect(s.log[1]).toMatch(/^GET \/user 200 \d+ms$/);
+    expect(s.log[0]).toMatch(/^POST \/api\/graphql failed after \d+ms \(no answer within 300 ms\)$/);
+    expect(s.log[1]).toMatch(/^POST \/api\/graphql 200 \d+ms$/);
   });
 
   it("a host that refuses connections: 'GitLab did not answer', after the retries", async () => {
@@ -77,7 +77,7 @@ describe("GitLab failures", () => {
     const e = await s.provider.identity().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ForgeError);
     expect((e as ForgeError).message).toMatch(
-      /^GitLab did not answer \(read who the token belongs to \(GET \/user\) on acme\/shop; 2 attempts over \d+\.\d s\): ECONNREFUSED$/,
+      /^GitLab did not answer \(read who the token belongs to and their role \(POST \/api\/graphql\) on acme\/shop; 2 attempts over \d+\.\d s\): ECONNREFUSED$/,
     );
     expect(s.log.filter((l) => l.includes("ECONNREFUSED"))).toHaveLength(2);
   });

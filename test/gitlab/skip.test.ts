@@ -3,9 +3,9 @@
  * recorded before), `variable` (a project CI/CD variable), and `guard` (ledger only, no request).
  */
 import { describe, expect, it } from "vitest";
-import type { ForgeError } from "../../src/errors.js";
+import type { ForgeError, NotAllowedError } from "../../src/errors.js";
 import { recordPath } from "../../src/ledger/store.js";
-import { makeGitLabWorld, sha1, sha2, sha3, useGitLabWorld } from "./harness.js";
+import { gitlabPolicy, isWrite, makeGitLabWorld, sha1, sha2, sha3, useGitLabWorld, who } from "./harness.js";
 
 describe("skip on GitLab", () => {
   const g = useGitLabWorld();
@@ -18,7 +18,7 @@ describe("skip on GitLab", () => {
     expect(r.status).toBe("applied");
     // identity, resolve the ref, read the current status, post: four requests, one write.
     expect(g.gl.lines()).toEqual([
-      "GET /user",
+      who,
       "GET /projects/acme%2Fshop/repository/commits/release%2F1.2",
       "GET /projects/acme%2Fshop/repository/commits/2222222222222222222222222222222222222222/statuses",
       "POST /projects/acme%2Fshop/statuses/2222222222222222222222222222222222222222",
@@ -42,7 +42,7 @@ describe("skip on GitLab", () => {
       ref: "release/1.2",
       context: "ci/lint",
     });
-    expect(s.log[0]).toMatch(/^GET \/user 200 \d+ms$/);
+    expect(s.log[0]).toMatch(/^POST \/api\/graphql 200 \d+ms$/);
   });
 
   it("revert puts back the state, description and link that were there before", async () => {
@@ -71,7 +71,7 @@ describe("skip on GitLab", () => {
     const rv = await (await g.as("alice")).revert(r.id);
     expect(rv.status).toBe("applied");
     expect(g.gl.lines()).toEqual([
-      "GET /user",
+      who,
       `GET /projects/acme%2Fshop/repository/commits/${sha1}/statuses`,
       `POST /projects/acme%2Fshop/statuses/${sha1}`,
     ]);
@@ -100,7 +100,7 @@ describe("skip on GitLab", () => {
     const later = await g.as("alice");
     const ex = await later.expire(r.id);
     expect(ex.status).toBe("applied");
-    const post = g.gl.requests.find((q) => q.method === "POST")!;
+    const post = g.gl.requests.find((q) => isWrite(q))!;
     expect(post.body).toMatchObject({ state: "pending", name: "ci/lint", ref: "hotfix" });
     expect(later.said.join("\n")).toMatch(/back to pending \(it had no status before the waiver/);
   });
@@ -127,7 +127,7 @@ describe("skip on GitLab", () => {
     const rv = await (await g.as("alice")).revert(r.id);
     expect(rv.status).toBe("applied");
     expect(g.gl.requests.map((q) => `${q.method} ${q.status}`)).toEqual([
-      "GET 200", // user
+      "POST 200", // who is acting (GraphQL)
       "GET 200", // statuses (plan)
       "POST 502", // applied, answer lost
       "POST 400", // retried: Cannot transition status via :run from :running
@@ -142,7 +142,7 @@ describe("skip on GitLab", () => {
     const r = await s.skip("lint", { sha: sha2, ref: null });
     expect(r.status).toBe("applied");
     expect(g.gl.lines()).toEqual([
-      "GET /user",
+      who,
       `GET /projects/acme%2Fshop/repository/commits/${sha2}/statuses`,
       `POST /projects/acme%2Fshop/statuses/${sha2}`,
     ]);
@@ -152,7 +152,7 @@ describe("skip on GitLab", () => {
     g.gl.requests.length = 0;
     await (await g.as("alice")).revert(r.id);
     // Back to what was there before, on the ref GitLab chose.
-    expect(g.gl.requests.find((q) => q.method === "POST")!.body).toMatchObject({
+    expect(g.gl.requests.find((q) => isWrite(q))!.body).toMatchObject({
       state: r.record.before === null ? "pending" : (r.record.before as { state: string }).state,
       ref: "release/1.2",
     });
@@ -180,7 +180,7 @@ describe("skip on GitLab", () => {
     );
     expect((e as { hint: string }).hint).toMatch(/use mechanism "guard"/);
     expect(g.gl.lines().at(-1)).toMatch(/^GET \/projects\/acme%2Fshop\/jobs\/\d+$/);
-    expect(g.gl.requests.some((q) => q.method === "POST")).toBe(false);
+    expect(g.gl.requests.some(isWrite)).toBe(false);
     expect((await s.active()).length).toBe(activeBefore);
   });
 
@@ -211,7 +211,7 @@ describe("skip on GitLab", () => {
     });
     const r = await s.skip("lint", { sha: sha2, ref: "release/1.2" });
     expect(r.status).toBe("applied");
-    expect(g.gl.requests.filter((q) => q.method === "POST").map((q) => q.status)).toEqual([409, 201]);
+    expect(g.gl.requests.filter(isWrite).map((q) => q.status)).toEqual([409, 201]);
   });
 
   it("mechanism variable sets the project variable; revert removes it again", async () => {
@@ -219,7 +219,7 @@ describe("skip on GitLab", () => {
     const s = await g.as("bob");
     const r = await s.skip("security");
     expect(g.gl.lines()).toEqual([
-      "GET /user",
+      who,
       `GET /groups/acme%2Foncall/members/all/${g.gl.user("bob").id}`,
       "GET /projects/acme%2Fshop/variables/OPTOUT_SKIP_SECURITY",
       "POST /projects/acme%2Fshop/variables",
@@ -235,7 +235,7 @@ describe("skip on GitLab", () => {
     g.gl.requests.length = 0;
     await (await g.as("bob")).revert(r.id);
     expect(g.gl.lines()).toEqual([
-      "GET /user",
+      who,
       "GET /projects/acme%2Fshop/variables/OPTOUT_SKIP_SECURITY",
       "DELETE /projects/acme%2Fshop/variables/OPTOUT_SKIP_SECURITY",
     ]);
@@ -250,11 +250,11 @@ describe("skip on GitLab", () => {
     expect(r.status).toBe("applied");
     expect(r.plan.external).toBe(false);
     expect(r.record.after).toEqual({ waived: true });
-    expect(g.gl.lines()).toEqual(["GET /user"]);
+    expect(g.gl.lines()).toEqual([who]);
     g.gl.requests.length = 0;
     const rv = await (await g.as("alice")).revert(r.id);
     expect(rv.status).toBe("applied");
-    expect(g.gl.lines()).toEqual(["GET /user"]);
+    expect(g.gl.lines()).toEqual([who]);
   });
 });
 
@@ -266,7 +266,7 @@ describe("skip on a project named by its numeric id", () => {
       const reason = `a very long reason ${"x".repeat(300)}`;
       const r = await (await g.as("alice", { repo: String(id) })).skip("lint", { sha: sha1, reason });
       expect(g.gl.lines()).toEqual([
-        "GET /user",
+        "GET /user", // GraphQL finds projects by path only
         `GET /projects/${id}/repository/commits/${sha1}/statuses`,
         `GET /projects/${id}`,
         `POST /projects/${id}/statuses/${sha1}`,
@@ -296,5 +296,53 @@ describe("a Developer on a protected branch", () => {
     );
     expect((e as Error).message).not.toMatch(/role is needed/);
     g.gl.project("acme/shop")!.protectedBranches.clear();
+  });
+});
+
+describe("a status skip by ref that a role principal allows", () => {
+  // lint is allowed to role:maintainer only: the actor's level is part of who they are.
+  const g = useGitLabWorld({
+    policy: gitlabPolicy({
+      stages: {
+        lint: { mechanism: "status", context: "ci/lint", allow: ["releasers"] },
+        e2e: { mechanism: "guard", allow: ["oncall"] },
+      },
+    }),
+  });
+
+  it("takes four requests: who and their level, the ref's commit, its status, the post", async () => {
+    const r = await (await g.as("bob")).skip("lint", { ref: "release/1.2" });
+    expect(r.status).toBe("applied");
+    expect(g.gl.lines()).toEqual([
+      who,
+      "GET /projects/acme%2Fshop/repository/commits/release%2F1.2",
+      `GET /projects/acme%2Fshop/repository/commits/${sha2}/statuses`,
+      `POST /projects/acme%2Fshop/statuses/${sha2}`,
+    ]);
+    expect(g.gl.requests[0]!.body).toMatchObject({ variables: { project: "acme/shop" } });
+    expect(r.record.actor).toMatchObject({ login: "bob", id: String(g.gl.user("bob").id) });
+  });
+
+  it("a level below the role is refused after that one request, and nothing is written", async () => {
+    const e = await (await g.as("alice")).skip("lint", { ref: "release/1.2" }).catch((x: unknown) => x);
+    expect((e as NotAllowedError).exitCode).toBe(3);
+    expect((e as Error).message).toBe("alice may not skip lint");
+    expect(g.gl.lines()).toEqual([who]);
+  });
+
+  it("on a GitLab without Project.maxAccessLevel (before 16.9): GET /user and members/all, as REST gives them", async () => {
+    g.gl.graphqlMaxAccessLevel = false;
+    try {
+      const r = await (await g.as("bob")).skip("lint", { ref: "hotfix" });
+      expect(r.status).toBe("applied");
+      expect(g.gl.lines().slice(0, 3)).toEqual([
+        who,
+        "GET /user",
+        `GET /projects/acme%2Fshop/members/all/${g.gl.user("bob").id}`,
+      ]);
+      expect(g.gl.lines()).toHaveLength(6);
+    } finally {
+      g.gl.graphqlMaxAccessLevel = true;
+    }
   });
 });

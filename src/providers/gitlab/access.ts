@@ -1,9 +1,11 @@
 /**
  * Who is acting and what they are: the token's user (GET /user), their role on the project and
- * their group memberships, inherited ones included (GET …/members/all/:user_id).
+ * their group memberships, inherited ones included (GET …/members/all/:user_id). When the policy
+ * has role principals, the user and their level come in one GraphQL request (api.whoAndLevel),
+ * so a role check costs nothing more than knowing who is acting.
  * https://docs.gitlab.com/api/members/#get-a-member-of-a-group-or-project-including-inherited-and-invited-members
  */
-import type { Principal } from "../../core/policy.js";
+import type { Policy, Principal } from "../../core/policy.js";
 import type { Actor } from "../../core/record.js";
 import { NotAllowedError, UsageError } from "../../errors.js";
 import type { GitLabApi } from "./api.js";
@@ -20,21 +22,35 @@ export const roleLevels: Readonly<Record<string, number>> = {
 export class Access {
   private me: Promise<Actor> | undefined;
   private projectLevel = new Map<string, Promise<number | undefined>>();
+  /** Levels GitLab gave with the identity (GraphQL), by user id. */
+  private prefetched = new Map<string, number | undefined>();
+  private readonly policyNamesRoles: boolean;
 
   constructor(
     private readonly api: GitLabApi,
     private readonly warn: (text: string) => void,
-  ) {}
+    policy: Pick<Policy, "groups" | "stages" | "flags" | "rollout" | "failover">,
+  ) {
+    this.policyNamesRoles = namesRoles(policy);
+  }
 
   identity(): Promise<Actor> {
-    this.me ??= this.api.currentUser().then(
-      (u) => ({ provider: "gitlab", login: u.username, id: String(u.id) }),
-      (e: unknown) => {
-        this.me = undefined; // a failure is not remembered: asking again asks GitLab again
-        throw e;
-      },
-    );
+    this.me ??= this.whoIsActing().catch((e: unknown) => {
+      this.me = undefined; // a failure is not remembered: asking again asks GitLab again
+      throw e;
+    });
     return this.me;
+  }
+
+  /**
+   * GET /user; when the policy has role principals, one GraphQL request instead that also says
+   * the actor's level on the project, so the role check costs no request of its own.
+   */
+  private async whoIsActing(): Promise<Actor> {
+    const who = this.policyNamesRoles ? await this.api.whoAndLevel() : undefined;
+    const u = who?.user ?? (await this.api.currentUser());
+    if (who) this.prefetched.set(String(u.id), who.level);
+    return { provider: "gitlab", login: u.username, id: String(u.id) };
   }
 
   async hasPrincipal(actor: Actor, p: Principal): Promise<boolean> {
@@ -79,7 +95,11 @@ export class Access {
     if (actor.provider !== "gitlab") return Promise.resolve(undefined);
     let level = this.projectLevel.get(actor.id);
     if (!level) {
-      level = this.api.projectAccess(Number(actor.id)).then((l) => {
+      const known = this.prefetched.has(actor.id);
+      const asked = known
+        ? Promise.resolve(this.prefetched.get(actor.id))
+        : this.api.projectAccess(Number(actor.id));
+      level = asked.then((l) => {
         if (l === undefined) this.warn(`${actor.login} is not a member of ${this.api.ctx.repo} on GitLab`);
         return l;
       });
@@ -87,4 +107,15 @@ export class Access {
     }
     return level;
   }
+}
+
+/** Whether any entry or group of the policy names a `role:` principal. */
+function namesRoles(policy: Pick<Policy, "groups" | "stages" | "flags" | "rollout" | "failover">): boolean {
+  const lists = [
+    ...Object.values(policy.groups),
+    ...[...Object.values(policy.stages), ...Object.values(policy.flags), policy.rollout, policy.failover].map(
+      (e) => e?.allow ?? [],
+    ),
+  ];
+  return lists.some((l) => l.some((p) => p.kind === "role"));
 }

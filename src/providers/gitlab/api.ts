@@ -25,6 +25,7 @@ import {
   statusSchema,
   userSchema,
   variableSchema,
+  whoSchema,
 } from "./map.js";
 
 const notFound = (f: HttpFailure) => f.status === 404;
@@ -33,6 +34,9 @@ const variableNotFound = (f: HttpFailure) => f.status === 404 && !/project not f
 const variablesForbidden = "Maintainer role is needed to change CI/CD variables";
 const levelNames: Record<number, string> = { 30: "Developer", 40: "Maintainer", 50: "Owner" };
 const enc = encodeURIComponent;
+/** One GraphQL request for who is acting and their level on the project (see whoAndLevel). */
+const whoQuery =
+  "query optoutWho($project: ID!) { currentUser { id username } project(fullPath: $project) { maxAccessLevel { integerValue } } }";
 
 /** One request's answer body (paths below /api/v4, written as GitLab documents them). */
 function send(method: Method, path: string, o: RequestOptions = {}) {
@@ -83,6 +87,39 @@ export class GitLabApi {
       send("GET", "user"),
     );
     return parse(userSchema, body, "GET /user");
+  }
+
+  /**
+   * Who the token belongs to and their access level on the project, in one request: GraphQL's
+   * `currentUser` and `Project.maxAccessLevel` (GitLab 16.9 and later; the highest level the user
+   * has from the project, its groups and the groups it is shared with, as members/all gives it;
+   * 0 when none). Undefined when GraphQL does not answer that: a project named by its number
+   * (GraphQL finds projects by path), an older GitLab (the field does not exist), a token
+   * GraphQL does not take (a job token); the caller then asks the REST endpoints.
+   * https://docs.gitlab.com/api/graphql/reference/#project
+   */
+  async whoAndLevel(): Promise<
+    { user: { id: number; username: string }; level: number | undefined } | undefined
+  > {
+    // GraphQL finds projects by path, and takes no job token (without a token, REST says so).
+    const scheme = await this.client.tokenScheme();
+    if (/^\d+$/.test(this.ctx.repo) || scheme === null || scheme === "job") return undefined;
+    const body = await this.client.call(
+      {
+        what: "read who the token belongs to and their role (POST /api/graphql)",
+        // GitLab answered, but not this (4xx): the REST endpoints say why, in their words. A rate
+        // limit is no such answer: REST would be limited all the same.
+        absent: (f) => f.status >= 400 && f.status < 500 && f.status !== 429,
+      },
+      send("POST", "/api/graphql", { body: { query: whoQuery, variables: { project: this.ctx.repo } } }),
+    );
+    const r = whoSchema.safeParse(body);
+    if (!r.success || r.data.errors?.length || !r.data.data?.currentUser) return undefined;
+    const { currentUser, project } = r.data.data;
+    const id = Number(/\/(\d+)$/.exec(currentUser.id)?.[1]);
+    if (!Number.isSafeInteger(id)) return undefined;
+    const level = project?.maxAccessLevel.integerValue ?? 0;
+    return { user: { id, username: currentUser.username }, level: level >= 10 ? level : undefined };
   }
 
   /**

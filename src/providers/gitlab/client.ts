@@ -61,6 +61,11 @@ export class GitLabClient {
     return (await this.resolve())?.source ?? null;
   }
 
+  /** How the token is sent (private, bearer, job), or null when there is none. */
+  async tokenScheme(): Promise<Credentials["scheme"] | null> {
+    return (await this.resolve())?.scheme ?? null;
+  }
+
   private resolve(): Promise<Credentials | undefined> {
     this.credentials ??= resolveCredentials(this.ctx.env, this.host);
     return this.credentials;

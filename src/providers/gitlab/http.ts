@@ -40,7 +40,9 @@ export function createHttp(o: HttpOptions): Http {
   return {
     async request(method, path, r = {}) {
       const query = encodeQuery(r.query ?? {});
-      const shown = `/${path}${query ? `?${query}` : ""}`;
+      // A path starting with "/" is below the host (GraphQL: /api/graphql), else below /api/v4.
+      const fromHost = path.startsWith("/");
+      const shown = `${fromHost ? "" : "/"}${path}${query ? `?${query}` : ""}`;
       const headers: Record<string, string> = {
         accept: "application/json",
         "user-agent": "optout",
@@ -55,7 +57,7 @@ export function createHttp(o: HttpOptions): Http {
       const started = Date.now();
       let res: Response;
       try {
-        res = await fetch(`${o.apiRoot}${shown}`, {
+        res = await fetch(`${fromHost ? o.apiRoot.replace(/\/api\/v4$/, "") : o.apiRoot}${shown}`, {
           method,
           headers,
           ...(body !== undefined ? { body } : {}),

@@ -88,7 +88,7 @@ class GitLabProviderImpl implements GitLabProvider {
       pollIntervalMs: options.pollIntervalMs ?? envMs(ctx.env.OPTOUT_POLL_INTERVAL_MS) ?? 5_000,
       sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
     };
-    this.access = new Access(api, ctx.warn);
+    this.access = new Access(api, ctx.warn, ctx.policy);
   }
 
   tokenSource(): Promise<TokenSource | null> {

@@ -7,6 +7,18 @@ import { FailedError } from "../../errors.js";
 
 export const userSchema = z.object({ id: z.number(), username: z.string() });
 
+/** The GraphQL answer to api.ts's whoQuery (a global id such as gid://gitlab/User/12). */
+export const whoSchema = z.object({
+  data: z
+    .object({
+      currentUser: z.object({ id: z.string(), username: z.string() }).nullable(),
+      project: z.object({ maxAccessLevel: z.object({ integerValue: z.number() }) }).nullable(),
+    })
+    .nullable()
+    .optional(),
+  errors: z.array(z.object({ message: z.string() })).optional(),
+});
+
 export const memberSchema = z.object({
   id: z.number(),
   access_level: z.number(),

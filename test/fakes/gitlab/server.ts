@@ -9,6 +9,8 @@
  * handling it, handle it and then answer with a failure (`afterApply`: the "lost answer"), or
  * never answer (`hang`).
  *
+ * GraphQL (POST /api/graphql, recorded with that path): graphql.ts.
+ *
  * Authentication (https://docs.gitlab.com/api/rest/authentication/): PRIVATE-TOKEN or JOB-TOKEN
  * header, or an OAuth access token as `Authorization: Bearer`; none or an unknown token → 401
  * "401 Unauthorized". A job token reaches only the
@@ -17,6 +19,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { graphql } from "./graphql.js";
 import {
   type FakeGroup,
   type FakeProject,
@@ -79,6 +82,8 @@ export class FakeGitLab {
   readonly projects = new Map<string, FakeProject>();
   /** Statuses a new pipeline goes through, one per GET (default: pending, running, success). */
   pipelineScript: string[] = ["pending", "running", "success"];
+  /** false: play a GitLab older than 16.9, whose GraphQL Project has no maxAccessLevel. */
+  graphqlMaxAccessLevel = true;
   /** Job id → statuses still to come, one per GET (a retried job moves on like a pipeline). */
   readonly jobScripts = new Map<number, string[]>();
   private faults: (Fault & { left: number })[] = [];
@@ -258,7 +263,8 @@ export class FakeGitLab {
       res.end(a.status === 204 ? undefined : JSON.stringify(a.body ?? {}));
     };
 
-    if (!url.pathname.startsWith("/api/v4/")) {
+    const isGraphql = url.pathname === "/api/graphql";
+    if (!url.pathname.startsWith("/api/v4/") && !isGraphql) {
       violation("not below /api/v4");
       return send({ status: 404, body: { error: "404 Not Found" } });
     }
@@ -289,6 +295,16 @@ export class FakeGitLab {
     });
     if (fault && !fault.afterApply) return send(faultAnswer());
 
+    if (isGraphql) {
+      const answer = graphql(
+        this,
+        method,
+        body,
+        { kind: auth, user: this.authenticate(req, auth) },
+        violation,
+      );
+      return send(fault?.afterApply ? faultAnswer() : answer);
+    }
     const user = this.authenticate(req, auth);
     if (!user) return send({ status: 401, body: { message: "401 Unauthorized" } });
     const segments = path.split("/").filter(Boolean).map(decodeURIComponent);
