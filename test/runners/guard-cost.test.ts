@@ -1,0 +1,121 @@
+/**
+ * What `optout guard` costs a pipeline job, in a checkout made the way actions/checkout makes one
+ * (git init, a depth-1 fetch of the commit over smart HTTP, no refs/remotes/origin/HEAD), with the
+ * environment GitHub gives a step: the network round trips (git connections, each beginning with
+ * `GET …/info/refs`) the remote answers, and the git processes guard starts (a `git` first on
+ * PATH that logs its arguments and hands over to the real one). bench/pipeline-job.mjs times the
+ * same checkout; this test holds the counts.
+ */
+import { execFile } from "node:child_process";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SmartHttp, serveGit } from "../helpers/smart-http.js";
+import { git, makeWorld, type RunResult, type World } from "../helpers/world.js";
+
+const exec = promisify(execFile);
+
+let w: World;
+let server: SmartHttp;
+let wrapperDir: string;
+let gitLog: string;
+
+beforeAll(async () => {
+  w = await makeWorld();
+  await git(w.remote, "config", "uploadpack.allowFilter", "true");
+  server = await serveGit({ repos: { "acme/shop.git": w.remote } });
+  const { stdout } = await exec("sh", ["-c", "command -v git"]);
+  wrapperDir = join(w.dir, "git-wrapper");
+  gitLog = join(w.dir, "git-processes.log");
+  await mkdir(wrapperDir);
+  await writeFile(
+    join(wrapperDir, "git"),
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${gitLog}'\nexec '${stdout.trim()}' "$@"\n`,
+  );
+  await chmod(join(wrapperDir, "git"), 0o755);
+});
+afterAll(async () => {
+  await server?.close();
+  await w?.cleanup();
+});
+
+/** A job's checkout as actions/checkout makes it, and guard run there as a step runs it. */
+async function guardInJob(
+  name: string,
+  stage: string,
+): Promise<{ r: RunResult; connections: number; gitProcesses: string[] }> {
+  const job = join(w.dir, name);
+  const sha = await git(w.remote, "rev-parse", "refs/heads/main");
+  await exec("git", ["init", "-q", job]);
+  await git(job, "remote", "add", "origin", server.repoUrl("acme/shop.git"));
+  await git(
+    job,
+    "-c",
+    "protocol.version=2",
+    "fetch",
+    "-q",
+    "--no-tags",
+    "--depth=1",
+    "origin",
+    `+${sha}:refs/remotes/origin/main`,
+  );
+  await git(job, "checkout", "-q", "--force", "-B", "main", "refs/remotes/origin/main");
+  const event = join(w.dir, `${name}-event.json`);
+  await writeFile(
+    event,
+    JSON.stringify({
+      ref: "refs/heads/main",
+      repository: { full_name: "acme/shop", default_branch: "main" },
+    }),
+  );
+  server.reset();
+  await writeFile(gitLog, "");
+  const r = await w.run("bob", ["guard", stage], {
+    cwd: job,
+    env: {
+      CI: "true",
+      GITHUB_ACTIONS: "true",
+      GITHUB_EVENT_NAME: "push",
+      GITHUB_EVENT_PATH: event,
+      GITHUB_REF: "refs/heads/main",
+      GITHUB_REF_NAME: "main",
+      GITHUB_REPOSITORY: "acme/shop",
+      GITHUB_SHA: sha,
+      PATH: `${wrapperDir}:${process.env.PATH}`,
+    },
+  });
+  return {
+    r,
+    connections: server.requests.filter((q) => q.method === "GET" && q.path.endsWith("/info/refs")).length,
+    gitProcesses: (await readFile(gitLog, "utf8")).split("\n").filter(Boolean),
+  };
+}
+
+describe("guard in a runner's checkout", () => {
+  it("nothing nominated for the stage: one network round trip", async () => {
+    // The ledger exists and holds an override, of another stage.
+    const other = await w.run("alice", ["skip", "e2e", "--reason", "e2e cluster down, INC-4412"]);
+    expect(other.code, other.stderr).toBe(0);
+    const { r, connections, gitProcesses } = await guardInJob("job-run", "lint");
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout.trim()).toBe("run");
+    expect(connections).toBe(1);
+    // One fetch of both branches; no ls-remote for the default branch (the event payload names it).
+    expect(gitProcesses.filter((p) => /\bfetch\b/.test(p))).toHaveLength(1);
+    expect(gitProcesses.some((p) => p.startsWith("ls-remote"))).toBe(false);
+    expect(gitProcesses.filter((p) => p.startsWith("cat-file"))).toEqual(["cat-file --batch"]);
+    expect(gitProcesses.length).toBeLessThanOrEqual(4);
+  });
+
+  it("a signed skip of the stage nominated: two, the second for what verifying it takes", async () => {
+    const skip = await w.run("alice", ["skip", "lint", "--reason", "linter crashes on node 22, INC-4411"]);
+    expect(skip.code, skip.stderr).toBe(0);
+    const { r, connections, gitProcesses } = await guardInJob("job-skip", "lint");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("skip");
+    expect(connections).toBe(2);
+    expect(gitProcesses.filter((p) => p.startsWith("cat-file"))).toEqual(["cat-file --batch"]);
+    expect(gitProcesses.length).toBeLessThanOrEqual(5);
+  });
+});
