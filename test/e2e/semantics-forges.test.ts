@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fakes/github/server.js";
 import type { FakeRepo } from "../fakes/github/state.js";
 import type { FakeGitLab } from "../fakes/gitlab/server.js";
-import { githubPolicy, tokens } from "../github/harness.js";
-import { gitlabPolicy, makeGitLabWorld, sha1 } from "../gitlab/harness.js";
+import { artifact as ghArtifact, githubPolicy, tokens } from "../github/harness.js";
+import { gitlabPolicy, artifact as glArtifact, makeGitLabWorld, sha1 } from "../gitlab/harness.js";
 import { cliPath, makeWorld, type World } from "../helpers/world.js";
 
 const reason = "incident INC-4411: checkout is down";
@@ -22,6 +22,12 @@ interface Forge {
   /** Who skips stages and who sets flags (the role each forge asks for). */
   skipper: string;
   flagger: string;
+  deployer: string;
+  artifact(n: number): string;
+  /** Runs or pipelines started from now on never finish (true), or finish again (false). */
+  stall(stalled: boolean): void;
+  /** The artifact the newest deployment run or pipeline carries. */
+  deployed(): string | undefined;
   env(person: string): Record<string, string>;
   /** Plants a failing ci/lint on main's commit, as CI left it before optout. */
   failLint(): void;
@@ -48,13 +54,27 @@ async function github(): Promise<Forge> {
   repo.setRole("alice", "admin");
   repo.environment("production");
   repo.environment("staging");
+  const deploy = repo.addWorkflow("deploy.yml", {
+    inputs: ["artifact", "environment", "skip", "optout_record"],
+    runName: (i) => `deploy ${i.environment} (${i.optout_record})`,
+  });
   const sha = () => repo.branches.get("main")!;
   return {
     name: "GitHub",
     w,
     skipper: "alice",
     flagger: "alice",
-    env: (person) => ({ GITHUB_API_URL: fake.url, OPTOUT_GITHUB_TOKEN: tokens[person] ?? "" }),
+    deployer: "alice",
+    artifact: ghArtifact,
+    stall: (stalled) => {
+      deploy.progression = stalled ? Array(500).fill("in_progress") : ["queued", "in_progress"];
+    },
+    deployed: () => repo.runs.at(-1)?.inputs.artifact,
+    env: (person) => ({
+      GITHUB_API_URL: fake.url,
+      OPTOUT_GITHUB_TOKEN: tokens[person] ?? "",
+      OPTOUT_POLL_INTERVAL_MS: "20",
+    }),
     failLint: () => void repo.addStatus(sha(), { state: "failure", context: "ci/lint" }),
     lint: () => {
       const s = repo.latest(sha(), "ci/lint");
@@ -81,10 +101,20 @@ async function gitlab(): Promise<Forge & { gl: FakeGitLab }> {
     gl: g.gl,
     skipper: "alice",
     flagger: "bob",
+    deployer: "bob",
+    artifact: glArtifact,
+    stall: (stalled) => {
+      g.gl.pipelineScript = stalled ? Array(1000).fill("running") : ["pending", "running", "success"];
+    },
+    deployed: () =>
+      project()
+        .pipelines.at(-1)
+        ?.variables?.find((v: { key: string }) => v.key === "OPTOUT_ARTIFACT")?.value,
     env: (person) => ({
       CI_SERVER_URL: g.gl.url,
       OPTOUT_GITLAB_TOKEN: g.gl.user(person).token,
       OPTOUT_HTTP_TIMEOUT_MS: "60000",
+      OPTOUT_POLL_INTERVAL_MS: "20",
     }),
     failLint: () =>
       void project().statuses.push({
@@ -205,6 +235,39 @@ const scenarios: { name: string; run(forge: Forge): Promise<void> }[] = [
       const again = await run(forge, forge.flagger, ["revert", String(set.id), "--reason", reason]);
       expect(again.code).toBe(2);
       expect(forge.variable("DEPLOY_TARGET", "production")).toBe("green");
+    },
+  },
+  {
+    name: "item 5: a rollout --wait that runs out is unknown, in force, and revert rolls back from it",
+    async run(forge) {
+      const deploy = ["rollout", "--env", "production", "--reason", reason];
+      const first = await json(forge, forge.deployer, [...deploy, "--artifact", forge.artifact(1)]);
+      forge.stall(true);
+      const slow = await run(forge, forge.deployer, [
+        ...deploy,
+        "--artifact",
+        forge.artifact(2),
+        "--wait",
+        "--timeout",
+        "1s",
+      ]);
+      forge.stall(false);
+      expect(slow.code).toBe(1);
+      expect(slow.stderr).toMatch(/optout sync/);
+      const [result] = await json<{ type: string; outcome: string; links: { intent: string } }[]>(
+        forge,
+        forge.deployer,
+        ["log", "--limit", "1"],
+      );
+      expect(result).toMatchObject({ type: "result", outcome: "unknown" });
+      const second = result!.links.intent;
+      // It may be live: in force (outcome unknown) under the id revert takes, not "failed".
+      expect((await active(forge, "rollout")).map((a) => a.id)).toEqual([second]);
+      await ok(forge, forge.deployer, ["revert", second, "--reason", reason]);
+      expect(forge.deployed()).toBe(forge.artifact(1));
+      expect((await active(forge, "rollout")).map((a) => [a.id, a.target.artifact])).toEqual([
+        [first.id, forge.artifact(1)],
+      ]);
     },
   },
 ];
