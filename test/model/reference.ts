@@ -335,6 +335,20 @@ export class Model {
     return { ...a, due: lapsed, baseline: t.baseline ?? null };
   }
 
+  /** What `optout expire` ends at `now`: the overrides whose TTL passed that no record ended yet. */
+  due(now: number): string[] {
+    return [...this.targets.values()]
+      .flatMap((t) =>
+        t.active && t.active.expiresAt !== null && t.active.expiresAt <= now ? [t.active.id] : [],
+      )
+      .sort();
+  }
+
+  /** Who has approved a request so far. */
+  approvals(id: string): string[] {
+    return [...(this.requests.get(id)?.approvals ?? [])];
+  }
+
   /** Rollouts and failovers: the ids below the top, oldest first. */
   below(key: string): string[] {
     return (this.targets.get(key)?.stack ?? []).map((o) => o.id);

@@ -134,7 +134,7 @@ type Action =
   | { k: "failover"; who: Who; env: number; to: number; outcome: Outcome }
   | { k: "request"; who: Who; ref: number; ttlH: number }
   | { k: "approve"; who: Who; pick: number; andApply: boolean }
-  | { k: "apply" | "reject"; who: Who; pick: number }
+  | { k: "apply" | "reject" | "close"; who: Who; pick: number }
   | { k: "settle"; who: Who; pick: number; outcome: "applied" | "failed" | "unknown" };
 
 const who = fc.constantFrom(...whos);
@@ -174,6 +174,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   r(fc.record({ k: fc.constant("approve" as const), who, pick, andApply: fc.boolean() }), 3),
   r(fc.record({ k: fc.constant("apply" as const), who, pick }), 1),
   r(fc.record({ k: fc.constant("reject" as const), who, pick }), 1),
+  r(fc.record({ k: fc.constant("close" as const), who, pick }), 1),
   r(
     fc.record({
       k: fc.constant("settle" as const),
@@ -411,6 +412,18 @@ class Session {
         if (a.k === "approve" && a.andApply) this.run({ k: "apply", who: a.who, pick: a.pick });
         return;
       }
+      case "close": {
+        // `optout expire` closes a request whose window passed without enough approvals.
+        const id = recent(this.asked, a.pick);
+        if (!id) return;
+        this.append(people[a.who], {
+          type: "expire",
+          op: "skip",
+          target: this.records.get(id)!.target,
+          links: { request: id },
+        });
+        return;
+      }
       case "apply": {
         // The approver (or the requester) applies the request: the override it asked for.
         const id = recent(this.asked, a.pick);
@@ -489,11 +502,14 @@ class Session {
       got[`flag get ${t.flag}@${t.env}`] = view.flag(t.flag, t.env)?.value ?? undefined;
       want[`flag get ${t.flag}@${t.env}`] = this.model.flag(t.flag, t.env, now);
     }
-    got.pending = view
-      .pending()
-      .map((q) => q.record.id)
+    const pending = view.pending().sort((x, y) => (x.record.id < y.record.id ? -1 : 1));
+    got.pending = pending.map((q) => [q.record.id, q.approvals.map((x) => x.person)]);
+    want.pending = this.model.pending(now).map((id) => [id, this.model.approvals(id)]);
+    got.expire = view
+      .expired()
+      .map((o) => o.id)
       .sort();
-    want.pending = this.model.pending(now);
+    want.expire = this.model.due(now);
     got.unsettled = view
       .unsettled()
       .map((o) => o.intent.id)
