@@ -2,7 +2,8 @@
  * What is in force, as an on-call engineer meets it on plain git with the built CLI: stacked flag
  * overrides ended by unset and revert, and stacked failovers and rollouts reverted, with `status`,
  * `flag get`, `failover --show`, `report` and `revert --dry-run` agreeing (issue "What is in force",
- * items 1 and 2; the forges' items are in semantics-forges.test.ts).
+ * items 1 and 2, and items 3 and 4 as plain git has them: a guard skip, a flag kept in the ledger;
+ * on the forges they are in semantics-forges.test.ts, and item 5 on plain git in crash.test.ts).
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -25,7 +26,10 @@ beforeAll(async () => {
   w = await makeWorld({
     people: ["alice", "bob"],
     policy: basePolicy({
-      flags: { X: { values: ["10", "25", "50", "90"], allow: ["oncall"] } },
+      flags: {
+        X: { values: ["10", "25", "50", "90"], allow: ["oncall"] },
+        DEPLOY_TARGET: { values: ["blue", "green"], environments: ["production"], allow: ["oncall"] },
+      },
       rollout: {
         command: [...command, "{artifact}"],
         environments: ["production"],
@@ -152,10 +156,59 @@ describe("item 2: failovers and rollouts stack; status, --show, report and rever
     expect(a.id).toBeTruthy();
   });
 
+  it("status lists what is in force with the ids revert takes, and short digests", async () => {
+    const s = (await status()).active;
+    const text = (await ok("bob", ["status"])).stdout;
+    const rows = text.split("\n").filter((l) => /^ {2}[0-9A-Z]{26} /.test(l));
+    expect(rows.map((l) => l.trim().split(/\s+/)[0]).sort()).toEqual(s.map((a) => a.id).sort());
+    expect(text).not.toContain(digest("b"));
+    expect(text).toMatch(/sha256:b{6,}…/);
+  });
+
   it("report counts as still active exactly what status lists", async () => {
     const s = (await status()).active;
     expect(s.map((a) => a.op).sort()).toEqual(["failover", "rollout"]);
     const report = await json<{ total: { endings: { stillActive: number } } }>("bob", ["report"]);
     expect(report.total.endings.stillActive).toBe(s.length);
+  });
+});
+
+describe("items 3 and 4 on plain git: what guard and flag get read after a stack ends", () => {
+  it("skip A, skip B, revert B: guard runs the stage, status lists nothing, expire has nothing", async () => {
+    const a = await json("alice", ["skip", "lint", "--ref", "main", "--reason", reason]);
+    const b = await json("bob", ["skip", "lint", "--ref", "main", "--reason", reason]);
+    expect(b.record).toMatchObject({ links: { replaces: a.id } });
+    expect((await w.run("bob", ["guard", "lint", "--ref", "main"])).code).toBe(0);
+    await ok("bob", ["revert", String(b.id), "--reason", reason]);
+    const guard = await w.run("bob", ["guard", "lint", "--ref", "main"]);
+    expect(guard.code, guard.stderr).toBe(1);
+    expect((await status()).active.filter((x) => x.op === "skip")).toEqual([]);
+    const later = { OPTOUT_NOW: new Date(Date.now() + 30 * 3_600_000).toISOString() };
+    expect((await ok("bob", ["expire"], later)).stdout).toMatch(/nothing to expire/);
+  });
+
+  it("a flag in an environment: unset ends it, prints no revert command, and nothing is left", async () => {
+    const set = await json("alice", [
+      "flag",
+      "set",
+      "DEPLOY_TARGET",
+      "blue",
+      "--env",
+      "production",
+      "--reason",
+      reason,
+    ]);
+    const unset = await ok("alice", [
+      "flag",
+      "unset",
+      "DEPLOY_TARGET",
+      "--env",
+      "production",
+      "--reason",
+      reason,
+    ]);
+    expect(unset.stdout + unset.stderr).not.toMatch(/optout revert/);
+    expect((await w.run("bob", ["flag", "get", "DEPLOY_TARGET", "--env", "production"])).code).toBe(1);
+    expect((await w.run("alice", ["revert", String(set.id), "--reason", reason])).code).toBe(2);
   });
 });
