@@ -90,7 +90,7 @@ describe("item 1: stacked flag overrides end by restoring the baseline", () => {
     expect(revert.record).toMatchObject({ type: "revert", before: { value: "90" }, after: { value: null } });
     expect(await flagGet()).toEqual({ code: 1, stdout: "" });
     const list = await json<{ flag: string; value: string | null }[]>("bob", ["flag", "list"]);
-    expect(list).toEqual([{ flag: "X", env: null, value: null }]);
+    expect(list.find((f) => f.flag === "X")).toEqual({ flag: "X", env: null, value: null });
     expect((await status()).active).toEqual([]);
   });
 });
