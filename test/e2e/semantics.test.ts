@@ -63,6 +63,8 @@ describe("item 1: stacked flag overrides end by restoring the baseline", () => {
     const a = await json("alice", ["flag", "set", "X", "25", "--reason", reason]);
     const b = await json("bob", ["flag", "set", "X", "50", "--reason", reason]);
     expect(b.record).toMatchObject({ links: { replaces: a.id }, before: { value: "25" } });
+    // The plan said whose override it replaced, and until when that one would have run.
+    expect(b.plan).toContain(`replaces ${a.id} by alice, until ${a.expiresAt}`);
     expect(await flagGet()).toBe("50");
     const unset = await json("bob", ["flag", "unset", "X", "--reason", reason]);
     // Recorded like a revert of what was in force, restoring the baseline (nothing), with no
