@@ -6,6 +6,8 @@
  * evaluator says is in force must equal the reference model (test/model/reference.ts, written from
  * docs/semantics.md), and so must guard's window evaluator (its own choice of window, as guard
  * makes it) and what `flag get` reads. In process, with an injected clock: no git, no sleeping.
+ * 1,000 sequences by default; OPTOUT_PROPERTY_RUNS runs more, OPTOUT_PROPERTY_SEED replays the seed
+ * fast-check printed for a failure.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
