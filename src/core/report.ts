@@ -21,6 +21,7 @@
 
 import { type ActiveIndex, applyToIndex, emptyIndex, type LedgerRecord } from "./record.js";
 import { isOverrideRecord, latestVerdict, reviewsByOverride, type Verdict, verdicts } from "./review.js";
+import type { LedgerEvaluator } from "./state.js";
 
 export const reportDimensions = ["stage", "actor", "type", "env"] as const;
 export type ReportDimension = (typeof reportDimensions)[number];
@@ -31,6 +32,11 @@ export interface ReportOptions {
   /** The state (active, ended, reviewed) is taken as of `now`; later records are ignored. */
   now: Date;
   by: ReportDimension;
+  /**
+   * When each override entered and left force, as the evaluator decided (every reader's rules:
+   * `spansOf`). Without it, replayed from the records alone.
+   */
+  spans?: Map<string, Span>;
 }
 
 export type Ending = "revertedEarly" | "expired" | "superseded" | "stillActive";
@@ -107,9 +113,34 @@ export const definitions: Record<string, string> = {
   mostWaivedStages: "skip overrides per stage; top 5",
 };
 
-interface Span {
+export interface Span {
   from: string;
   end?: { at: string; by: LedgerRecord };
+}
+
+/**
+ * Spans from the evaluator: an override ended by a record ends there; one below the top of a
+ * rollout or failover stack was superseded by the one above it, and is in force again (no end)
+ * once that one is reverted. What happened after `now` is not known yet.
+ */
+export function spansOf(ev: LedgerEvaluator, now: Date): Map<string, Span> {
+  const t = now.getTime();
+  const byId = new Map(ev.valid.map((v) => [v.record.id, v.record]));
+  const out = new Map<string, Span>();
+  const span = (from: string, at: string | undefined, by: LedgerRecord | undefined): Span =>
+    at && by && Date.parse(at) <= t ? { from, end: { at, by } } : { from };
+  for (const s of ev.targets.values()) {
+    for (const e of s.ended) {
+      if (e.how === "failed") continue; // never in force
+      out.set(e.override.id, span(e.override.since, e.at, e.by ? byId.get(e.by) : undefined));
+    }
+    const stack = [...s.stack, ...(s.active ? [s.active] : [])];
+    stack.forEach((o, i) => {
+      const above = stack[i + 1];
+      out.set(o.id, span(o.since, above?.since, above?.record));
+    });
+  }
+  return out;
 }
 
 /**
@@ -173,7 +204,7 @@ export function overrideFacts(records: readonly LedgerRecord[], o: ReportOptions
       if (intent && isOverrideRecord(intent)) applied.set(intent.id, r.time);
     }
   }
-  const inForce = spans(known);
+  const inForce = o.spans ?? spans(known);
   const reviews = reviewsByOverride(known);
   const out: OverrideFacts[] = [];
   for (const [id, appliedAt] of applied) {

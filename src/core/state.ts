@@ -513,8 +513,9 @@ export class LedgerEvaluator {
       o.since = r.time;
       if (outcome === "unknown") {
         // Rollouts and failovers may be live: they take their place, to be reverted or settled.
+        // Once: a second unknown result (sync could not tell either) leaves the place as it is.
         o.outcome = "unknown";
-        if (o.op === "rollout" || o.op === "failover") this.activate(o, r);
+        if ((o.op === "rollout" || o.op === "failover") && !wasUnknown) this.activate(o, r);
         return undefined;
       }
       o.outcome = "applied";

@@ -1,6 +1,6 @@
 /** `optout report`: override figures over a window, for a terminal, a script or a document. */
 import { parseTimeOrAgo } from "../../core/duration.js";
-import { computeReport, type ReportDimension, reportDimensions } from "../../core/report.js";
+import { computeReport, type ReportDimension, reportDimensions, spansOf } from "../../core/report.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
@@ -36,8 +36,14 @@ export async function runReport(f: Factory, o: ReportCommandOptions): Promise<vo
   if (f.io.json && format === "markdown") {
     throw new UsageError("--json and --format markdown are two outputs; pick one");
   }
-  const { records } = await loadRecords(f);
-  const report = computeReport(records, { since, until, now, by: by as ReportDimension });
+  const [{ records }, { ev }] = await Promise.all([loadRecords(f), f.evaluation()]);
+  const report = computeReport(records, {
+    since,
+    until,
+    now,
+    by: by as ReportDimension,
+    spans: spansOf(ev, now),
+  });
   if (f.io.json) f.io.printJson(report);
   else if (format === "markdown") f.io.out(renderMarkdown(report));
   else f.io.out(renderText(report, await paint(f.io), glyphsFor(f.env)));
