@@ -455,7 +455,7 @@ try {
     const wrong = exits(0)(r);
     if (wrong || parsed.has(n)) return wrong;
     // Parse once (the warm-up): parsing every round would time the bench, not optout.
-    const count = JSON.parse(r.stdout.toString("utf8")).length;
+    const count = JSON.parse(r.stdout.toString("utf8")).records.length;
     if (count !== n) return `listed ${count} records, expected ${n}`;
     parsed.add(n);
     return undefined;

@@ -77,7 +77,7 @@ export async function flowDeps(f: Factory): Promise<FlowDeps> {
     now: () => f.now(),
     newId: () => ulid(f.now().getTime()),
     dryRun: f.globals.dryRun,
-    confirm: (plan) => confirmPlan(f, plan),
+    confirm: (plan, o) => confirmPlan(f, plan, o),
     report: {
       plan: (lines) => {
         for (const l of lines) f.io.info(`${p.dim("plan:")} ${l}`);
@@ -90,9 +90,18 @@ export async function flowDeps(f: Factory): Promise<FlowDeps> {
   return deps;
 }
 
-async function confirmPlan(f: Factory, _plan: Plan): Promise<boolean> {
+/**
+ * Asks before going ahead on a terminal. A change that replaces someone else's override is never
+ * taken as a yes by default: without a terminal it needs --yes, and on one the question says so.
+ */
+async function confirmPlan(f: Factory, _plan: Plan, o: { mustAsk?: string } = {}): Promise<boolean> {
+  if (o.mustAsk && !f.globals.yes && !f.io.canPrompt) {
+    throw new UsageError(`${o.mustAsk}: not replaced without a yes`, {
+      hint: "check with them, then run the same command with --yes (or on a terminal, to be asked)",
+    });
+  }
   if (!f.io.canPrompt) return true;
-  return f.prompter.confirm("Go ahead?", false);
+  return f.prompter.confirm(o.mustAsk ? `This ${o.mustAsk}. Go ahead?` : "Go ahead?", false);
 }
 
 /** Picks one of `choices` on a terminal; elsewhere a usage error naming the missing flag. */

@@ -153,6 +153,12 @@ async function guardedStep<T>(
   return Promise.race([fn(signal), interrupted]);
 }
 
+/** The error, now carrying (for --json) what was recorded about the operation it ended. */
+function withOutcome(e: OptoutError, data: Record<string, unknown>): OptoutError {
+  Object.defineProperty(e, "data", { value: data, enumerable: true, configurable: true });
+  return e;
+}
+
 function critical<T>(deps: FlowDeps, fn: () => Promise<T>): Promise<T> {
   return deps.interrupt ? deps.interrupt.critical(fn) : fn();
 }
@@ -300,8 +306,9 @@ export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise
       ...(tv.active ? { replaces: tv.active.id } : {}),
     };
   }
-  // Replacing a colleague's waiver is said in the plan and asked, never done silently.
-  const mustAsk = tv.active && tv.active.login !== actor.login ? replaces : undefined;
+  // Replacing a colleague's waiver is said in the plan and asked, never done silently. (A rollout
+  // or failover superseding the last one is what they are for: the plan says so, no more.)
+  const mustAsk = input.op === "skip" && tv.active && tv.active.login !== actor.login ? replaces : undefined;
   if (!(await deps.confirm(plan, mustAsk ? { mustAsk: `${input.label} ${mustAsk}` } : {}))) {
     throw new UsageError("cancelled; nothing was changed");
   }
@@ -393,6 +400,7 @@ async function carryOut(
     if (landed.kind === "queued") {
       throw new PartialError(`${c.label} (${first.id}) is recorded locally but not pushed yet`, {
         hint: "run `optout sync` when the remote is reachable; until then pipelines do not see it",
+        data: { id: first.id, type: first.type, status: "queued", record: landed.record },
       });
     }
     const record = landed.record;
@@ -464,11 +472,20 @@ async function carryOut(
       "the result record",
     );
     if (failure) {
-      throw failure;
+      // With --json the error carries what was recorded, like a success does: the id `revert`
+      // and `status` take, the intent, and the result that says how it ended.
+      throw withOutcome(failure, {
+        id: record.id,
+        type: first.type,
+        status: outcome,
+        record,
+        ...(result.kind === "landed" ? { result: result.record } : {}),
+      });
     }
     if (result.kind === "queued") {
       throw new PartialError(`${c.label} was applied, but its result record is kept locally`, {
         hint: "run `optout sync` to push it",
+        data: { id: record.id, type: first.type, status: "applied", record },
       });
     }
     return {

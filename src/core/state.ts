@@ -775,8 +775,12 @@ export class LedgerView {
     return [...this.ev.operations.values()].filter((o) => {
       if (o.status === "running") return true;
       if (o.status !== "unknown") return false;
-      if (o.kind !== "override") return true;
       const s = this.ev.targets.get(o.key);
+      if (o.kind !== "override") {
+        // A later revert or expire of the same override has answered what this one left open.
+        const of = o.intent.links.reverts;
+        return !s?.ended.some((e) => e.override.id === of && e.by !== o.intent.id);
+      }
       const placed = s?.active?.id === o.intent.id || s?.stack.some((x) => x.id === o.intent.id);
       const ended = s?.ended.some((e) => e.override.id === o.intent.id);
       return !placed && !ended;

@@ -29,7 +29,7 @@ describe("concurrent appends", () => {
       );
       for (const r of results) expect(r.code, r.stderr).toBe(0);
       const ids = results.map((r) => JSON.parse(r.stdout).id).sort();
-      const log = JSON.parse((await w.run("alice", ["log", "--json"])).stdout);
+      const log = JSON.parse((await w.run("alice", ["log", "--json"])).stdout).records;
       expect(log.map((r: { id: string }) => r.id).sort()).toEqual(ids);
       expect(log.map((r: { seq: number }) => r.seq)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
       const verify = await w.run("alice", ["log", "--verify"]);
@@ -72,7 +72,7 @@ describe("concurrent appends", () => {
       for (const r of results) expect(r.code, r.stderr).toBe(0);
       const attempts = results.map((r) => JSON.parse(r.stdout).attempts as number);
       expect(attempts.every((a) => Number.isInteger(a) && a >= 1)).toBe(true);
-      const log = JSON.parse((await w.run("alice", ["log", "--json"])).stdout);
+      const log = JSON.parse((await w.run("alice", ["log", "--json"])).stdout).records;
       expect(log.map((r: { seq: number }) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 20 - i));
       expect((await w.run("alice", ["log", "--verify"])).code).toBe(0);
       // The figures docs/performance.md quotes.

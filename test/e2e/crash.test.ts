@@ -90,7 +90,7 @@ describe("crash consistency", () => {
         expect(after.unfinished).toEqual([]);
         // It may be live: it stands in force, marked unknown, so it can be reverted.
         expect(after.active).toMatchObject([{ id, outcome: "unknown" }]);
-        const last = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout)[0];
+        const last = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout).records[0];
         expect(last).toMatchObject({
           type: "result",
           outcome: "unknown",
@@ -153,7 +153,7 @@ describe("crash consistency", () => {
       expect(await exited).toBe(130);
       expect(stderr).toMatch(/interrupted \(Ctrl-C\) while roll out to staging/);
       expect(await deployLog(w)).toEqual([`start ${digest("c")}`]);
-      const last = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout)[0];
+      const last = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout).records[0];
       // The command was stopped part-way: whether staging changed is not known, and the record says so.
       expect(last).toMatchObject({
         type: "result",

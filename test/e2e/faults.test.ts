@@ -20,7 +20,7 @@ describe("remote faults", () => {
         env: { OPTOUT_APPEND_TIMEOUT_MS: "30000" },
       });
       expect(r.code, r.stderr).toBe(0);
-      const log = JSON.parse((await w.run("bob", ["log", "--json"])).stdout);
+      const log = JSON.parse((await w.run("bob", ["log", "--json"])).stdout).records;
       expect(log.map((x: { id: string }) => x.id)).toEqual([JSON.parse(r.stdout).id]);
       expect((await w.run("bob", ["log", "--verify"])).code).toBe(0);
     } finally {
@@ -111,7 +111,7 @@ describe("remote faults", () => {
 
       await rename(`${w.remote}.away`, w.remote);
       expect((await w.run("alice", ["sync"])).stdout.trim()).toBe("nothing to sync");
-      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout)).toEqual([]);
+      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout).records).toEqual([]);
       expect(existsSync(ran)).toBe(false);
     } finally {
       await w.cleanup();

@@ -33,7 +33,7 @@ describe("governance", () => {
       expect(check.code).toBe(3);
       expect(check.stderr).toMatch(/^\+\s+"user:mallory"$/m);
 
-      const log = JSON.parse((await w.run("alice", ["log", "--json"])).stdout);
+      const log = JSON.parse((await w.run("alice", ["log", "--json"])).stdout).records;
       expect(log).toHaveLength(1);
       expect(log[0]).toMatchObject({ type: "deny", actor: { login: "mallory" } });
       expect((await w.run("alice", ["guard", "lint"])).code).toBe(1);
@@ -75,7 +75,7 @@ describe("governance", () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/--reason .* holds a control character/);
       expect(r.stderr).not.toMatch(/[\u001b\u0007\u202e]/);
-      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout)).toEqual([]);
+      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout).records).toEqual([]);
     } finally {
       await w.cleanup();
     }

@@ -36,7 +36,7 @@ describe("interactive mode", () => {
       s.type("n\r");
       expect(await s.done).toBe(2);
       expect(s.output()).toMatch(/cancelled; nothing was changed/);
-      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout)).toEqual([]);
+      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout).records).toEqual([]);
     } finally {
       await w.cleanup();
     }
@@ -58,7 +58,7 @@ describe("interactive mode", () => {
       await atConfirm.waitFor(/Go ahead\?/);
       atConfirm.type("\x03");
       expect(await atConfirm.done).toBe(130);
-      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout)).toEqual([]);
+      expect(JSON.parse((await w.run("bob", ["log", "--json"])).stdout).records).toEqual([]);
     } finally {
       await w.cleanup();
     }

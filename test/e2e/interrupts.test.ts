@@ -91,7 +91,8 @@ async function lab(): Promise<Lab> {
     },
     touch: (name) => writeFile(join(w.dir, name), ""),
     remove: (name) => rm(join(w.dir, name), { force: true }),
-    lastRecord: async () => JSON.parse((await run("bob", ["log", "--json", "--limit", "1"])).stdout)[0],
+    lastRecord: async () =>
+      JSON.parse((await run("bob", ["log", "--json", "--limit", "1"])).stdout).records[0],
     cleanup: async () => {
       // Let any hook still waiting go, then remove everything.
       await writeFile(join(w.dir, "release"), "").catch(() => {});
@@ -136,7 +137,7 @@ describe("Ctrl-C during a ledger push", () => {
         /interrupted \(Ctrl-C\) while pushing the skip record: it did not land; nothing was changed/,
       );
       await l.touch("release");
-      expect(JSON.parse((await l.run("bob", ["log", "--json"])).stdout)).toEqual([]);
+      expect(JSON.parse((await l.run("bob", ["log", "--json"])).stdout).records).toEqual([]);
       expect((await l.run("bob", ["guard", "lint"])).code).toBe(1);
       expect(JSON.parse((await l.run("alice", ["status", "--json"])).stdout).queued).toEqual([]);
     } finally {

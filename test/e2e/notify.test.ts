@@ -39,7 +39,7 @@ describe("announcements through the CLI", () => {
         links: { intent: out.id },
         notifications: out.notifications,
       });
-      const ledger = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout);
+      const ledger = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout).records;
       expect(ledger[0].notifications.map((n: { status: string }) => n.status)).toEqual([
         "sent",
         "failed",

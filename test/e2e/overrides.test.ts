@@ -256,7 +256,7 @@ describe("rollouts", () => {
       );
       expect(failed.code).toBe(1);
       expect(failed.stderr).toMatch(/rollout command: .* exited with 3/);
-      const log = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout);
+      const log = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout).records;
       expect(log[0]).toMatchObject({
         type: "result",
         outcome: "failed",
@@ -388,7 +388,7 @@ describe("two-person approval", () => {
       expect((await deployCalls(w)).map((c) => c[0])).toEqual([digest("e")]);
       expect((await w.run("bob", ["approve", pending.id])).code).toBe(2);
       expect(JSON.parse((await w.run("bob", ["status", "--json"])).stdout).pending).toEqual([]);
-      const types = JSON.parse((await w.run("bob", ["log", "--json"])).stdout).map(
+      const types = JSON.parse((await w.run("bob", ["log", "--json"])).stdout).records.map(
         (r: { type: string }) => r.type,
       );
       expect(types).toEqual(["result", "rollout", "approve", "deny", "request"]);

@@ -83,7 +83,7 @@ describe("optout report", () => {
 
   it("--json gives the figures worked out from the records", async () => {
     const report = await ok(w, "alice", ["report", "--by", "actor"]);
-    const log = (await ok(w, "alice", ["log"])) as unknown as LedgerRecord[];
+    const log = (await ok(w, "alice", ["log"])).records as LedgerRecord[];
     const t = (pred: (r: LedgerRecord) => boolean) => Date.parse(log.find(pred)!.time);
     const now = Date.parse((report.window as { now: string }).now);
     const ended = (id: string, type: string) => t((r) => r.type === type && r.links.reverts === id);

@@ -22,7 +22,7 @@ async function skipLint(w: World, person: string, extra: string[] = []): Promise
 async function unreviewedIds(w: World): Promise<string[]> {
   const r = await w.run("alice", ["log", "--unreviewed", "--json"]);
   expect(r.code, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout) as { id: string }[]).map((x) => x.id);
+  return (JSON.parse(r.stdout).records as { id: string }[]).map((x) => x.id);
 }
 
 /** The record file and its signature from the remote audit branch, checked by ssh-keygen alone. */
@@ -109,7 +109,7 @@ describe("optout review", () => {
     const r = await w.run("alice", ["review", id, "--verdict", "justified", "--note", "all good, trust me"]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/alice may not review .*: they made, asked for or approved it/);
-    const [newest] = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout);
+    const [newest] = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout).records;
     expect(newest).toMatchObject({
       type: "deny",
       // A refused review, not a refused skip.
@@ -127,7 +127,8 @@ describe("optout review", () => {
 
   it("refuses malformed reviews as usage errors, writing nothing", async () => {
     const id = await skipLint(w, "alice");
-    const seq = async () => JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout)[0].seq;
+    const seq = async () =>
+      JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout).records[0].seq;
     const first = await seq();
     const cases = [
       ["review", id, "--verdict", "great", "--note", note],
@@ -167,7 +168,7 @@ describe("review policy", () => {
       expect(bob.code).toBe(3);
       expect(bob.stderr).toMatch(/bob may not review overrides/);
       expect(bob.stderr).toMatch(/review\.allow lists: user:carol/);
-      const [deny] = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout);
+      const [deny] = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout).records;
       expect(deny).toMatchObject({ type: "deny", actor: { login: "bob" }, target: { override: id } });
       const carol = await w.run("carol", ["review", id, "--verdict", "justified", "--note", note]);
       expect(carol.code, carol.stderr).toBe(0);

@@ -99,7 +99,7 @@ describe("skip → guard → revert on plain git", () => {
 
   it("writes a deny record when the policy refuses, and nothing for bad input", async () => {
     const before = await w.run("alice", ["log", "--json"]);
-    const n = JSON.parse(before.stdout).length;
+    const n = JSON.parse(before.stdout).records.length;
 
     const denied = await w.run("carol", ["skip", "lint", "--reason", "carol wants to skip lint today"]);
     expect(denied.code).toBe(3);
@@ -135,7 +135,7 @@ describe("skip → guard → revert on plain git", () => {
       /your signing key SHA256:\S+ is not in \.optout\/allowed_signers on origin\/main/,
     );
 
-    const after = JSON.parse((await w.run("alice", ["log", "--json"])).stdout);
+    const after = JSON.parse((await w.run("alice", ["log", "--json"])).stdout).records;
     expect(after.length).toBe(n + 1);
     expect(after[0]).toMatchObject({
       type: "deny",
@@ -209,7 +209,7 @@ describe("expiry", () => {
       const exp = await w.run("bob", ["expire"], { env: later });
       expect(exp.stdout.trim()).toBe(`expired skip lint@main (${id})`);
       expect((await w.run("bob", ["expire"], { env: later })).stdout.trim()).toBe("nothing to expire");
-      const log = JSON.parse((await w.run("bob", ["log", "--json"], { env: later })).stdout);
+      const log = JSON.parse((await w.run("bob", ["log", "--json"], { env: later })).stdout).records;
       expect(log.map((r: { type: string }) => r.type)).toEqual(["expire", "skip"]);
       expect(log[0].links.reverts).toBe(id);
     } finally {

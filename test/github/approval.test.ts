@@ -98,7 +98,8 @@ describe("approvals on GitHub: never by the requester", () => {
     expect(renamed.stderr).toContain(`alice-renamed may not approve their own request ${pending.id}`);
     expect(repo.variable("VERBOSE_DEPLOY")).toBeUndefined();
 
-    const log = JSON.parse((await w.run("bob", ["log", "--json"], { env: env(tokens.bob!) })).stdout) as {
+    const log = JSON.parse((await w.run("bob", ["log", "--json"], { env: env(tokens.bob!) })).stdout)
+      .records as {
       type: string;
       actor: { login: string };
       signer: string;

@@ -158,7 +158,7 @@ export async function runFlagList(f: Factory, o: { env?: string; format?: string
   const rows = pairs.map((p, i) => ({ ...p, value: vals[i] ?? null }));
   const format = f.io.json ? "json" : (o.format ?? "table");
   if (format === "json") {
-    f.io.printJson(rows);
+    f.io.printJson({ flags: rows });
   } else if (format === "dotenv") {
     // For pipelines: only flags in force, one NAME='value' line each. Without --env, a flag set per
     // environment would give one name several values: those need --env. Every line is built before

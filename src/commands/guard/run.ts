@@ -347,6 +347,13 @@ async function answer(f: Factory, o: GuardOptions, v: Verdict, overdue: OverdueR
   // --strict: a waived stage still runs while earlier skips of it are overdue for review, so
   // reviews cannot be put off for ever. Fail closed: say run, and why.
   const skip = v.skip && overdue.length === 0;
+  // A detached HEAD with no CI variable naming the branch (Jenkins, Buildkite): waivers given for
+  // a branch cannot match, and saying "run" without a word would look like there were none.
+  if (!v.ref && v.sha) {
+    f.io.err(
+      `optout: note: no branch to match (HEAD is detached and no CI variable names one); only skips for commit ${v.sha.slice(0, 12)} count here: pass --ref <branch>`,
+    );
+  }
   if (o.format === "github" && f.env.GITHUB_OUTPUT) await appendFile(f.env.GITHUB_OUTPUT, `skip=${skip}\n`);
   if (f.io.json) {
     f.io.printJson(

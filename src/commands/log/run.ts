@@ -67,7 +67,7 @@ export async function runLog(f: Factory, o: LogOptions): Promise<void> {
     return;
   }
   if (f.io.json) {
-    f.io.printJson(records);
+    f.io.printJson({ records });
     return;
   }
   if (records.length === 0) {

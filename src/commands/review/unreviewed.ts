@@ -45,7 +45,7 @@ export async function printUnreviewed(f: Factory, o: UnreviewedOptions): Promise
     return;
   }
   if (f.io.json) {
-    f.io.printJson(list.map((u) => u.record));
+    f.io.printJson({ records: list.map((u) => u.record) });
     return;
   }
   if (list.length === 0) {
