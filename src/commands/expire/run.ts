@@ -45,11 +45,12 @@ export async function runExpire(f: Factory, o: ExpireOptions): Promise<void> {
   if (f.io.json) {
     f.io.printJson({
       now: now.toISOString(),
-      expired: results.map((r, i) => ({ id: due[i]!.id, record: r.id, status: r.status })),
+      // `id` is the override or request that ended; `record` is always a record, as everywhere.
+      expired: results.map((r, i) => ({ id: due[i]!.id, status: r.status, record: r.record })),
       requests: stale.map((q, i) => ({
         id: q.record.id,
-        record: closed[i] ?? null,
         status: closed[i] ? "applied" : "dry-run",
+        closedBy: closed[i] ?? null,
       })),
     });
     return;
