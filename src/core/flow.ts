@@ -225,6 +225,8 @@ export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise
     await deny(deps, actor, about, notAllowed(actor, input.label, input.rules.allow));
   }
   const { ttlMs } = validateInputs(input.rules, input, input.label);
+  // Fetching the audit branch can take a while (a slow or unreachable remote): say so meanwhile.
+  deps.report.progress?.("reading what is in force from the audit branch");
   const spec: OverrideSpec = {
     op: input.op,
     target: input.target,
@@ -576,6 +578,7 @@ export async function runRestore(
   authorize: (actor: Actor, o: InForce) => Promise<void>,
 ): Promise<FlowResult> {
   const actor = await deps.provider.identity();
+  deps.report.progress?.("reading what is in force from the audit branch");
   const view = await deps.ledger.current();
   const o = overrideInForce(view, input.id, input.kind === "expire");
   await authorize(actor, o);

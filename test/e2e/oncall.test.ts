@@ -259,3 +259,36 @@ describe("a push that has to try again", () => {
     }
   });
 });
+
+describe("a slow push, outside a terminal", () => {
+  it("says what it waits on while the remote holds the push, once", async () => {
+    const hook = join(w.remote, "hooks", "pre-receive");
+    const waiting = join(w.dir, "hook-waiting");
+    const release = join(w.dir, "release");
+    await writeFile(
+      hook,
+      `#!/bin/sh\ntouch "${waiting}"\nwhile [ ! -f "${release}" ]; do sleep 0.05; done\nexit 0\n`,
+    );
+    await chmod(hook, 0o755);
+    try {
+      const child = spawn(process.execPath, [cliPath, "skip", "lint", "--reason", reason], {
+        cwd: w.work,
+        env: w.env("alice"),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+      await until(() => existsSync(waiting), "the push reaching the hook");
+      // While the remote holds it, the log already says what optout waits on.
+      await until(() => /^pushing the record to origin\/optout\/audit$/m.test(stderr), "the progress line");
+      expect(stderr).toMatch(/^reading what is in force from the audit branch$/m);
+      await writeFile(release, "");
+      expect(await exited).toBe(0);
+      expect(stderr.match(/^pushing the record/gm)).toHaveLength(1);
+      expect(stderr).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
+    } finally {
+      await rm(hook, { force: true });
+    }
+  });
+});

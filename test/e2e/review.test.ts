@@ -169,7 +169,12 @@ describe("review policy", () => {
       expect(bob.stderr).toMatch(/bob may not review overrides/);
       expect(bob.stderr).toMatch(/review\.allow lists: user:carol/);
       const [deny] = JSON.parse((await w.run("bob", ["log", "--json", "--limit", "1"])).stdout).records;
-      expect(deny).toMatchObject({ type: "deny", actor: { login: "bob" }, target: { override: id } });
+      expect(deny).toMatchObject({
+        type: "deny",
+        op: null,
+        actor: { login: "bob" },
+        target: { override: id },
+      });
       const carol = await w.run("carol", ["review", id, "--verdict", "justified", "--note", note]);
       expect(carol.code, carol.stderr).toBe(0);
     } finally {
