@@ -78,7 +78,7 @@ beforeAll(async () => {
         allow: ["oncall"],
       },
       failover: { targets: ["us-east-1", "eu-west-1"], command: command("{target}"), allow: ["oncall"] },
-      review: { allow: ["oncall", "user:carol"] },
+      review: { allow: ["oncall", "user:carol"], required: true, within: "1h" },
       notify: [{ type: "webhook", url: `${hook.url}/hook` }],
     }),
   });
@@ -270,6 +270,9 @@ describe("--json matches docs/json", () => {
     conforms("expire", await j("bob", ["expire", "--dry-run"], later));
     const expired = conforms("expire", await j("bob", ["expire"], later));
     expect((expired.expired as unknown[]).length).toBeGreaterThan(0);
+    // By then the reviews are overdue, too.
+    const status = conforms("status", await j("bob", ["status"], later));
+    expect((status.reviews as { overdue: unknown[] }).overdue.length).toBeGreaterThan(0);
     expect(expired.expired).toContainEqual(
       expect.objectContaining({ record: expect.objectContaining({ type: "expire" }) }),
     );
