@@ -22,6 +22,8 @@ function isCommanderError(e: unknown): e is CommanderError {
   );
 }
 
+const usageHint = "run `optout --help` (or `optout <command> --help`) for usage";
+
 export function report(e: unknown, io: IO, env: Record<string, string | undefined>): number {
   if (isCommanderError(e)) {
     if (
@@ -33,8 +35,8 @@ export function report(e: unknown, io: IO, env: Record<string, string | undefine
     }
     const msg = e.message.replace(/^error: /, "");
     io.err(`optout: ${msg}`);
-    io.err("hint: run `optout --help` (or `optout <command> --help`) for usage");
-    if (io.json) io.printJson({ error: { code: ExitCode.usage, message: msg } });
+    io.err(`hint: ${usageHint}`);
+    if (io.json) io.printJson({ error: { code: ExitCode.usage, message: msg, hint: usageHint } });
     return ExitCode.usage;
   }
   if (e instanceof QuietExit) return e.exitCode;

@@ -247,7 +247,11 @@ describe("--json matches docs/json", () => {
   });
 
   it("errors: one document with the exit code of the condition", async () => {
-    conforms("error", await j("alice", ["frobnicate"]), 2);
+    const unknown = conforms("error", await j("alice", ["frobnicate"]), 2);
+    expect(unknown.error).toMatchObject({
+      message: "unknown command 'frobnicate'",
+      hint: expect.stringMatching(/--help/),
+    });
     conforms("error", await j("alice", ["skip", "nope", "--reason", reason]), 2);
     conforms("error", await j("carol", ["skip", "lint", "--reason", reason]), 3);
     conforms("error", await j("bob", ["approve", "01JXXXXXXXXXXXXXXXXXXXXXXX"]), 2);
