@@ -260,8 +260,8 @@ describe("a push that has to try again", () => {
   });
 });
 
-describe("a slow push, outside a terminal", () => {
-  it("says what it waits on while the remote holds the push, once", async () => {
+describe("a slow push", () => {
+  it("says what it waits on while the remote holds the push: one line in a log, a spinner on a terminal", async () => {
     const hook = join(w.remote, "hooks", "pre-receive");
     const waiting = join(w.dir, "hook-waiting");
     const release = join(w.dir, "release");
@@ -287,6 +287,18 @@ describe("a slow push, outside a terminal", () => {
       expect(await exited).toBe(0);
       expect(stderr.match(/^pushing the record/gm)).toHaveLength(1);
       expect(stderr).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
+
+      // On a terminal the same wait is a spinner.
+      await rm(waiting, { force: true });
+      await rm(release, { force: true });
+      const s = terminal(w, "alice", ["skip", "e2e", "--reason", reason, "--yes"], {
+        env: { TERM: "xterm-256color" },
+        columns: 100,
+      });
+      await until(() => existsSync(waiting), "the push reaching the hook");
+      await s.waitFor(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] pushing the record to origin\/optout\/audit/);
+      await writeFile(release, "");
+      expect(await s.done).toBe(0);
     } finally {
       await rm(hook, { force: true });
     }
