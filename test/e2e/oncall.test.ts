@@ -56,6 +56,11 @@ beforeAll(async () => {
         artifact: { pattern: "^registry\\.example/shop@sha256:[0-9a-f]{64}$" },
         allow: ["oncall"],
       },
+      failover: {
+        targets: ["us-east-1", "eu-west-1"],
+        command: [process.execPath, join(scripts, "deploy.mjs"), "{target}"],
+        allow: ["oncall"],
+      },
     }),
   });
   deployLog = join(w.dir, "deploy.log");
@@ -299,6 +304,41 @@ describe("a slow push", () => {
       await s.waitFor(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] pushing the record to origin\/optout\/audit/);
       await writeFile(release, "");
       expect(await s.done).toBe(0);
+    } finally {
+      await rm(hook, { force: true });
+    }
+  });
+});
+
+describe("closed streams", () => {
+  it("`optout failover … 2>&1 | head -1`: the reader leaves before the intent lands; the failover still runs to its result", async () => {
+    const hook = join(w.remote, "hooks", "pre-receive");
+    const waiting = join(w.dir, "intent-waiting");
+    const release = join(w.dir, "intent-release");
+    await writeFile(
+      hook,
+      `#!/bin/sh\ntouch "${waiting}"\nwhile [ ! -f "${release}" ]; do sleep 0.05; done\nexit 0\n`,
+    );
+    await chmod(hook, 0o755);
+    await rm(deployLog, { force: true });
+    try {
+      const child = spawn(
+        process.execPath,
+        [cliPath, "failover", "--to", "eu-west-1", "--reason", reason, "--yes"],
+        { cwd: w.work, env: { ...w.env("alice"), DEPLOY_LOG: deployLog }, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let seen = "";
+      child.stderr.on("data", (d: Buffer) => (seen += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+      // Like `head -1`: one line read, then both pipes closed, while the intent is at the remote.
+      await until(() => seen.includes("\n") && existsSync(waiting), "a first line and the intent's push");
+      child.stdout.destroy();
+      child.stderr.destroy();
+      await writeFile(release, "");
+      expect(await exited).toBe(0);
+      expect(await lines()).toEqual(["start eu-west-1", "done eu-west-1"]);
+      expect(await lastRecord()).toMatchObject({ type: "result", op: "failover", outcome: "applied" });
+      expect(JSON.parse((await w.run("bob", ["status", "--json"])).stdout).unfinished).toEqual([]);
     } finally {
       await rm(hook, { force: true });
     }
