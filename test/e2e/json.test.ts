@@ -5,7 +5,7 @@
  * so a command that changes its shape fails here until the schema and docs/json.md say so.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -218,8 +218,9 @@ describe("--json matches docs/json", () => {
       "operation",
       await j("alice", ["revert", String(rollback.id), "--reason", "the old one was fine after all"]),
     );
-    expect(flag.id).not.toBe(skip.id);
-  });
+    expect(flag.revert).toBe(`optout revert ${flag.id}`);
+    // Some forty commands in a row: a generous bound for a shared machine, not a speed check.
+  }, 300_000);
 
   it("doctor, auth, policy check and notify test", async () => {
     conforms("doctor", await j("alice", ["doctor"]));
@@ -266,6 +267,24 @@ describe("--json matches docs/json", () => {
     } finally {
       await rm(nowhere, { recursive: true, force: true });
     }
+  });
+
+  it("a record kept locally (exit 5), then pushed by sync", async () => {
+    await rename(w.remote, `${w.remote}.away`);
+    let kept: Record<string, unknown>;
+    try {
+      kept = conforms(
+        "error",
+        await j("alice", ["skip", "e2e", "--reason", reason], { OPTOUT_APPEND_TIMEOUT_MS: "1500" }),
+        5,
+      );
+      expect(kept).toMatchObject({ status: "queued", type: "skip", error: { code: 5 } });
+      expect(conforms("status", await j("alice", ["status"])).queued).toMatchObject([{ id: kept.id }]);
+    } finally {
+      await rename(`${w.remote}.away`, w.remote);
+    }
+    const sync = conforms("sync", await j("alice", ["sync"]));
+    expect(sync.pushed).toEqual([kept.id]);
   });
 
   it("expire, a day later (last: the ledger then holds a record from tomorrow)", async () => {
