@@ -96,7 +96,7 @@ export async function flowDeps(f: Factory): Promise<FlowDeps> {
  */
 async function confirmPlan(f: Factory, _plan: Plan, o: { mustAsk?: string } = {}): Promise<boolean> {
   if (o.mustAsk && !f.globals.yes && !f.io.canPrompt) {
-    throw new UsageError(`${o.mustAsk}: not replaced without a yes`, {
+    throw new UsageError(`${o.mustAsk}: replacing someone else's waiver needs a yes`, {
       hint: "check with them, then run the same command with --yes (or on a terminal, to be asked)",
     });
   }

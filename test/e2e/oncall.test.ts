@@ -156,7 +156,10 @@ describe("replacing a colleague's waiver", () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(new RegExp(`^plan: replaces ${hers} by alice, until `, "m"));
     expect(refused.stderr).toMatch(
-      new RegExp(`^optout: skip lint replaces ${hers} by alice, until .*: not replaced without a yes$`, "m"),
+      new RegExp(
+        `^optout: skip lint replaces ${hers} by alice, until .*: replacing someone else's waiver needs a yes$`,
+        "m",
+      ),
     );
     expect(refused.stderr).toMatch(/^hint: .*--yes/m);
     // Refused before anything was written: the newest record is still alice's.
