@@ -287,12 +287,19 @@ describe("--json matches docs/json", () => {
     expect(sync.pushed).toEqual([kept.id]);
   });
 
-  it("expire, a day later (last: the ledger then holds a record from tomorrow)", async () => {
-    // The TTLs have run out by then: expire ends them (a dry run first).
-    const later = { OPTOUT_NOW: new Date(Date.now() + 86_400_000).toISOString() };
+  it("expire, two days later (last: the ledger then holds records from then)", async () => {
+    // A request nobody approves in time: expire closes it too.
+    const waiting = conforms(
+      "error",
+      await j("alice", ["flag", "set", "RISKY", "on", "--reason", reason]),
+      4,
+    );
+    // The TTLs and the request's 24h have run out by then: expire ends them (a dry run first).
+    const later = { OPTOUT_NOW: new Date(Date.now() + 2 * 86_400_000).toISOString() };
     conforms("expire", await j("bob", ["expire", "--dry-run"], later));
     const expired = conforms("expire", await j("bob", ["expire"], later));
     expect((expired.expired as unknown[]).length).toBeGreaterThan(0);
+    expect(expired.requests).toEqual([{ id: waiting.id, status: "applied", closedBy: expect.any(String) }]);
     // By then the reviews are overdue, too.
     const status = conforms("status", await j("bob", ["status"], later));
     expect((status.reviews as { overdue: unknown[] }).overdue.length).toBeGreaterThan(0);
