@@ -285,6 +285,10 @@ describe("--json matches docs/json", () => {
     }
     const sync = conforms("sync", await j("alice", ["sync"]));
     expect(sync.pushed).toEqual([kept.id]);
+    // Ninety minutes on, that skip is still in force but its review (due within 1h) is overdue.
+    const soon = { OPTOUT_NOW: new Date(Date.now() + 90 * 60_000).toISOString() };
+    const strict = conforms("guard", await j("bob", ["guard", "e2e", "--strict"], soon), 1);
+    expect(strict).toMatchObject({ decision: "run", overdueReviews: [{ id: kept.id }] });
   });
 
   it("expire, two days later (last: the ledger then holds records from then)", async () => {
