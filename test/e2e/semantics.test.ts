@@ -91,7 +91,10 @@ describe("item 1: stacked flag overrides end by restoring the baseline", () => {
     const revert = await json("alice", ["revert", String(ninety.id), "--reason", reason]);
     expect(revert.record).toMatchObject({ type: "revert", before: { value: "90" }, after: { value: null } });
     expect(await flagGet()).toEqual({ code: 1, stdout: "" });
-    const list = await json<{ flag: string; value: string | null }[]>("bob", ["flag", "list"]);
+    const { flags: list } = await json<{ flags: { flag: string; value: string | null }[] }>("bob", [
+      "flag",
+      "list",
+    ]);
     expect(list.find((f) => f.flag === "X")).toEqual({ flag: "X", env: null, value: null });
     expect((await status()).active).toEqual([]);
   });
@@ -178,7 +181,8 @@ describe("item 2: failovers and rollouts stack; status, --show, report and rever
 describe("items 3 and 4 on plain git: what guard and flag get read after a stack ends", () => {
   it("skip A, skip B, revert B: guard runs the stage, status lists nothing, expire has nothing", async () => {
     const a = await json("alice", ["skip", "lint", "--ref", "main", "--reason", reason]);
-    const b = await json("bob", ["skip", "lint", "--ref", "main", "--reason", reason]);
+    // Replacing alice's waiver is asked; without a terminal it takes --yes.
+    const b = await json("bob", ["skip", "lint", "--ref", "main", "--reason", reason, "--yes"]);
     expect(b.record).toMatchObject({ links: { replaces: a.id } });
     expect((await w.run("bob", ["guard", "lint", "--ref", "main"])).code).toBe(0);
     await ok("bob", ["revert", String(b.id), "--reason", reason]);
