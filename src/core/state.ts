@@ -779,7 +779,13 @@ export class LedgerView {
       if (o.kind !== "override") {
         // A later revert or expire of the same override has answered what this one left open.
         const of = o.intent.links.reverts;
-        return !s?.ended.some((e) => e.override.id === of && e.by !== o.intent.id);
+        return !s?.ended.some(
+          (e) =>
+            e.override.id === of &&
+            (e.how === "reverted" || e.how === "expired") &&
+            e.by !== null &&
+            e.by !== o.intent.id,
+        );
       }
       const placed = s?.active?.id === o.intent.id || s?.stack.some((x) => x.id === o.intent.id);
       const ended = s?.ended.some((e) => e.override.id === o.intent.id);

@@ -91,6 +91,8 @@ export class Model {
   readonly overrides = new Map<string, MOverride>();
   readonly requests = new Map<string, MRequest>();
   readonly operations = new Map<string, MOperation>();
+  /** Overrides a revert or expire ended. */
+  private readonly ended = new Set<string>();
 
   constructor(readonly policy: ModelPolicy) {}
 
@@ -272,6 +274,7 @@ export class Model {
     const o = this.overrides.get(id);
     const t = o ? this.targets.get(o.key) : undefined;
     if (!o || !t || t.active?.id !== id) return;
+    this.ended.add(id);
     if (stacks(o.kind)) {
       t.active = t.stack.pop();
     } else {
@@ -385,7 +388,9 @@ export class Model {
       .filter(
         (o) =>
           o.status === "running" ||
-          (o.status === "unknown" && (o.what !== "override" || !stacks(o.override!.kind))),
+          (o.status === "unknown" &&
+            // A revert or expire left unknown is answered once another one ends its override.
+            (o.what === "override" ? !stacks(o.override!.kind) : !this.ended.has(o.ends!))),
       )
       .map((o) => o.id)
       .sort();
