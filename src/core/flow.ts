@@ -163,6 +163,10 @@ function critical<T>(deps: FlowDeps, fn: () => Promise<T>): Promise<T> {
   return deps.interrupt ? deps.interrupt.critical(fn) : fn();
 }
 
+function recording<T>(deps: FlowDeps, fn: () => Promise<T>): Promise<T> {
+  return deps.interrupt ? deps.interrupt.recording(fn) : fn();
+}
+
 /** Records a policy refusal (`deny`), announces it, then throws it. Dry runs write nothing. */
 export async function deny(
   deps: FlowDeps,
@@ -456,23 +460,32 @@ async function carryOut(
             });
     }
     const notifications = await announce(deps, outcome === "applied" ? c.event : "failed", record);
-    const result = await land(
-      deps,
-      draftBase(deps, actor, {
-        type: "result",
-        op: first.op,
-        target: first.target,
-        mechanism: first.mechanism,
-        before: plan.before,
-        after: outcome === "applied" ? after : outcome === "failed" ? plan.before : null,
-        expiresAt: first.expiresAt,
-        links: { intent: record.id, ...(first.links.reverts ? { reverts: first.links.reverts } : {}) },
-        outcome,
-        ...(failure ? { error: failure.message } : {}),
-        ...(notifications.length ? { notifications } : {}),
-      }),
-      "the result record",
+    // The result lands even if Ctrl-C comes now (the command may have died of it before optout
+    // heard it): that record is what says what happened.
+    const result = await recording(deps, () =>
+      land(
+        deps,
+        draftBase(deps, actor, {
+          type: "result",
+          op: first.op,
+          target: first.target,
+          mechanism: first.mechanism,
+          before: plan.before,
+          after: outcome === "applied" ? after : outcome === "failed" ? plan.before : null,
+          expiresAt: first.expiresAt,
+          links: { intent: record.id, ...(first.links.reverts ? { reverts: first.links.reverts } : {}) },
+          outcome,
+          ...(failure ? { error: failure.message } : {}),
+          ...(notifications.length ? { notifications } : {}),
+        }),
+        "the result record",
+      ),
     );
+    if (failure && deps.interrupt?.interrupted && !(failure instanceof InterruptedError)) {
+      failure = new InterruptedError(`interrupted (Ctrl-C) while ${c.label}: ${failure.message}`, {
+        ...(failure.hint ? { hint: failure.hint } : {}),
+      });
+    }
     if (failure) {
       // With --json the error carries what was recorded, like a success does: the id `revert`
       // and `status` take, the intent, and the result that says how it ended.
