@@ -81,7 +81,7 @@ export interface LedgerRecord {
   /** Per-channel delivery of the announcement (result records). */
   notifications?: unknown[];
   /** A review's verdict on the override it names (`target.override`). */
-  verdict?: "justified" | "unjustified" | "needs-follow-up";
+  verdict?: Verdict;
   /** A result written by `optout sync` for an operation left half-done. */
   settledBy?: "sync";
 }
@@ -287,3 +287,11 @@ export function recordSubject(r: Pick<LedgerRecord, "type" | "op" | "target" | "
   const type = r.op && r.type !== r.op ? `${r.type}(${r.op})` : r.type;
   return `optout: ${type} ${what || r.outcome} ${r.id}`.replace(/\s+/g, " ");
 }
+
+/** What a review may conclude about an override (`optout review --verdict`). */
+export const verdicts = ["justified", "unjustified", "needs-follow-up"] as const;
+export type Verdict = (typeof verdicts)[number];
+
+/** The record fields `optout report --by` groups overrides by. */
+export const reportDimensions = ["stage", "actor", "type", "env"] as const;
+export type ReportDimension = (typeof reportDimensions)[number];

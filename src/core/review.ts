@@ -14,11 +14,12 @@ import {
   type OverrideType,
   overrideTypes,
   type RecordDraft,
+  type Verdict,
+  verdicts,
 } from "./record.js";
 import { visibleLength } from "./text.js";
 
-export const verdicts = ["justified", "unjustified", "needs-follow-up"] as const;
-export type Verdict = (typeof verdicts)[number];
+export { type Verdict, verdicts };
 
 export type OverrideRecord = LedgerRecord & { type: OverrideType };
 

@@ -4,12 +4,12 @@ import { parseTimestamp } from "../../core/duration.js";
 import { type FlowResult, runRestore } from "../../core/flow.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
+import type { OptionsOf } from "../define.js";
 import { describeEntry } from "../rules.js";
 import { flowDeps } from "../shared.js";
+import type { expireCommand } from "./command.js";
 
-export interface ExpireOptions {
-  now?: string;
-}
+export type ExpireOptions = OptionsOf<typeof expireCommand>;
 
 /**
  * Ends every override whose TTL has passed: a forge's change is restored to the baseline; a

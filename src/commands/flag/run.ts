@@ -7,17 +7,21 @@ import { flagValue } from "../../core/record.js";
 import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { table } from "../../ui/text.js";
+import type { OptionsOf } from "../define.js";
 import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+import {
+  type flagGetCommand,
+  type flagListCommand,
+  flagListFormats,
+  type flagSetCommand,
+  type flagUnsetCommand,
+} from "./command.js";
 import { dotenvLine } from "./dotenv.js";
 
-export interface FlagSetOptions {
-  name?: string;
-  value?: string;
-  env?: string;
-  reason?: string;
-  ttl?: string;
-  ticket?: string;
-}
+export type FlagSetOptions = { name?: string; value?: string } & OptionsOf<typeof flagSetCommand>;
+export type FlagUnsetOptions = { name?: string } & OptionsOf<typeof flagUnsetCommand>;
+export type FlagGetOptions = { name: string } & OptionsOf<typeof flagGetCommand>;
+export type FlagListOptions = OptionsOf<typeof flagListCommand>;
 
 async function declared(f: Factory, name: string | undefined): Promise<FlagPolicy> {
   const policy = await f.policy();
@@ -96,10 +100,7 @@ export async function runFlagSet(f: Factory, o: FlagSetOptions): Promise<void> {
  * `flag unset`: ends optout's override of the flag now, restoring what was there before optout
  * (a value, or nothing). Recorded like a revert; a flag optout does not override is an error.
  */
-export async function runFlagUnset(
-  f: Factory,
-  o: { name?: string; env?: string; reason?: string },
-): Promise<void> {
+export async function runFlagUnset(f: Factory, o: FlagUnsetOptions): Promise<void> {
   const flag = await declared(f, o.name);
   const env = await envFor(f, flag, o.env);
   const [policy, deps] = await Promise.all([f.policy(), flowDeps(f)]);
@@ -136,7 +137,7 @@ async function values(f: Factory, pairs: { flag: string; env: string | null }[])
   return pairs.map((p) => view.flag(p.flag, p.env)?.value ?? null);
 }
 
-export async function runFlagGet(f: Factory, o: { name: string; env?: string }): Promise<void> {
+export async function runFlagGet(f: Factory, o: FlagGetOptions): Promise<void> {
   const flag = await declared(f, o.name);
   const env = await envFor(f, flag, o.env);
   const [value] = await values(f, [{ flag: flag.name, env }]);
@@ -146,7 +147,7 @@ export async function runFlagGet(f: Factory, o: { name: string; env?: string }):
   if (value === null || value === undefined) throw new QuietExit(ExitCode.failed);
 }
 
-export async function runFlagList(f: Factory, o: { env?: string; format?: string }): Promise<void> {
+export async function runFlagList(f: Factory, o: FlagListOptions): Promise<void> {
   const policy = await f.policy();
   const pairs: { flag: string; env: string | null }[] = [];
   for (const flag of Object.values(policy.flags)) {
@@ -174,6 +175,6 @@ export async function runFlagList(f: Factory, o: { env?: string; format?: string
       table([["FLAG", "ENV", "VALUE"], ...rows.map((r) => [r.flag, r.env ?? "(repo)", r.value ?? "unset"])]),
     );
   } else {
-    throw new UsageError(`--format "${format}" is not one of table, json, dotenv`);
+    throw new UsageError(`--format "${format}" is not one of ${flagListFormats.join(", ")}`);
   }
 }

@@ -12,15 +12,10 @@ import { type OwnKey, validPrincipal } from "../../init/key.js";
 import type { InitAnswers, NotifyAnswer, StageAnswer } from "../../init/policy.js";
 import { NAME_PATTERN, VARIABLE_PATTERN } from "../../policy/schema.js";
 import type { Prompter } from "../../ui/prompt.js";
+import type { OptionsOf } from "../define.js";
+import type { initCommand } from "./command.js";
 
-export interface InitOptions {
-  /** Comma list of stages (default: lint). */
-  stages?: string;
-  /** Your principal: forge login, or the name of your key in allowed_signers. */
-  principal?: string;
-  write?: boolean;
-  force?: boolean;
-}
+export type InitOptions = OptionsOf<typeof initCommand>;
 
 export interface Setup extends InitAnswers {
   /** The allowed_signers principal of the user's key. */

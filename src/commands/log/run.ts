@@ -7,19 +7,11 @@ import { verifyReport } from "../../ledger/verify.js";
 import { nearest } from "../../policy/suggest.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine } from "../../ui/text.js";
+import type { OptionsOf } from "../define.js";
 import { describeEntry } from "../rules.js";
+import type { logCommand } from "./command.js";
 
-export interface LogOptions {
-  since?: string;
-  until?: string;
-  type?: string;
-  stage?: string;
-  actor?: string;
-  limit?: string;
-  ndjson?: boolean;
-  verify?: boolean;
-  unreviewed?: boolean;
-}
+export type LogOptions = OptionsOf<typeof logCommand>;
 
 export async function runLog(f: Factory, o: LogOptions): Promise<void> {
   if (o.verify) return verify(f);

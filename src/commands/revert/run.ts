@@ -3,14 +3,13 @@ import { runRestore } from "../../core/flow.js";
 import { requireRecordText } from "../../core/inputs.js";
 import { entryRules } from "../../core/policy.js";
 import type { Factory } from "../../factory.js";
+import type { OptionsOf } from "../define.js";
 import { matchId } from "../ids.js";
 import { describeEntry } from "../rules.js";
 import { flowDeps, presentFlow } from "../shared.js";
+import type { revertCommand } from "./command.js";
 
-export interface RevertOptions {
-  id: string;
-  reason?: string;
-}
+export type RevertOptions = { id: string } & OptionsOf<typeof revertCommand>;
 
 export async function runRevert(f: Factory, o: RevertOptions): Promise<void> {
   const reason = o.reason?.trim() ? requireRecordText(o.reason.trim(), "--reason") : null;

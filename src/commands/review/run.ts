@@ -5,16 +5,13 @@ import { findOverride, isVerdict, runReview, verdicts } from "../../core/review.
 import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine } from "../../ui/text.js";
+import type { OptionsOf } from "../define.js";
 import { describeEntry } from "../rules.js";
 import { choose, flowDeps } from "../shared.js";
+import type { reviewCommand } from "./command.js";
 import { loadRecords } from "./records.js";
 
-export interface ReviewOptions {
-  id: string;
-  verdict?: string;
-  note?: string;
-  ticket?: string;
-}
+export type ReviewOptions = { id: string } & OptionsOf<typeof reviewCommand>;
 
 async function askNote(f: Factory): Promise<string | undefined> {
   if (!f.io.canPrompt) return undefined;

@@ -3,20 +3,11 @@ import { runOverride } from "../../core/flow.js";
 import { requireNotOption, requirePlain, shown } from "../../core/inputs.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
+import type { OptionsOf } from "../define.js";
 import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+import type { rolloutCommand } from "./command.js";
 
-export interface RolloutOptions {
-  artifact?: string;
-  env?: string;
-  reason?: string;
-  skip?: string;
-  wait?: boolean;
-  timeout?: string;
-  ttl?: string;
-  ticket?: string;
-  /** Run a previous deployment again: true for the one before the newest, or a deployment id. */
-  previous?: boolean | string;
-}
+export type RolloutOptions = OptionsOf<typeof rolloutCommand>;
 
 export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
   const policy = await f.policy();

@@ -3,11 +3,11 @@ import type { Operation } from "../../core/state.js";
 import { PartialError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { ulid } from "../../ledger/ulid.js";
+import type { OptionsOf } from "../define.js";
 import { describeEntry } from "../rules.js";
+import type { syncCommand } from "./command.js";
 
-export interface SyncOptions {
-  settleAfter?: string;
-}
+export type SyncOptions = OptionsOf<typeof syncCommand>;
 
 /**
  * Pushes what was kept locally, then settles operations whose outcome is not known (an intent with
