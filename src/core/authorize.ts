@@ -90,3 +90,44 @@ function formatMs(ms: number): string {
   const h = ms / 3_600_000;
   return Number.isInteger(h) ? `${h}h` : `${Math.round(ms / 60_000)}m`;
 }
+
+/**
+ * On a forge the actor comes from the forge; the key that signs the records must belong to the
+ * same person: its allowed_signers principal must be the login, or the one policy `signers` maps
+ * the login to. Anything else is refused, so nobody signs as someone else.
+ */
+export function requireSignerIsActor(
+  actor: Actor,
+  principal: string,
+  signers: Readonly<Record<string, string>>,
+  forge: string,
+): void {
+  const expected = signers[actor.login] ?? actor.login;
+  if (principal === expected) return;
+  throw new NotAllowedError(
+    `your signing key belongs to "${principal}" in allowed_signers, but you are ${actor.login} on ${forge}`,
+    {
+      hint: `map the login in the policy: "signers": { "${actor.login}": "${principal}" } (reviewed on the default branch)`,
+    },
+  );
+}
+
+/** `provider`, whose identity() also runs requireSignerIsActor (once per command). */
+export function withSignerCheck(
+  provider: ProviderPort,
+  signer: () => Promise<{ principal: string; signers: Readonly<Record<string, string>> }>,
+): ProviderPort {
+  const identity = provider.identity.bind(provider);
+  let checked: Promise<Actor> | undefined;
+  provider.identity = () => {
+    checked ??= (async () => {
+      // The forge first: a bad token is the problem to report before any key problem.
+      const actor = await identity();
+      const s = await signer();
+      requireSignerIsActor(actor, s.principal, s.signers, provider.name);
+      return actor;
+    })();
+    return checked;
+  };
+  return provider;
+}

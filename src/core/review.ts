@@ -323,3 +323,31 @@ export async function runReview(deps: FlowDeps, input: ReviewInput): Promise<Rev
   deps.report.step(`recorded review ${landed.record.id} of ${override.id}: ${verdict}`);
   return { status: "applied", record: landed.record, verdict, earlier };
 }
+
+export interface ReviewStatus {
+  /** Applied overrides without a review. */
+  awaiting: number;
+  /** Policy `review.required`: whether overdue reviews matter. */
+  required: boolean;
+  withinMs: number;
+  /** Unreviewed past `review.within` (always computed; it only matters when required). */
+  overdue: { id: string; appliedAt: string; dueAt: string }[];
+}
+
+/** Where reviews stand (what `status` shows), from the records that count. */
+export function reviewStatus(
+  records: readonly LedgerRecord[],
+  settings: ReviewSettings,
+  now: Date,
+): ReviewStatus {
+  const awaiting = awaitingReview(advanceReviews(emptyReviewTally(), records));
+  return {
+    awaiting: awaiting.length,
+    required: settings.required,
+    withinMs: settings.withinMs,
+    overdue: awaiting.flatMap((o) => {
+      const due = Date.parse(o.appliedAt) + settings.withinMs;
+      return due <= now.getTime() ? [{ ...o, dueAt: new Date(due).toISOString() }] : [];
+    }),
+  };
+}

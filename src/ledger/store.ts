@@ -248,6 +248,16 @@ export class Ledger {
     return { reachable: false, exists: false, error: r.message };
   }
 
+  /**
+   * The audit branch's tip as readers see it: fetched with its whole history, or, when the remote
+   * cannot be reached, the local copy, after `warn` says so. undefined: the branch does not exist.
+   */
+  async readTip(warn: (text: string) => void): Promise<{ tip: string | undefined; offline: boolean }> {
+    const f = await this.fetch({ history: true });
+    if (!f.reachable) warn(`cannot reach ${this.cfg.remote} (${f.error}); reading the local copy`);
+    return { tip: f.exists || !f.reachable ? await this.localTip() : undefined, offline: !f.reachable };
+  }
+
   localTip(): Promise<string | undefined> {
     return resolveRef(this.cwd, this.trackingRef);
   }

@@ -6,14 +6,14 @@ import type { Factory } from "../../factory.js";
 import type { OptionsOf } from "../define.js";
 import { matchId } from "../ids.js";
 import { describeEntry } from "../rules.js";
-import { flowDeps, presentFlow } from "../shared.js";
+import { presentFlow } from "../shared.js";
 import type { approveCommand, rejectCommand } from "./command.js";
 
 export type ApproveOptions = { id: string } & OptionsOf<typeof approveCommand>;
 export type RejectOptions = { id: string } & OptionsOf<typeof rejectCommand>;
 
 async function pendingRequest(f: Factory, given: string) {
-  const [policy, deps] = await Promise.all([f.policy(), flowDeps(f)]);
+  const [policy, deps] = await Promise.all([f.policy(), f.flowDeps()]);
   const view = await deps.ledger.current();
   const id = matchId(view.ev.requests.keys(), given, "request", "`optout status` lists pending requests");
   const request = view.ev.requests.get(id)!.record;

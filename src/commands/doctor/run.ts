@@ -7,8 +7,7 @@
 import type { Policy } from "../../core/policy.js";
 import { ExitCode, type OptoutError, QuietExit } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import { repoFromUrl } from "../../factory.js";
-import { configuredUrl, isAncestor, remoteUrl } from "../../git/repo.js";
+import { configuredUrl, isAncestor, remoteUrl, repoFromUrl } from "../../git/repo.js";
 import { verifyReport } from "../../ledger/verify.js";
 import { paint } from "../../ui/paint.js";
 

@@ -6,7 +6,7 @@ import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import type { OptionsOf } from "../define.js";
 import { describeEntry } from "../rules.js";
-import { flowDeps } from "../shared.js";
+
 import type { expireCommand } from "./command.js";
 
 export type ExpireOptions = OptionsOf<typeof expireCommand>;
@@ -25,7 +25,7 @@ export async function runExpire(f: Factory, o: ExpireOptions): Promise<void> {
       hint: "expire ends what is due by now or an earlier time; run it again when the TTL has passed",
     });
   }
-  const deps = await flowDeps(f);
+  const deps = await f.flowDeps();
   const view = (await deps.ledger.current()).ev.view(now);
   const due = view.expired();
   const results: FlowResult[] = [];

@@ -8,7 +8,7 @@ import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { table } from "../../ui/text.js";
 import type { OptionsOf } from "../define.js";
-import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+import { askReason, choose, presentFlow } from "../shared.js";
 import {
   type flagGetCommand,
   type flagListCommand,
@@ -81,7 +81,7 @@ export async function runFlagSet(f: Factory, o: FlagSetOptions): Promise<void> {
   checkValue(flag, value);
   const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
   const reason = o.reason ?? (await askReason(f, flag.reasonMinLength));
-  const result = await runOverride(await flowDeps(f), {
+  const result = await runOverride(await f.flowDeps(), {
     op: "flag",
     rules: flag,
     label: `set flag ${flag.name}`,
@@ -103,7 +103,7 @@ export async function runFlagSet(f: Factory, o: FlagSetOptions): Promise<void> {
 export async function runFlagUnset(f: Factory, o: FlagUnsetOptions): Promise<void> {
   const flag = await declared(f, o.name);
   const env = await envFor(f, flag, o.env);
-  const [policy, deps] = await Promise.all([f.policy(), flowDeps(f)]);
+  const [policy, deps] = await Promise.all([f.policy(), f.flowDeps()]);
   const view = await deps.ledger.current();
   const now = view.flag(flag.name, env);
   if (!now) {

@@ -70,7 +70,7 @@ function ciSystem(detected: Detected, provider: ProviderName): CiSystem {
 export async function runInit(f: Factory, o: InitOptions): Promise<void> {
   const root = (await f.repoInfo()).root;
   const detected = await detect(root, f.env, f.globals.provider);
-  const lookup = await findOwnKey(root, f.env);
+  const lookup = await findOwnKey(root, f.env, f.cwd);
   const key = "key" in lookup ? lookup.key : undefined;
   const signersPath = ".optout/allowed_signers";
   const signersNow = await readIfExists(root, signersPath);

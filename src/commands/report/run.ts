@@ -5,7 +5,6 @@ import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
 import type { OptionsOf } from "../define.js";
-import { loadRecords } from "../review/records.js";
 import { glyphsFor } from "./cells.js";
 import { type reportCommand, reportFormats } from "./command.js";
 import { renderMarkdown } from "./markdown.js";
@@ -31,7 +30,7 @@ export async function runReport(f: Factory, o: ReportCommandOptions): Promise<vo
   if (f.io.json && format === "markdown") {
     throw new UsageError("--json and --format markdown are two outputs; pick one");
   }
-  const [{ records }, { ev }] = await Promise.all([loadRecords(f), f.evaluation()]);
+  const [{ records }, { ev }] = await Promise.all([f.records(), f.evaluation()]);
   const report = computeReport(records, {
     since,
     until,

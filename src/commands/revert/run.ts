@@ -6,14 +6,14 @@ import type { Factory } from "../../factory.js";
 import type { OptionsOf } from "../define.js";
 import { matchId } from "../ids.js";
 import { describeEntry } from "../rules.js";
-import { flowDeps, presentFlow } from "../shared.js";
+import { presentFlow } from "../shared.js";
 import type { revertCommand } from "./command.js";
 
 export type RevertOptions = { id: string } & OptionsOf<typeof revertCommand>;
 
 export async function runRevert(f: Factory, o: RevertOptions): Promise<void> {
   const reason = o.reason?.trim() ? requireRecordText(o.reason.trim(), "--reason") : null;
-  const [policy, deps] = await Promise.all([f.policy(), flowDeps(f)]);
+  const [policy, deps] = await Promise.all([f.policy(), f.flowDeps()]);
   const view = await deps.ledger.current();
   // Every override optout knows of, so a superseded or ended one gets its reason, not "no such id".
   const id = matchId(view.ev.overrides.keys(), o.id, "override", "see `optout status` for what is in force");

@@ -4,7 +4,7 @@ import { requireNotOption, requirePlain, shown } from "../../core/inputs.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import type { OptionsOf } from "../define.js";
-import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+import { askReason, choose, presentFlow } from "../shared.js";
 import type { rolloutCommand } from "./command.js";
 
 export type RolloutOptions = OptionsOf<typeof rolloutCommand>;
@@ -53,7 +53,7 @@ export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
   const timeoutMs = o.timeout === undefined ? null : requireDurationMs(o.timeout, "--timeout");
   const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
   const reason = o.reason ?? (await askReason(f, rollout.reasonMinLength));
-  const result = await runOverride(await flowDeps(f), {
+  const result = await runOverride(await f.flowDeps(), {
     op: "rollout",
     rules: rollout,
     label: `roll out to ${env}`,
@@ -108,7 +108,7 @@ async function runRolloutPrevious(f: Factory, o: RolloutOptions): Promise<void> 
   const timeoutMs = o.timeout === undefined ? null : requireDurationMs(o.timeout, "--timeout");
   const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
   const reason = o.reason ?? (await askReason(f, rollout.reasonMinLength));
-  const result = await runOverride(await flowDeps(f), {
+  const result = await runOverride(await f.flowDeps(), {
     op: "rollout",
     rules: rollout,
     label: `roll ${env} back to ${prev.summary}`,

@@ -5,7 +5,7 @@ import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import type { OptionsOf } from "../define.js";
 import { refForSkip, requireRemoteRef, shaForSkip } from "../refs.js";
-import { askReason, flowDeps, presentFlow } from "../shared.js";
+import { askReason, presentFlow } from "../shared.js";
 import type { skipCommand } from "./command.js";
 
 export type SkipOptions = { stage: string } & OptionsOf<typeof skipCommand>;
@@ -33,7 +33,7 @@ export async function runSkip(f: Factory, o: SkipOptions): Promise<void> {
     await requireRemoteRef(root, policy.audit.remote, ref);
   }
   const reason = o.reason ?? (await askReason(f, stage.reasonMinLength));
-  const deps = await flowDeps(f);
+  const deps = await f.flowDeps();
   const result = await runOverride(deps, {
     op: "skip",
     rules: stage,
