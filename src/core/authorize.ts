@@ -6,6 +6,27 @@ import type { ProviderPort } from "./ports.js";
 import type { Actor } from "./record.js";
 import { visibleLength } from "./text.js";
 
+/**
+ * Whether two identities are one person: on the same provider, the same account (forge id) or the
+ * same login whatever its case (a login may be renamed, or mapped to a second signer principal:
+ * the id settles it). A bare login (a record's requester or approvers) matches on the login.
+ */
+export function sameActor(
+  a: Pick<Actor, "provider" | "login" | "id">,
+  b: Pick<Actor, "provider" | "login" | "id"> | string,
+): boolean {
+  if (typeof b === "string") return a.login.toLowerCase() === b.toLowerCase();
+  return a.provider === b.provider && (a.login.toLowerCase() === b.login.toLowerCase() || a.id === b.id);
+}
+
+/**
+ * Whoever made an override may undo it: the person who asked for it (`login`), or the one whose
+ * record put it in force (an approver who applied someone's request).
+ */
+export function madeIt(actor: Actor, o: { login: string; record: { actor: Actor } }): boolean {
+  return sameActor(actor, o.login) || sameActor(actor, o.record.actor);
+}
+
 /** The first principal of `allow` that covers the actor, or undefined. */
 export async function matchingPrincipal(
   provider: ProviderPort,

@@ -1,10 +1,10 @@
 import { runApprove, runReject } from "../../core/approval.js";
+import { matchId } from "../../core/ids.js";
 import { requireRecordText } from "../../core/inputs.js";
 import { entryRules } from "../../core/policy.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import type { OptionsOf } from "../define.js";
-import { matchId } from "../ids.js";
 import { describeEntry } from "../rules.js";
 import { presentFlow } from "../shared.js";
 import type { approveCommand, rejectCommand } from "./command.js";

@@ -1,4 +1,4 @@
-import { matchingPrincipal, notAllowed } from "../../core/authorize.js";
+import { madeIt, matchingPrincipal, notAllowed } from "../../core/authorize.js";
 import { requireDurationMs } from "../../core/duration.js";
 import { runOverride, runRestore } from "../../core/flow.js";
 import { requirePlain } from "../../core/inputs.js";
@@ -116,7 +116,7 @@ export async function runFlagUnset(f: Factory, o: FlagUnsetOptions): Promise<voi
     deps,
     { kind: "revert", id: now.override.id, reason: reason?.trim() || null, label: `unset flag ${flag.name}` },
     async (actor, target) => {
-      if (target.login === actor.login) return;
+      if (madeIt(actor, target)) return;
       const rules = entryRules(policy, "flag", target.target);
       if (rules && (await matchingPrincipal(deps.provider, actor, rules.allow))) return;
       throw notAllowed(actor, `unset flag ${flag.name}`, rules?.allow ?? []);

@@ -1,10 +1,10 @@
-import { matchingPrincipal, notAllowed } from "../../core/authorize.js";
+import { madeIt, matchingPrincipal, notAllowed } from "../../core/authorize.js";
 import { runRestore } from "../../core/flow.js";
+import { matchId } from "../../core/ids.js";
 import { requireRecordText } from "../../core/inputs.js";
 import { entryRules } from "../../core/policy.js";
 import type { Factory } from "../../factory.js";
 import type { OptionsOf } from "../define.js";
-import { matchId } from "../ids.js";
 import { describeEntry } from "../rules.js";
 import { presentFlow } from "../shared.js";
 import type { revertCommand } from "./command.js";
@@ -19,7 +19,7 @@ export async function runRevert(f: Factory, o: RevertOptions): Promise<void> {
   const id = matchId(view.ev.overrides.keys(), o.id, "override", "see `optout status` for what is in force");
   const result = await runRestore(deps, { kind: "revert", id, reason }, async (actor, target) => {
     // Whoever made it may undo it; so may anyone the policy lets make it.
-    if (target.login === actor.login || target.record.actor.login === actor.login) return;
+    if (madeIt(actor, target)) return;
     const rules = entryRules(policy, target.op, target.target);
     if (rules && (await matchingPrincipal(deps.provider, actor, rules.allow))) return;
     throw notAllowed(actor, `revert ${describeEntry(target)}`, rules?.allow ?? []);
