@@ -34,6 +34,7 @@ import { syncCommand } from "../commands/sync/command.js";
 import { requirePlain } from "../core/inputs.js";
 import { UsageError } from "../errors.js";
 import type { Factory, Globals } from "../factory.js";
+import { OPTOUT_REPOSITORY } from "../version.js";
 import { guardOptions } from "./guard-fast.js";
 import { asJson, commandHelp, topicHelp } from "./help-json.js";
 import { globalFlags, toGlobals } from "./options.js";
@@ -110,7 +111,7 @@ export function buildProgram(
     .helpCommand(false)
     .addHelpText(
       "after",
-      `\nHelp topics:\n  optout help exit-codes    exit codes and what they mean\n  optout help environment   environment variables optout reads\n\nDocs: https://github.com/optout-dev/optout/tree/main/docs`,
+      `\nHelp topics:\n  optout help exit-codes    exit codes and what they mean\n  optout help environment   environment variables optout reads\n\nDocs: https://github.com/${OPTOUT_REPOSITORY.github}/tree/main/docs`,
     );
 
   /**

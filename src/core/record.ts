@@ -1,5 +1,5 @@
 /**
- * The ledger record (ledger.md) and the active index, as domain types. A record is what a
+ * The ledger record (docs/auditing.md shows one) and the active index, as domain types. A record is what a
  * signer vouches for; the index (`state/active.json`) is a cache derived from records.
  */
 export const recordTypes = [
@@ -35,7 +35,7 @@ export interface Actor {
   id: string;
 }
 
-/** What an override acts on; keys per type (ledger.md): stage/ref/sha, flag/env, env/artifact, target/env. */
+/** What an override acts on; keys per type: stage/ref/sha, flag/env, env/artifact, target/env. */
 export type Target = Record<string, string | null>;
 
 export interface Links {

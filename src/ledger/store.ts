@@ -40,7 +40,7 @@ export interface LedgerConfig {
   repo: RepoInfo;
   remote: string;
   branch: string;
-  /** Give up pushing after this long and queue the record (ledger.md: about 60 s). */
+  /** Give up pushing after this long and queue the record (60 s unless OPTOUT_APPEND_TIMEOUT_MS says). */
   appendTimeoutMs: number;
   now: () => Date;
   /** Told about each rejected push, for the spinner / verbose log. */

@@ -15,7 +15,7 @@ export const providerRoles: Record<ProviderName, readonly string[]> = {
   git: [],
 };
 
-/** Which principal kinds each provider can check (see the table in policy.md). */
+/** Which principal kinds each provider can check (the table in docs/policy.md, Principals). */
 const checkable: Record<ProviderName, ReadonlySet<Principal["kind"]>> = {
   github: new Set(["user", "team", "role"]),
   gitlab: new Set(["user", "group", "role"]),

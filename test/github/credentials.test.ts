@@ -1,5 +1,5 @@
 /**
- * Where the token comes from (cli.md: OPTOUT_GITHUB_TOKEN > GH_TOKEN > GITHUB_TOKEN > `gh auth
+ * Where the token comes from (docs/commands.md, Environment: OPTOUT_GITHUB_TOKEN > GH_TOKEN > GITHUB_TOKEN > `gh auth
  * token`), and that octokit loads only when a request is made.
  */
 import { execFile } from "node:child_process";
