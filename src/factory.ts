@@ -290,16 +290,23 @@ export class Factory {
       warn: (text) => this.io.err(`optout: warning: ${text}`),
       now: () => this.now(),
     };
-    const forge =
-      policy.provider === "gitlab"
-        ? (await import("./providers/gitlab/index.js")).createGitLabProvider(ctx)
-        : (await import("./providers/github/index.js")).createGitHubProvider(ctx);
+    const forge = await this.forge(ctx);
     const { withSignerCheck } = await import("./core/authorize.js");
     return withSignerCheck(forge, async () => ({
       principal: await this.signerPrincipal(),
       signers: policy.signers,
     }));
   });
+
+  /**
+   * The forge's provider for `ctx`. Test harnesses point it at a fake forge (with their own
+   * timings and captured output); the signer check around it stays.
+   */
+  protected async forge(ctx: ProviderContext): Promise<ProviderPort> {
+    return ctx.policy.provider === "gitlab"
+      ? (await import("./providers/gitlab/index.js")).createGitLabProvider(ctx)
+      : (await import("./providers/github/index.js")).createGitHubProvider(ctx);
+  }
 
   /** Announcements to the policy's channels (none configured: nothing loads). */
   readonly notifier = once(async (): Promise<NotifierPort> => {
