@@ -62,9 +62,9 @@ export function ledgerPort(d: LedgerPortDeps): LedgerPort {
       // an operation whose record already landed.
       const note = (e: Error) => d.debug(`cannot note the running operation: ${e.message}`);
       if (r.kind === "landed" && r.record.outcome === "intent")
-        await store.markRunning(r.record.id).catch(note);
+        await store.local.markRunning(r.record.id).catch(note);
       if (r.kind === "landed" && r.record.type === "result" && r.record.links.intent) {
-        await store.clearRunning(r.record.links.intent).catch(note);
+        await store.local.clearRunning(r.record.links.intent).catch(note);
       }
       return r;
     },

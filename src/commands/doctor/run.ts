@@ -88,7 +88,7 @@ export async function runDoctor(f: Factory): Promise<void> {
       }
       if (!trustOk) return { status: "warn", detail: "cannot check records without allowed_signers" };
       const { tip, ev } = await f.evaluation();
-      const anchor = await store.readAnchor();
+      const anchor = await store.local.readAnchor();
       const report = verifyReport(
         ev,
         tip,

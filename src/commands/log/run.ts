@@ -110,7 +110,7 @@ async function requireKnownStage(f: Factory, stage: string, records: readonly Le
 
 async function verify(f: Factory) {
   const [store, trust, { tip, ev }] = await Promise.all([f.ledgerStore(), f.trust(), f.evaluation()]);
-  const anchorCommit = await store.readAnchor();
+  const anchorCommit = await store.local.readAnchor();
   const anchor = anchorCommit
     ? {
         commit: anchorCommit,
@@ -124,7 +124,7 @@ async function verify(f: Factory) {
     f.now(),
     anchor,
   );
-  const anchorProblem = report.ok && tip ? await store.writeAnchor(tip) : undefined;
+  const anchorProblem = report.ok && tip ? await store.local.writeAnchor(tip) : undefined;
   if (anchorProblem) {
     f.io.err(
       `optout: warning: ${anchorProblem}: this clone will not remember the verified tip, so the next verify cannot tell whether history was rewritten since`,

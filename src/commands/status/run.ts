@@ -15,7 +15,7 @@ export async function runStatus(f: Factory): Promise<void> {
   const [store, { ev }, policy] = await Promise.all([f.ledgerStore(), f.evaluation(), f.policy()]);
   const now = f.now();
   const view = ev.view(now);
-  const queued = await store.queued();
+  const queued = await store.local.queued();
   const reviews = reviewStatus((await f.records()).records, policy.review, now);
   const left = (expiresAt: string | null) => (expiresAt ? Date.parse(expiresAt) - now.getTime() : null);
   const active = view.active();

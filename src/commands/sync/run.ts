@@ -20,7 +20,7 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
   const settleAfterMs =
     o.settleAfter === undefined ? 3_600_000 : requireDurationMs(o.settleAfter, "--settle-after");
   const [store, ledger] = await Promise.all([f.ledgerStore(), f.ledger()]);
-  const queued = await store.queued();
+  const queued = await store.local.queued();
   const pushed: string[] = [];
   const left: { id: string; reason: string }[] = [];
   const dry = f.globals.dryRun;
@@ -28,7 +28,7 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
     for (const q of queued) {
       const r = await ledger.append(() => q.draft, { keep: false });
       if (r.kind === "landed") {
-        await store.dequeue(q.file);
+        await store.local.dequeue(q.file);
         pushed.push(q.draft.id);
       } else {
         left.push({ id: q.draft.id, reason: r.reason });
@@ -41,7 +41,7 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
   const waiting: { id: string; why: string }[] = [];
   for (const op of view.unsettled()) {
     const id = op.intent.id;
-    const running = await store.runningState(id);
+    const running = await store.local.runningState(id);
     const age = f.now().getTime() - Date.parse(op.intent.time);
     if (running === "alive") {
       waiting.push({ id, why: "still running on this machine" });
@@ -183,7 +183,7 @@ async function settle(
         error: `optout stopped while carrying out ${describeEntry(intent)}; nothing was re-run — check it, then revert it or run it again`,
         settledBy: "sync",
       }));
-      await store.clearRunning(intent.id);
+      await store.local.clearRunning(intent.id);
     }
     return { id: intent.id, outcome: "unknown", why: "the process carrying it out is gone; check it" };
   }
@@ -211,7 +211,7 @@ async function settle(
       ...(outcome === "failed" ? { error: why } : {}),
       settledBy: "sync",
     }));
-    await store.clearRunning(intent.id);
+    await store.local.clearRunning(intent.id);
   }
   return { id: intent.id, outcome, why };
 }
