@@ -16,7 +16,7 @@ const layers: string[][] = [
   ["cli"],
   ["commands"],
   ["factory"],
-  ["providers", "notify", "policy", "ledger", "init"],
+  ["providers", "notify", "policy", "ledger", "scaffold"],
   ["ui"],
   ["core", "git"],
   ["errors", "version"],

@@ -6,11 +6,11 @@
 import { parseDurationMs } from "../../core/duration.js";
 import type { ProviderName, StageMechanism } from "../../core/policy.js";
 import { UsageError } from "../../errors.js";
-import { skipVariable } from "../../init/contract.js";
-import type { Detected } from "../../init/detect.js";
-import { type OwnKey, validPrincipal } from "../../init/key.js";
-import type { InitAnswers, NotifyAnswer, StageAnswer } from "../../init/policy.js";
 import { NAME_PATTERN, VARIABLE_PATTERN } from "../../policy/schema.js";
+import { skipVariable } from "../../scaffold/contract.js";
+import type { Detected } from "../../scaffold/detect.js";
+import { type OwnKey, validPrincipal } from "../../scaffold/key.js";
+import type { InitAnswers, NotifyAnswer, StageAnswer } from "../../scaffold/policy.js";
 import type { Prompter } from "../../ui/prompt.js";
 import type { OptionsOf } from "../define.js";
 import type { initCommand } from "./command.js";

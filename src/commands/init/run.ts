@@ -8,7 +8,9 @@ import type { ProviderName } from "../../core/policy.js";
 import { ConfigError, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { currentBranch } from "../../git/repo.js";
-import { type Detected, detect } from "../../init/detect.js";
+import { findPolicyFile } from "../../policy/load.js";
+import { PolicyErrors } from "../../policy/problems.js";
+import { type Detected, detect } from "../../scaffold/detect.js";
 import {
   apply,
   decide,
@@ -18,12 +20,10 @@ import {
   planFile,
   readIfExists,
   sameJson,
-} from "../../init/files.js";
-import { defaultPrincipal, findOwnKey, type OwnKey } from "../../init/key.js";
-import { allowedSignersText, policyText, principalForKey, signerLine } from "../../init/policy.js";
-import { type CiSystem, type PipelineFile, pipelineFiles } from "../../init/templates/index.js";
-import { findPolicyFile } from "../../policy/load.js";
-import { PolicyErrors } from "../../policy/problems.js";
+} from "../../scaffold/files.js";
+import { defaultPrincipal, findOwnKey, type OwnKey } from "../../scaffold/key.js";
+import { allowedSignersText, policyText, principalForKey, signerLine } from "../../scaffold/policy.js";
+import { type CiSystem, type PipelineFile, pipelineFiles } from "../../scaffold/templates/index.js";
 import { version } from "../../version.js";
 import { askSetup, defaultSetup, type InitOptions, type Setup } from "./answers.js";
 import { presentInit } from "./present.js";
