@@ -1,6 +1,7 @@
 import { requireDurationMs } from "../../core/duration.js";
 import { runOverride } from "../../core/flow.js";
 import { requireNotOption, requirePlain, shown } from "../../core/inputs.js";
+import type { RolloutPolicy } from "../../core/policy.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import type { OptionsOf } from "../define.js";
@@ -28,15 +29,7 @@ export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
       hint: `only already-built, pinned artifacts can be rolled out: ${rollout.artifactPattern.source}`,
     });
   }
-  const env = requirePlain(
-    o.env ?? (await choose(f, "Which environment?", rollout.environments, "--env")),
-    "--env",
-  );
-  if (!rollout.environments.includes(env)) {
-    throw new UsageError(`--env "${env}" is not a rollout environment`, {
-      hint: `environments: ${rollout.environments.join(", ")}`,
-    });
-  }
+  const env = await rolloutEnv(f, rollout, o.env);
   const skip = (o.skip ?? "")
     .split(",")
     .map((s) => s.trim())
@@ -88,15 +81,7 @@ async function runRolloutPrevious(f: Factory, o: RolloutOptions): Promise<void> 
       },
     );
   }
-  const env = requirePlain(
-    o.env ?? (await choose(f, "Which environment?", rollout.environments, "--env")),
-    "--env",
-  );
-  if (!rollout.environments.includes(env)) {
-    throw new UsageError(`--env "${env}" is not a rollout environment`, {
-      hint: `environments: ${rollout.environments.join(", ")}`,
-    });
-  }
+  const env = await rolloutEnv(f, rollout, o.env);
   const named = typeof o.previous === "string" ? requirePlain(o.previous, "--previous") : undefined;
   const provider = await f.provider();
   if (!provider.previousDeployment) {
@@ -126,4 +111,18 @@ async function runRolloutPrevious(f: Factory, o: RolloutOptions): Promise<void> 
     env,
   });
   await presentFlow(f, result, `ran ${prev.summary} again on ${env}`);
+}
+
+/** --env, or the answer on a terminal: one of the policy's rollout environments. */
+async function rolloutEnv(f: Factory, rollout: RolloutPolicy, given: string | undefined): Promise<string> {
+  const env = requirePlain(
+    given ?? (await choose(f, "Which environment?", rollout.environments, "--env")),
+    "--env",
+  );
+  if (!rollout.environments.includes(env)) {
+    throw new UsageError(`--env "${env}" is not a rollout environment`, {
+      hint: `environments: ${rollout.environments.join(", ")}`,
+    });
+  }
+  return env;
 }

@@ -159,39 +159,8 @@ async function settle(
     f.ledgerStore(),
   ]);
   const intent = op.intent;
-  const found = provider.settle ? await provider.settle(intent) : undefined;
-  if (!found) {
-    // Nothing to read back (a command on plain git): record that its process is gone, once.
-    if (op.status === "unknown") return undefined;
-    if (!dry) {
-      const actor = await provider.identity();
-      await ledger.append(() => ({
-        id: ulid(f.now().getTime()),
-        type: "result",
-        op: intent.op,
-        actor,
-        repo,
-        target: intent.target,
-        reason: null,
-        ticket: null,
-        mechanism: intent.mechanism,
-        before: intent.before,
-        after: null,
-        expiresAt: intent.expiresAt,
-        links: { intent: intent.id, ...(intent.links.reverts ? { reverts: intent.links.reverts } : {}) },
-        outcome: "unknown",
-        error: `optout stopped while carrying out ${describeEntry(intent)}; nothing was re-run — check it, then revert it or run it again`,
-        settledBy: "sync",
-      }));
-      await store.local.clearRunning(intent.id);
-    }
-    return { id: intent.id, outcome: "unknown", why: "the process carrying it out is gone; check it" };
-  }
-  const outcome = found.applied ? "applied" : "failed";
-  const why = found.applied
-    ? `the change was found in effect on ${provider.name}`
-    : `the change was not in effect on ${provider.name}`;
-  if (!dry) {
+  /** The settling `result` record for the intent, then its running marker gone. */
+  const record = async (outcome: "applied" | "failed" | "unknown", after: unknown, error?: string) => {
     const actor = await provider.identity();
     await ledger.append(() => ({
       id: ulid(f.now().getTime()),
@@ -204,14 +173,37 @@ async function settle(
       ticket: null,
       mechanism: intent.mechanism,
       before: intent.before,
-      after: found.applied ? found.after : intent.before,
+      after,
       expiresAt: intent.expiresAt,
       links: { intent: intent.id, ...(intent.links.reverts ? { reverts: intent.links.reverts } : {}) },
       outcome,
-      ...(outcome === "failed" ? { error: why } : {}),
+      ...(error !== undefined ? { error } : {}),
       settledBy: "sync",
     }));
     await store.local.clearRunning(intent.id);
+  };
+  const found = provider.settle ? await provider.settle(intent) : undefined;
+  if (!found) {
+    // Nothing to read back (a command on plain git): record that its process is gone, once.
+    if (op.status === "unknown") return undefined;
+    if (!dry) {
+      await record(
+        "unknown",
+        null,
+        `optout stopped while carrying out ${describeEntry(intent)}; nothing was re-run — check it, then revert it or run it again`,
+      );
+    }
+    return { id: intent.id, outcome: "unknown", why: "the process carrying it out is gone; check it" };
   }
+  const outcome = found.applied ? "applied" : "failed";
+  const why = found.applied
+    ? `the change was found in effect on ${provider.name}`
+    : `the change was not in effect on ${provider.name}`;
+  if (!dry)
+    await record(
+      outcome,
+      found.applied ? found.after : intent.before,
+      outcome === "failed" ? why : undefined,
+    );
   return { id: intent.id, outcome, why };
 }
