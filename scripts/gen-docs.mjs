@@ -181,11 +181,11 @@ async function environment() {
 // ── pipeline files ──────────────────────────────────────────────────────────────────────────────
 
 async function pipelines() {
-  const t = await dist("init/templates/index.js");
-  const gh = await dist("init/templates/github.js");
-  const gl = await dist("init/templates/gitlab.js");
-  const sh = await dist("init/templates/shell.js");
-  const { policyText } = await dist("init/policy.js");
+  const t = await dist("scaffold/templates/index.js");
+  const gh = await dist("scaffold/templates/github.js");
+  const gl = await dist("scaffold/templates/gitlab.js");
+  const sh = await dist("scaffold/templates/shell.js");
+  const { policyText } = await dist("scaffold/policy.js");
   const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   const input = (ci) => {
     const a = t.exampleAnswers(ci);

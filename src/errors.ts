@@ -1,5 +1,5 @@
 /**
- * Typed errors. Each carries the exit code of cli.md's table; src/main.ts is the only place that
+ * Typed errors. Each carries its exit code (the table in docs/commands.md, Exit codes); src/main.ts is the only place that
  * turns one into a process exit. Messages are one line, safe to print (no tokens, no stack).
  */
 export const ExitCode = {

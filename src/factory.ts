@@ -1,17 +1,27 @@
 /**
- * The composition root: lazy getters for everything a command may need. Nothing heavy is
- * imported until a command asks for it, so `--help`, `--version` and `guard` stay fast.
+ * The composition root: lazy getters for everything a command may need, each wiring pieces that
+ * live elsewhere (rules in core/, the ledger in ledger/, git in git/). Nothing heavy is imported
+ * until a command asks for it, so `--help`, `--version` and `guard` stay fast.
  */
-import { homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { join } from "node:path";
+import type { FlowDeps } from "./core/flow.js";
 import type { Interrupt } from "./core/interrupt.js";
 import type { Policy, ProviderName } from "./core/policy.js";
-import type { LedgerPort, NotifierPort, ProviderContext, ProviderPort } from "./core/ports.js";
+import type {
+  LedgerPort,
+  NotificationResult,
+  NotifierPort,
+  NotifyEventName,
+  ProviderContext,
+  ProviderPort,
+} from "./core/ports.js";
+import type { LedgerRecord, RecordDraft } from "./core/record.js";
 import type { LedgerEvaluator } from "./core/state.js";
 import { ConfigError, NotAllowedError, UsageError } from "./errors.js";
 import type { RepoInfo } from "./git/repo.js";
 import type { PushEnds } from "./ledger/interruptible.js";
 import type { Signer } from "./ledger/keys.js";
+import type { CountingRecords } from "./ledger/records.js";
 import type { Ledger } from "./ledger/store.js";
 import type { TrustSource } from "./ledger/trust.js";
 import type { IO } from "./ui/io.js";
@@ -141,7 +151,7 @@ export class Factory {
   readonly repoName = once(async (): Promise<string> => {
     const policy = await this.policy();
     if (policy.repo) return policy.repo;
-    const { noSuchRemote, remoteUrl } = await import("./git/repo.js");
+    const { noSuchRemote, remoteUrl, repoFromUrl } = await import("./git/repo.js");
     const url = await remoteUrl((await this.repoInfo()).root, policy.audit.remote);
     if (url === undefined) throw noSuchRemote(policy.audit.remote);
     const name = repoFromUrl(url);
@@ -203,14 +213,19 @@ export class Factory {
   readonly evaluation = once(
     async (): Promise<{ tip: string | undefined; ev: LedgerEvaluator; offline: boolean }> => {
       const store = await this.ledgerStore();
-      const fetched = await store.fetch({ history: true });
-      if (!fetched.reachable) {
-        this.io.err(`optout: warning: cannot reach the remote (${fetched.error}); reading the local copy`);
-      }
-      const tip = fetched.exists || !fetched.reachable ? await store.localTip() : undefined;
-      return { tip, ev: await this.evaluateAt(store, tip), offline: !fetched.reachable };
+      const { tip, offline } = await store.readTip((text) => this.warn(text));
+      return { tip, ev: await this.evaluateAt(store, tip), offline };
     },
   );
+
+  /** The ledger's records that count, oldest first, and the alerts about the rest (see evaluation). */
+  readonly records = once(async (): Promise<CountingRecords> => {
+    const [{ countingRecords }, { tip, ev }] = await Promise.all([
+      import("./ledger/records.js"),
+      this.evaluation(),
+    ]);
+    return countingRecords(tip, ev);
+  });
 
   /** allowed_signers from the remote's default branch (fetched once per command). */
   readonly trust = once(async (): Promise<TrustSource> => (await this.inForce()).trust);
@@ -222,30 +237,18 @@ export class Factory {
     return comparePolicyWithDefaultBranch(repo.root, local.file, trust.ref);
   });
 
-  /** The signing key: policy audit.signingKey > OPTOUT_SIGNING_KEY > git user.signingkey (ssh) > ~/.ssh/id_ed25519. */
+  /** The signing key, found where ledger/keys.ts signingKeyPath says. */
   readonly signer = once(async (): Promise<Signer> => {
     const policy = await this.policy();
-    const { loadSigner } = await import("./ledger/keys.js");
-    const path = await this.signingKeyPath(policy);
+    const { loadSigner, signingKeyPath } = await import("./ledger/keys.js");
+    const { path } = await signingKeyPath({
+      env: this.env,
+      base: this.cwd,
+      root: async () => (await this.repoInfo()).root,
+      configured: policy.audit.signingKey,
+    });
     return loadSigner(path, this.env as NodeJS.ProcessEnv);
   });
-
-  private async signingKeyPath(policy: Policy): Promise<string> {
-    const home = this.env.HOME || homedir();
-    const expand = (p: string) =>
-      p.startsWith("~/") ? join(home, p.slice(2)) : isAbsolute(p) ? p : resolve(this.cwd, p);
-    if (policy.audit.signingKey) return expand(policy.audit.signingKey);
-    if (this.env.OPTOUT_SIGNING_KEY) return expand(this.env.OPTOUT_SIGNING_KEY);
-    const { git } = await import("./git/run.js");
-    const repo = await this.repoInfo();
-    const fmt = await git(["config", "--get", "gpg.format"], { cwd: repo.root, allowFailure: true });
-    if (fmt.stdout.toString().trim() === "ssh") {
-      const key = await git(["config", "--get", "user.signingkey"], { cwd: repo.root, allowFailure: true });
-      const value = key.stdout.toString().trim();
-      if (value && !value.startsWith("key::")) return expand(value);
-    }
-    return join(home, ".ssh", "id_ed25519");
-  }
 
   /** The principal allowed_signers gives the signing key now; refused when it has none. */
   readonly signerPrincipal = once(async (): Promise<string> => {
@@ -287,39 +290,22 @@ export class Factory {
       warn: (text) => this.io.err(`optout: warning: ${text}`),
       now: () => this.now(),
     };
-    const forge =
-      policy.provider === "gitlab"
-        ? (await import("./providers/gitlab/index.js")).createGitLabProvider(ctx)
-        : (await import("./providers/github/index.js")).createGitHubProvider(ctx);
-    return this.withSignerCheck(forge);
+    const forge = await this.forge(ctx);
+    const { withSignerCheck } = await import("./core/authorize.js");
+    return withSignerCheck(forge, async () => ({
+      principal: await this.signerPrincipal(),
+      signers: policy.signers,
+    }));
   });
 
   /**
-   * On a forge the actor comes from the forge; the key that signs the records must belong to the
-   * same person: its allowed_signers principal must be the login, or the one policy `signers`
-   * maps the login to. Anything else is refused, so nobody signs as someone else.
+   * The forge's provider for `ctx`. Test harnesses point it at a fake forge (with their own
+   * timings and captured output); the signer check around it stays.
    */
-  private withSignerCheck(provider: ProviderPort): ProviderPort {
-    const identity = provider.identity.bind(provider);
-    let checked: Promise<import("./core/record.js").Actor> | undefined;
-    provider.identity = () => {
-      checked ??= (async () => {
-        const [actor, policy] = await Promise.all([identity(), this.policy()]);
-        const principal = await this.signerPrincipal();
-        const expected = policy.signers[actor.login] ?? actor.login;
-        if (principal !== expected) {
-          throw new NotAllowedError(
-            `your signing key belongs to "${principal}" in allowed_signers, but you are ${actor.login} on ${provider.name}`,
-            {
-              hint: `map the login in the policy: "signers": { "${actor.login}": "${principal}" } (reviewed on the default branch)`,
-            },
-          );
-        }
-        return actor;
-      })();
-      return checked;
-    };
-    return provider;
+  protected async forge(ctx: ProviderContext): Promise<ProviderPort> {
+    return ctx.policy.provider === "gitlab"
+      ? (await import("./providers/gitlab/index.js")).createGitLabProvider(ctx)
+      : (await import("./providers/github/index.js")).createGitHubProvider(ctx);
   }
 
   /** Announcements to the policy's channels (none configured: nothing loads). */
@@ -343,87 +329,108 @@ export class Factory {
   /** Channels this command could not notify (kept in the outbox): the command then exits 5. */
   readonly undelivered: string[] = [];
 
-  /** The ledger as the override flow sees it. */
+  /** The ledger as the override flow sees it (ledger/port.ts). */
   readonly ledger = once(async (): Promise<LedgerPort> => {
-    const [store, policy] = await Promise.all([this.ledgerStore(), this.policy()]);
-    const { signSshsig } = await import("./ledger/sshsig.js");
-    const { appendInterruptibly } = await import("./ledger/interruptible.js");
-    const sign = async (bytes: Buffer) => signSshsig(bytes, await this.signer(), policy.audit.namespace);
+    const [store, policy, { ledgerPort }] = await Promise.all([
+      this.ledgerStore(),
+      this.policy(),
+      import("./ledger/port.js"),
+    ]);
+    return ledgerPort({
+      store,
+      namespace: policy.audit.namespace,
+      evaluate: (tip) => this.evaluateAt(store, tip),
+      signer: () => this.signer(),
+      principal: () => this.signerPrincipal(),
+      now: () => this.now(),
+      interrupt: this.interrupt,
+      pushEnds: this.pushEnds,
+      warn: (text) => this.warn(text),
+      say: (text) => this.io.err(text),
+      progress: (text) => this.io.progress(text),
+      endProgress: () => this.io.endProgress(),
+      debug: (text) => this.io.debug(text),
+    });
+  });
+
+  /**
+   * What the override flow (core/flow.ts) works with: the provider, the ledger, announcements
+   * (a failed one is kept in the outbox for `optout sync`, and the command then exits 5), the
+   * one confirmation question and the plan and steps printed on stderr.
+   */
+  readonly flowDeps = once(async (): Promise<FlowDeps> => {
+    const [provider, ledger, repo, policy, { paint }, { ulid }, { notifyEvent }] = await Promise.all([
+      this.provider(),
+      this.ledger(),
+      this.repoName(),
+      this.policy(),
+      import("./ui/paint.js"),
+      import("./ledger/ulid.js"),
+      import("./core/announce.js"),
+    ]);
+    const p = await paint(this.io);
+    const announce = async (
+      event: NotifyEventName,
+      record: LedgerRecord | RecordDraft,
+    ): Promise<NotificationResult[]> => {
+      if (policy.notify.length === 0) return [];
+      const notifier = await this.notifier();
+      const e = notifyEvent(event, record, repo);
+      if (this.globals.dryRun) {
+        for (const pv of notifier.preview(e))
+          this.io.err(`would notify ${pv.channel}: ${JSON.stringify(pv.payload)}`);
+        return notifier.preview(e).map((pv) => ({ channel: pv.channel, status: "dry-run", attempts: 0 }));
+      }
+      const results = await notifier.announce(e);
+      const failed = results.filter((r) => r.status === "failed");
+      if (failed.length) {
+        await (await this.outbox()).keep(e, failed, this.now());
+        this.undelivered.push(...failed.map((r) => r.channel));
+      }
+      for (const r of failed) {
+        this.io.err(
+          `${p.yellow("warning:")} notification to ${r.channel} failed: ${r.error ?? "unknown error"}; kept locally, \`optout sync\` sends it`,
+        );
+      }
+      return results;
+    };
     return {
-      current: async () => {
-        const f = await store.fetch({ history: true });
-        if (!f.reachable)
-          this.io.err(
-            `optout: warning: cannot reach ${policy.audit.remote} (${f.error}); using the local copy`,
-          );
-        const ev = await this.evaluateAt(
-          store,
-          f.exists || !f.reachable ? await store.localTip() : undefined,
-        );
-        return ev.view(this.now());
-      },
-      append: async (draftFor, options) => {
-        const [signer, principal] = await Promise.all([this.signer(), this.signerPrincipal()]);
-        this.io.progress(`pushing the record to ${policy.audit.remote}/${policy.audit.branch}`);
-        // Every append is a critical section: Ctrl-C during a push is answered with what landed.
-        const append = () =>
-          appendInterruptibly(
-            store,
-            (ev) => draftFor(ev.view(this.now())),
-            sign,
-            { principal, key: signer.publicKeyBlob },
-            {
-              signal: this.interrupt?.signal,
-              say: (text) => this.io.err(text),
-              pushEnds: this.pushEnds,
-              ...(options?.keep === false ? { keep: false } : {}),
-            },
-          );
-        const r = await (this.interrupt ? this.interrupt.critical(append) : append()).finally(() =>
-          this.io.endProgress(),
-        );
-        // Mark intents this process is carrying out, so `optout sync` on this machine leaves a
-        // running operation alone and settles one whose process died.
-        // Only a hint for sync (without it, sync waits --settle-after): a full disk must not fail
-        // an operation whose record already landed.
-        const note = (e: Error) => this.io.debug(`cannot note the running operation: ${e.message}`);
-        if (r.kind === "landed" && r.record.outcome === "intent")
-          await store.markRunning(r.record.id).catch(note);
-        if (r.kind === "landed" && r.record.type === "result" && r.record.links.intent) {
-          await store.clearRunning(r.record.links.intent).catch(note);
+      announce,
+      ...(this.interrupt ? { interrupt: this.interrupt } : {}),
+      provider,
+      ledger,
+      repo,
+      now: () => this.now(),
+      newId: () => ulid(this.now().getTime()),
+      dryRun: this.globals.dryRun,
+      // A change that replaces someone else's override is never taken as a yes by default: without
+      // a terminal it needs --yes, and on one the question says so.
+      confirm: async (_plan, o = {}) => {
+        if (o.mustAsk && !this.globals.yes && !this.io.canPrompt) {
+          throw new UsageError(`${o.mustAsk}: replacing someone else's waiver needs a yes`, {
+            hint: "check with them, then run the same command with --yes (or on a terminal, to be asked)",
+          });
         }
-        return r;
+        if (!this.io.canPrompt) return true;
+        return this.prompter.confirm(o.mustAsk ? `This ${o.mustAsk}. Go ahead?` : "Go ahead?", false);
+      },
+      report: {
+        plan: (lines) => {
+          for (const l of lines) this.io.info(`${p.dim("plan:")} ${l}`);
+        },
+        step: (text) => this.io.info(`${p.green("✓")} ${text}`),
+        progress: (text) => this.io.progress(text),
+        warn: (text) => this.io.err(`${p.yellow("warning:")} ${text}`),
       },
     };
   });
+
+  private warn(text: string): void {
+    this.io.err(`optout: warning: ${text}`);
+  }
 }
 
 /** A rejected push, in the words an on-call engineer needs: someone else appended first. */
 function retryReason(why: string): string {
   return why.startsWith("push rejected") ? "another writer was first" : why;
-}
-
-/** owner/name from git@host:owner/name.git, https://host/group/sub/name.git, or a local path. */
-export function repoFromUrl(url: string): string | undefined {
-  const scp = /^[^/@]+@[^:]+:(.+?)(?:\.git)?\/?$/.exec(url);
-  if (scp) return scp[1];
-  try {
-    const u = new URL(url);
-    if (u.protocol !== "file:") {
-      const p = u.pathname
-        .replace(/^\/+/, "")
-        .replace(/\.git\/?$/, "")
-        .replace(/\/$/, "");
-      return p || undefined;
-    }
-    return basenameRepo(u.pathname);
-  } catch {
-    return basenameRepo(url);
-  }
-}
-
-function basenameRepo(path: string): string | undefined {
-  const parts = path.replace(/\/+$/, "").split("/").filter(Boolean);
-  const last = parts.at(-1)?.replace(/\.git$/, "");
-  return last || undefined;
 }

@@ -19,3 +19,10 @@ export function version(): string {
   }
   return read;
 }
+
+/**
+ * Where optout's own repository lives, for `uses:` (the GitHub Action, action.yml at its root),
+ * `include: component:` (the GitLab CI/CD components in its templates/) and the docs link in
+ * `--help`.
+ */
+export const OPTOUT_REPOSITORY = { github: "optout-cli/optout", gitlab: "optout-cli/optout" };

@@ -2,7 +2,7 @@
  * `--help --json` and `help <topic> --json`: the command tree and the help topics as data, for
  * scripts and editors, with the same words the text help prints (docs/json/help.schema.json).
  */
-import type { Command, Option } from "commander";
+import type { CommandUnknownOpts as Command, Option } from "@commander-js/extra-typings";
 import { exitCodeTable } from "../errors.js";
 import { environment } from "./topics.js";
 

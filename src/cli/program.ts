@@ -1,18 +1,52 @@
 /**
- * The command tree. Commander only parses argv into typed options; behaviour lives in
- * src/commands/<verb>/run.ts, imported when the command runs. Only commands that work are here.
+ * The command tree. Each verb's command line is defined next to its behaviour, in
+ * src/commands/<verb>/command.ts (typed: the options a run function reads are the ones its
+ * definition parses); this file assembles them, adds the global options (cli/options.ts) and
+ * imports each run.ts only when its command runs. Only commands that work are here.
  */
 import type { EventEmitter } from "node:events";
-import { Command, Option } from "commander";
+import { Command, type CommandUnknownOpts, Option, type OptionValues } from "@commander-js/extra-typings";
+import { approveCommand, rejectCommand } from "../commands/approve/command.js";
+import { authStatusCommand } from "../commands/auth/command.js";
+import { completionCommand } from "../commands/completion/command.js";
+import type { FlagSpec } from "../commands/define.js";
+import { doctorCommand } from "../commands/doctor/command.js";
+import { expireCommand } from "../commands/expire/command.js";
+import { failoverCommand } from "../commands/failover/command.js";
+import {
+  flagGetCommand,
+  flagListCommand,
+  flagSetCommand,
+  flagUnsetCommand,
+} from "../commands/flag/command.js";
+import { guardDescription, guardFlags } from "../commands/guard/command.js";
+import { initCommand } from "../commands/init/command.js";
+import { logCommand } from "../commands/log/command.js";
+import { notifyTestCommand } from "../commands/notify/command.js";
+import { policyCheckCommand } from "../commands/policy/command.js";
+import { reportCommand } from "../commands/report/command.js";
+import { revertCommand } from "../commands/revert/command.js";
+import { reviewCommand } from "../commands/review/command.js";
+import { rolloutCommand } from "../commands/rollout/command.js";
+import { skipCommand } from "../commands/skip/command.js";
+import { statusCommand } from "../commands/status/command.js";
+import { syncCommand } from "../commands/sync/command.js";
 import { requirePlain } from "../core/inputs.js";
 import { UsageError } from "../errors.js";
 import type { Factory, Globals } from "../factory.js";
+import { OPTOUT_REPOSITORY } from "../version.js";
+import { guardOptions } from "./guard-fast.js";
 import { asJson, commandHelp, topicHelp } from "./help-json.js";
+import { globalFlags, toGlobals } from "./options.js";
 import { topics } from "./topics.js";
 
 export type MakeFactory = (globals: Globals) => Promise<Factory>;
 
-type Action = (f: Factory, args: string[], opts: Record<string, unknown>) => Promise<void>;
+/**
+ * Called instead of a command's run function, with what it would have received (as gh's `runF`):
+ * tests parse a command line in process and look at the typed input.
+ */
+export type RunF = (command: string, input: unknown, globals: Globals) => void | Promise<void>;
 
 export interface ProgramOutput {
   writeOut(s: string): void;
@@ -25,13 +59,13 @@ export interface ProgramOutput {
  * No value typed on the command line may hold a control character: each one ends up in a signed
  * record, in git's arguments or on someone's terminal. Checked once here for every command.
  */
-function refuseControls(cmd: Command, args: readonly unknown[], opts: Record<string, unknown>): void {
+function refuseControls(cmd: CommandUnknownOpts, args: readonly unknown[], opts: OptionValues): void {
   cmd.registeredArguments.forEach((a, i) => {
     const v = args[i];
     if (typeof v === "string") requirePlain(v, `<${a.name()}>`);
   });
   const options = [];
-  for (let c: Command | null = cmd; c; c = c.parent) options.push(...c.options);
+  for (let c: CommandUnknownOpts | null = cmd; c; c = c.parent) options.push(...c.options);
   for (const [key, v] of Object.entries(opts)) {
     if (typeof v !== "string") continue;
     const o = options.find((x) => x.attributeName() === key);
@@ -39,10 +73,28 @@ function refuseControls(cmd: Command, args: readonly unknown[], opts: Record<str
   }
 }
 
-export function buildProgram(version: string, makeFactory: MakeFactory, output?: ProgramOutput): Command {
+function flagOption(spec: FlagSpec): Option {
+  const o = new Option(spec.flags, spec.description);
+  if (spec.choices) o.choices(spec.choices);
+  if (spec.default !== undefined) o.default(spec.default);
+  return o as Option;
+}
+
+function commandPath(cmd: CommandUnknownOpts): string {
+  const names: string[] = [];
+  for (let c: CommandUnknownOpts | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+export function buildProgram(
+  version: string,
+  makeFactory: MakeFactory,
+  output?: ProgramOutput,
+  runF?: RunF,
+): CommandUnknownOpts {
   const program = new Command("optout");
-  // Set before any subcommand is added: commander copies these settings into each subcommand
-  // when it is created, and errors must reach main.ts as exceptions (exit 2), not exit 1.
+  // Set before any subcommand is added: each subcommand copies these settings (exitOverride,
+  // output, help) from its parent, and errors must reach main.ts as exceptions (exit 2), not exit 1.
   program.exitOverride();
   if (output)
     program.configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr, outputError: () => {} });
@@ -52,49 +104,52 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
       "Emergency overrides for CI/CD pipelines: granular, authorized, signed, announced, reversible.",
     )
     .version(version, "-V, --version", "print the version")
-    .helpOption("-h, --help", "show help")
-    .addOption(
-      new Option("--config <path>", "policy file (default: .optoutrc* found from the current directory)"),
-    )
-    .addOption(
-      new Option("--provider <name>", "override the policy's provider").choices(["github", "gitlab", "git"]),
-    )
-    .addOption(new Option("--repo <repo>", "override the policy's repo (owner/name or group/sub/project)"))
-    .option("--json", "one JSON document on stdout; no colour, no spinner")
-    .option("-y, --yes", "do not ask for confirmation")
-    .option("--dry-run", "print what would be done and change nothing")
-    .option("--no-color", "no colour (also NO_COLOR / FORCE_COLOR)")
-    .option("-v, --verbose", "debug output on stderr (tokens redacted)")
+    .helpOption("-h, --help", "show help");
+  for (const spec of Object.values(globalFlags)) program.addOption(flagOption(spec));
+  program
     .showSuggestionAfterError(true)
-    .addHelpCommand(false)
+    .helpCommand(false)
     .addHelpText(
       "after",
-      `\nHelp topics:\n  optout help exit-codes    exit codes and what they mean\n  optout help environment   environment variables optout reads\n\nDocs: https://github.com/optout-dev/optout/tree/main/docs`,
+      `\nHelp topics:\n  optout help exit-codes    exit codes and what they mean\n  optout help environment   environment variables optout reads\n\nDocs: https://github.com/${OPTOUT_REPOSITORY.github}/tree/main/docs`,
     );
 
-  const wire = (cmd: Command, action: Action) =>
+  /**
+   * Adds `cmd` under `parent`: its parsed arguments and options become the run function's input
+   * (`toInput`, typed by the definition), after the control-character check.
+   */
+  const wire = <A extends unknown[], O extends OptionValues, I>(
+    parent: CommandUnknownOpts,
+    // biome-ignore lint/suspicious/noExplicitAny: the parent's options are read as globals
+    cmd: Command<A, O, any>,
+    toInput: (args: A, opts: O) => I,
+    run: (f: Factory, input: I) => Promise<void>,
+  ): void => {
+    cmd.copyInheritedSettings(parent);
     cmd.action(async (...argv: unknown[]) => {
-      const self = argv.at(-1) as Command;
-      const opts = self.optsWithGlobals() as Record<string, unknown>;
-      const args = argv.slice(0, -2).map((a) => a as string);
-      refuseControls(self, args, opts);
-      const globals: Globals = {
-        json: opts.json === true,
-        yes: opts.yes === true,
-        dryRun: opts.dryRun === true,
-        verbose: opts.verbose === true,
-        ...(opts.color === false ? { color: false } : {}),
-        ...(typeof opts.config === "string" ? { config: opts.config } : {}),
-        ...(typeof opts.provider === "string" ? { provider: opts.provider as Globals["provider"] } : {}),
-        ...(typeof opts.repo === "string" ? { repo: opts.repo } : {}),
-      };
-      await action(await makeFactory(globals), args, self.opts());
+      const self = argv.at(-1) as Command<A, O>;
+      const args = argv.slice(0, -2) as A;
+      const opts = self.opts();
+      refuseControls(self, args, self.optsWithGlobals());
+      const globals = toGlobals(self.optsWithGlobals());
+      const input = toInput(args, opts);
+      if (runF) await runF(commandPath(self), input, globals);
+      else await run(await makeFactory(globals), input);
     });
+    parent.addCommand(cmd);
+  };
+  /** A command that only groups others (`flag`, `auth`, …). */
+  const group = (name: string, description: string): CommandUnknownOpts => {
+    const g = new Command(name).description(description).copyInheritedSettings(program);
+    program.addCommand(g);
+    return g;
+  };
 
   program
-    .command("help [topic]")
+    .command("help")
+    .argument("[topic]")
     .description("show help for a command or topic (exit-codes, environment)")
-    .action((topic: string | undefined) => {
+    .action((topic) => {
       const page = topic ? topics[topic] : undefined;
       const write = output?.writeOut ?? ((t: string) => process.stdout.write(t));
       if (page) write(output?.json ? asJson(topicHelp(topic!)) : page());
@@ -110,289 +165,161 @@ export function buildProgram(version: string, makeFactory: MakeFactory, output?:
     });
 
   wire(
-    program
-      .command("skip <stage>")
-      .description("waive one pipeline stage for one ref or commit")
-      .option("--reason <text>", "why (required; the policy sets a minimum length)")
-      .option("--ref <ref>", "branch or tag the waiver applies to (default: the current branch)")
-      .option("--allow-missing-ref", "accept a --ref that does not exist on the remote yet")
-      .option("--sha <sha>", "only this commit")
-      .option("--ttl <duration>", "how long it lasts (30m, 4h, PT4H; default from the policy)")
-      .option("--ticket <id>", "incident or change ticket"),
-    async (f, [stage], o) => (await import("../commands/skip/run.js")).runSkip(f, { stage: stage!, ...o }),
+    program,
+    skipCommand(),
+    ([stage], o) => ({ stage, ...o }),
+    async (f, o) => (await import("../commands/skip/run.js")).runSkip(f, o),
+  );
+
+  const guard = new Command("guard").description(guardDescription).argument("<stage>");
+  for (const spec of Object.values(guardFlags)) guard.addOption(flagOption(spec));
+  wire(
+    program,
+    guard,
+    ([stage], o) => ({ stage, ...guardOptions(o) }),
+    async (f, o) => (await import("../commands/guard/run.js")).runGuard(f, o),
+  );
+
+  const flag = group("flag", "deploy flags declared in the policy");
+  wire(
+    flag,
+    flagSetCommand(),
+    ([name, value], o) => ({ ...o, ...(name ? { name } : {}), ...(value !== undefined ? { value } : {}) }),
+    async (f, o) => (await import("../commands/flag/run.js")).runFlagSet(f, o),
+  );
+  wire(
+    flag,
+    flagUnsetCommand(),
+    ([name], o) => ({ ...o, name }),
+    async (f, o) => (await import("../commands/flag/run.js")).runFlagUnset(f, o),
+  );
+  wire(
+    flag,
+    flagListCommand(),
+    (_a, o) => o,
+    async (f, o) => (await import("../commands/flag/run.js")).runFlagList(f, o),
+  );
+  wire(
+    flag,
+    flagGetCommand(),
+    ([name], o) => ({ ...o, name }),
+    async (f, o) => (await import("../commands/flag/run.js")).runFlagGet(f, o),
   );
 
   wire(
-    program
-      .command("guard <stage>")
-      .description(
-        "for pipelines: exit 0 and print skip when a valid override waives this stage, else exit 1 and print run",
-      )
-      .option("--ref <ref>", "ref to check (default: from CI variables, else the current branch)")
-      .option("--sha <sha>", "commit to check (default: from CI variables, else HEAD)")
-      .option(
-        "--strict",
-        "with review.required: run the stage while earlier skips of it are overdue for review",
-      )
-      .addOption(
-        new Option("--format <format>", "output format")
-          .choices(["plain", "github", "gitlab"])
-          .default("plain"),
-      ),
-    async (f, [stage], o) => (await import("../commands/guard/run.js")).runGuard(f, { stage: stage!, ...o }),
-  );
-
-  const flag = program.command("flag").description("deploy flags declared in the policy");
-  wire(
-    flag
-      .command("set [name] [value]")
-      .description("set a declared deploy flag")
-      .option("--env <environment>", "one of the flag's environments")
-      .option("--reason <text>", "why (required)")
-      .option("--ttl <duration>", "how long it lasts (default from the policy)")
-      .option("--ticket <id>", "incident or change ticket"),
-    async (f, [name, value], o) =>
-      (await import("../commands/flag/run.js")).runFlagSet(f, {
-        ...o,
-        ...(name ? { name } : {}),
-        ...(value !== undefined ? { value } : {}),
-      }),
+    program,
+    rolloutCommand(),
+    (_a, o) => o,
+    async (f, o) => (await import("../commands/rollout/run.js")).runRollout(f, o),
   );
   wire(
-    flag
-      .command("unset <name>")
-      .description("remove a flag override (restores the previous value if there was one)")
-      .option("--env <environment>", "one of the flag's environments")
-      .option("--reason <text>", "why (required)")
-      .option("--ticket <id>", "incident or change ticket"),
-    async (f, [name], o) => (await import("../commands/flag/run.js")).runFlagUnset(f, { ...o, name: name! }),
+    program,
+    failoverCommand(),
+    (_a, o) => o,
+    async (f, o) => (await import("../commands/failover/run.js")).runFailover(f, o),
   );
   wire(
-    flag
-      .command("list")
-      .description("declared flags and their values in force")
-      .option("--env <environment>", "only this environment")
-      .addOption(
-        new Option("--format <format>", "output format")
-          .choices(["table", "json", "dotenv"])
-          .default("table"),
-      ),
-    async (f, _a, o) => (await import("../commands/flag/run.js")).runFlagList(f, o),
+    program,
+    approveCommand(),
+    ([id], o) => ({ ...o, id }),
+    async (f, o) => (await import("../commands/approve/run.js")).runApproveCommand(f, o),
   );
   wire(
-    flag
-      .command("get <name>")
-      .description("the flag's value in force, alone on stdout (exit 1 when unset)")
-      .option("--env <environment>", "one of the flag's environments"),
-    async (f, [name], o) => (await import("../commands/flag/run.js")).runFlagGet(f, { ...o, name: name! }),
-  );
-
-  wire(
-    program
-      .command("rollout")
-      .description("artifact-only deploy: run the policy's rollout with an already-built artifact")
-      .option("--artifact <ref>", "digest-pinned artifact (must match the policy's artifact.pattern)")
-      .option("--env <environment>", "target environment")
-      .option("--reason <text>", "why (required)")
-      .option("--skip <stages>", "comma list of stages to skip (only those the policy marks skippable)")
-      .option("--wait", "follow the rollout to its end")
-      .option(
-        "--timeout <duration>",
-        "with --wait: give up after this long (plain git: stop the command, outcome recorded as unknown)",
-      )
-      .option("--ttl <duration>", "make the rollout expire (rollouts do not expire by default)")
-      .option("--ticket <id>", "incident or change ticket")
-      .option(
-        "--previous [deployment]",
-        "roll back without a rebuild: run the previous successful deployment (or the one named) again",
-      ),
-    async (f, _a, o) => (await import("../commands/rollout/run.js")).runRollout(f, o),
-  );
-
-  wire(
-    program
-      .command("failover")
-      .description(
-        "switch the active target (region, cluster) by the policy's failover path; --show prints it",
-      )
-      .option("--to <target>", "one of the policy's failover targets")
-      .option("--env <environment>", "environment, when the policy has several")
-      .option("--reason <text>", "why (required)")
-      .option("--wait", "follow the failover run to its end")
-      .option(
-        "--timeout <duration>",
-        "with --wait: give up after this long (plain git: stop the command, outcome recorded as unknown)",
-      )
-      .option("--ttl <duration>", "fail back automatically after this long")
-      .option("--ticket <id>", "incident or change ticket")
-      .option("--show", "print the active target (exit 1 when none is recorded)"),
-    async (f, _a, o) => (await import("../commands/failover/run.js")).runFailover(f, o),
-  );
-
-  wire(
-    program
-      .command("approve <request-id>")
-      .description("approve a pending request; the last required approval applies it")
-      .option("--reason <text>", "a note for the record"),
-    async (f, [id], o) =>
-      (await import("../commands/approve/run.js")).runApproveCommand(f, { ...o, id: id! }),
+    program,
+    rejectCommand(),
+    ([id], o) => ({ ...o, id }),
+    async (f, o) => (await import("../commands/approve/run.js")).runRejectCommand(f, o),
   );
   wire(
-    program
-      .command("reject <request-id>")
-      .description("reject a pending request (the requester may withdraw their own)")
-      .option("--reason <text>", "why (required)"),
-    async (f, [id], o) => (await import("../commands/approve/run.js")).runRejectCommand(f, { ...o, id: id! }),
-  );
-
-  wire(
-    program.command("status").description("active overrides, pending requests and unfinished operations"),
+    program,
+    statusCommand(),
+    () => ({}),
     async (f) => (await import("../commands/status/run.js")).runStatus(f),
   );
-
   wire(
-    program
-      .command("revert <id>")
-      .description("undo one override: restore the state recorded before it")
-      .option("--reason <text>", "why it is being reverted"),
-    async (f, [id], o) => (await import("../commands/revert/run.js")).runRevert(f, { id: id!, ...o }),
+    program,
+    revertCommand(),
+    ([id], o) => ({ id, ...o }),
+    async (f, o) => (await import("../commands/revert/run.js")).runRevert(f, o),
+  );
+  wire(
+    program,
+    expireCommand(),
+    (_a, o) => o,
+    async (f, o) => (await import("../commands/expire/run.js")).runExpire(f, o),
+  );
+  wire(
+    program,
+    logCommand(),
+    (_a, o) => o,
+    async (f, o) => (await import("../commands/log/run.js")).runLog(f, o),
+  );
+  wire(
+    program,
+    syncCommand(),
+    (_a, o) => o,
+    async (f, o) => (await import("../commands/sync/run.js")).runSync(f, o),
   );
 
+  const auth = group("auth", "identity");
   wire(
-    program
-      .command("expire")
-      .description("end every override whose TTL has passed (for a scheduled job); idempotent")
-      .option("--now <time>", "treat this ISO 8601 time as now"),
-    async (f, _a, o) => (await import("../commands/expire/run.js")).runExpire(f, o),
-  );
-
-  wire(
-    program
-      .command("log")
-      .description("the ledger, newest first; --verify checks every signature and the chain")
-      .option("--since <when>", "only records after this (7d, 24h, or an ISO 8601 time)")
-      .option("--until <when>", "only records before this")
-      .option("--type <type>", "only this record type (skip, revert, deny, …)")
-      .option("--stage <stage>", "only records about this stage")
-      .option("--actor <login>", "only records by this actor")
-      .option("--limit <n>", "at most this many records")
-      .option("--ndjson", "one JSON record per line")
-      .option("--unreviewed", "only applied overrides nobody has reviewed yet, oldest first")
-      .option(
-        "--verify",
-        "verify signatures, hash chain, sequence and history; exit 1 naming the first bad record",
-      ),
-    async (f, _a, o) => (await import("../commands/log/run.js")).runLog(f, o),
-  );
-
-  wire(
-    program
-      .command("sync")
-      .description(
-        "push ledger records and send notifications kept locally, and settle operations left half-done by reading their real state",
-      )
-      .option(
-        "--settle-after <duration>",
-        "settle an unfinished operation not known to run here after this long",
-        "1h",
-      ),
-    async (f, _a, o) => (await import("../commands/sync/run.js")).runSync(f, o),
-  );
-
-  const auth = program.command("auth").description("identity");
-  wire(
-    auth
-      .command("status")
-      .description("who you are, where that comes from (never the token), what the policy lets you do"),
+    auth,
+    authStatusCommand(),
+    () => ({}),
     async (f) => (await import("../commands/auth/run.js")).runAuthStatus(f),
   );
 
   wire(
-    program
-      .command("doctor")
-      .description(
-        "check git, the policy, remote, allowed signers, signing key and audit branch; advise on branch protection",
-      ),
+    program,
+    doctorCommand(),
+    () => ({}),
     async (f) => (await import("../commands/doctor/run.js")).runDoctor(f),
   );
-
   wire(
-    program.command("completion <shell>").description("print a shell completion script (bash, zsh, fish)"),
-    async (f, [shell]) => (await import("../commands/completion/run.js")).runCompletion(f, shell),
+    program,
+    completionCommand(),
+    ([shell]) => ({ shell }),
+    async (f, o) => (await import("../commands/completion/run.js")).runCompletion(f, o.shell, program),
   );
 
-  const notify = program.command("notify").description("notification channels");
+  const notify = group("notify", "notification channels");
   wire(
-    notify
-      .command("test")
-      .description("send a test event to every configured channel and report each result"),
+    notify,
+    notifyTestCommand(),
+    () => ({}),
     async (f) => (await import("../commands/notify/run.js")).runNotifyTest(f),
   );
 
-  const policy = program.command("policy").description("the policy file");
+  const policy = group("policy", "the policy file");
   wire(
-    policy
-      .command("check")
-      .description("validate the policy file (every problem, one per line)")
-      .option("--pinned", "also fail (exit 3) when it differs from the copy on the default branch"),
-    async (f, _a, o) => (await import("../commands/policy/check.js")).runPolicyCheck(f, o),
+    policy,
+    policyCheckCommand(),
+    (_a, o) => o,
+    async (f, o) => (await import("../commands/policy/check.js")).runPolicyCheck(f, o),
   );
 
   wire(
-    program
-      .command("init")
-      .description(
-        "write .optoutrc.json and .optout/allowed_signers; print the pipeline files for guard and expire",
-      )
-      .option("--stages <names>", "comma list of stages to make overridable (default: lint)")
-      .option("--principal <name>", "who you are: your forge login, or your key's name in allowed_signers")
-      .option("--write", "write the pipeline files too, instead of printing them")
-      .option("--force", "replace files that exist and differ (allowed_signers only gets your key appended)")
-      .addHelpText(
-        "after",
-        "\nAlso: --provider github|gitlab|git (default: from the origin remote, then CI variables),\n-y/--yes (ask nothing: defaults and flags), --dry-run, --json.",
-      ),
-    async (f, _a, o) => (await import("../commands/init/run.js")).runInit(f, o),
+    program,
+    initCommand(),
+    (_a, o) => o,
+    async (f, o) => (await import("../commands/init/run.js")).runInit(f, o),
   );
-
   wire(
-    program
-      .command("review <id>")
-      .description("record a signed post-incident review of an override (active or ended)")
-      .addOption(
-        new Option("--verdict <verdict>", "what the review concluded").choices([
-          "justified",
-          "unjustified",
-          "needs-follow-up",
-        ]),
-      )
-      .option("--note <text>", "what the review found (required)")
-      .option("--ticket <id>", "follow-up or incident ticket"),
-    async (f, [id], o) => (await import("../commands/review/run.js")).runReviewCommand(f, { ...o, id: id! }),
+    program,
+    reviewCommand(),
+    ([id], o) => ({ ...o, id }),
+    async (f, o) => (await import("../commands/review/run.js")).runReviewCommand(f, o),
   );
-
   wire(
-    program
-      .command("report")
-      .description("how often, how long and by whom overrides were used; the stages waived most")
-      .option("--since <when>", "overrides applied after this (30d, 24h, or an ISO 8601 time)", "30d")
-      .option("--until <when>", "overrides applied before this (default: now)")
-      .addOption(
-        new Option("--by <dimension>", "one table row per")
-          .choices(["stage", "actor", "type", "env"])
-          .default("type"),
-      )
-      .addOption(
-        new Option("--format <format>", "text for a terminal, markdown for a document (or --json)")
-          .choices(["text", "markdown"])
-          .default("text"),
-      ),
-    async (f, _a, o) => (await import("../commands/report/run.js")).runReport(f, o),
+    program,
+    reportCommand(),
+    (_a, o) => o,
+    async (f, o) => (await import("../commands/report/run.js")).runReport(f, o),
   );
 
   // Text added around the help (addHelpText) would break the one JSON document --json promises.
   if (output?.json) {
-    const quiet = (c: Command) => {
+    const quiet = (c: CommandUnknownOpts) => {
       // A Command is an EventEmitter at run time; commander's types leave that out.
       const events = c as unknown as EventEmitter;
       for (const e of ["beforeAllHelp", "beforeHelp", "afterHelp", "afterAllHelp"])

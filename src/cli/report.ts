@@ -3,7 +3,7 @@
  * JSON document with --json, and its exit code. Shared by the command tree (main.ts), guard's
  * fast path and the GitHub Action.
  */
-import type { CommanderError } from "commander";
+import type { CommanderError } from "@commander-js/extra-typings";
 import { ExitCode, OptoutError, QuietExit } from "../errors.js";
 import type { IO, Streams } from "../ui/io.js";
 import { redact } from "../ui/redact.js";

@@ -1,21 +1,12 @@
-/** What the override commands share: the flow's dependencies and the summary they print. */
-import type { FlowDeps, FlowResult } from "../core/flow.js";
-import type { NotificationResult, NotifyEvent, NotifyEventName, Plan } from "../core/ports.js";
-import type { LedgerRecord, RecordDraft } from "../core/record.js";
+/** What the override commands share: the questions they ask and the summary they print. */
+import { notifyEvent } from "../core/announce.js";
+import type { FlowResult } from "../core/flow.js";
+import type { NotificationResult, NotifyEventName } from "../core/ports.js";
 import { visibleLength } from "../core/text.js";
 import { UsageError } from "../errors.js";
 import type { Factory } from "../factory.js";
-import { ulid } from "../ledger/ulid.js";
 import { paint } from "../ui/paint.js";
 import { inertLine } from "../ui/text.js";
-
-function notifyEvent(event: NotifyEventName, record: LedgerRecord | RecordDraft, repo: string): NotifyEvent {
-  const links = {
-    ...(event === "pending" ? { approve: `optout approve ${record.id}` } : {}),
-    ...(event === "applied" ? { revert: `optout revert ${record.id}` } : {}),
-  };
-  return { event, record, repo, links };
-}
 
 /** What a dry run would announce, channel by channel, with the payload each would get. */
 async function wouldAnnounce(f: Factory, r: FlowResult): Promise<NotificationResult[]> {
@@ -33,75 +24,6 @@ async function wouldAnnounce(f: Factory, r: FlowResult): Promise<NotificationRes
   return notifier
     .preview(notifyEvent(event, r.record, await f.repoName()))
     .map((pv) => ({ channel: pv.channel, status: "dry-run", attempts: 0, payload: pv.payload }));
-}
-
-export async function flowDeps(f: Factory): Promise<FlowDeps> {
-  const [provider, ledger, repo, policy] = await Promise.all([
-    f.provider(),
-    f.ledger(),
-    f.repoName(),
-    f.policy(),
-  ]);
-  const p = await paint(f.io);
-  const announce = async (
-    event: NotifyEventName,
-    record: LedgerRecord | RecordDraft,
-  ): Promise<NotificationResult[]> => {
-    if (policy.notify.length === 0) return [];
-    const notifier = await f.notifier();
-    const e = notifyEvent(event, record, repo);
-    if (f.globals.dryRun) {
-      for (const pv of notifier.preview(e))
-        f.io.err(`would notify ${pv.channel}: ${JSON.stringify(pv.payload)}`);
-      return notifier.preview(e).map((pv) => ({ channel: pv.channel, status: "dry-run", attempts: 0 }));
-    }
-    const results = await notifier.announce(e);
-    const failed = results.filter((r) => r.status === "failed");
-    if (failed.length) {
-      await (await f.outbox()).keep(e, failed, f.now());
-      f.undelivered.push(...failed.map((r) => r.channel));
-    }
-    for (const r of failed) {
-      f.io.err(
-        `${p.yellow("warning:")} notification to ${r.channel} failed: ${r.error ?? "unknown error"}; kept locally, \`optout sync\` sends it`,
-      );
-    }
-    return results;
-  };
-  const deps: FlowDeps = {
-    announce,
-    ...(f.interrupt ? { interrupt: f.interrupt } : {}),
-    provider,
-    ledger,
-    repo,
-    now: () => f.now(),
-    newId: () => ulid(f.now().getTime()),
-    dryRun: f.globals.dryRun,
-    confirm: (plan, o) => confirmPlan(f, plan, o),
-    report: {
-      plan: (lines) => {
-        for (const l of lines) f.io.info(`${p.dim("plan:")} ${l}`);
-      },
-      step: (text) => f.io.info(`${p.green("✓")} ${text}`),
-      progress: (text) => f.io.progress(text),
-      warn: (text) => f.io.err(`${p.yellow("warning:")} ${text}`),
-    },
-  };
-  return deps;
-}
-
-/**
- * Asks before going ahead on a terminal. A change that replaces someone else's override is never
- * taken as a yes by default: without a terminal it needs --yes, and on one the question says so.
- */
-async function confirmPlan(f: Factory, _plan: Plan, o: { mustAsk?: string } = {}): Promise<boolean> {
-  if (o.mustAsk && !f.globals.yes && !f.io.canPrompt) {
-    throw new UsageError(`${o.mustAsk}: replacing someone else's waiver needs a yes`, {
-      hint: "check with them, then run the same command with --yes (or on a terminal, to be asked)",
-    });
-  }
-  if (!f.io.canPrompt) return true;
-  return f.prompter.confirm(o.mustAsk ? `This ${o.mustAsk}. Go ahead?` : "Go ahead?", false);
 }
 
 /** Picks one of `choices` on a terminal; elsewhere a usage error naming the missing flag. */

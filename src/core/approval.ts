@@ -4,7 +4,7 @@
  * approvals that count are the signed approve records the evaluator accepted, never the index.
  */
 import { NotAllowedError, PendingError, UsageError } from "../errors.js";
-import { matchingPrincipal } from "./authorize.js";
+import { matchingPrincipal, sameActor } from "./authorize.js";
 import { deny, execute, type FlowDeps, type FlowResult, targetView } from "./flow.js";
 import { approvalsFor, type EntryRules, principalToString } from "./policy.js";
 import type { OverrideSpec } from "./ports.js";
@@ -17,14 +17,6 @@ export interface ApprovalInput {
   rules: EntryRules;
   label: string;
   reason: string | null;
-}
-
-/** Whether two forge identities are one person: the same account, whatever the login's case. */
-export function sameActor(
-  a: Pick<Actor, "provider" | "login" | "id">,
-  b: Pick<Actor, "provider" | "login" | "id">,
-): boolean {
-  return a.provider === b.provider && (a.login.toLowerCase() === b.login.toLowerCase() || a.id === b.id);
 }
 
 /** The pending request `id` names, as the evaluator holds it. */

@@ -6,6 +6,27 @@ import type { ProviderPort } from "./ports.js";
 import type { Actor } from "./record.js";
 import { visibleLength } from "./text.js";
 
+/**
+ * Whether two identities are one person: on the same provider, the same account (forge id) or the
+ * same login whatever its case (a login may be renamed, or mapped to a second signer principal:
+ * the id settles it). A bare login (a record's requester or approvers) matches on the login.
+ */
+export function sameActor(
+  a: Pick<Actor, "provider" | "login" | "id">,
+  b: Pick<Actor, "provider" | "login" | "id"> | string,
+): boolean {
+  if (typeof b === "string") return a.login.toLowerCase() === b.toLowerCase();
+  return a.provider === b.provider && (a.login.toLowerCase() === b.login.toLowerCase() || a.id === b.id);
+}
+
+/**
+ * Whoever made an override may undo it: the person who asked for it (`login`), or the one whose
+ * record put it in force (an approver who applied someone's request).
+ */
+export function madeIt(actor: Actor, o: { login: string; record: { actor: Actor } }): boolean {
+  return sameActor(actor, o.login) || sameActor(actor, o.record.actor);
+}
+
 /** The first principal of `allow` that covers the actor, or undefined. */
 export async function matchingPrincipal(
   provider: ProviderPort,
@@ -89,4 +110,45 @@ export function validateInputs(rules: EntryRules, inputs: Inputs, label: string)
 function formatMs(ms: number): string {
   const h = ms / 3_600_000;
   return Number.isInteger(h) ? `${h}h` : `${Math.round(ms / 60_000)}m`;
+}
+
+/**
+ * On a forge the actor comes from the forge; the key that signs the records must belong to the
+ * same person: its allowed_signers principal must be the login, or the one policy `signers` maps
+ * the login to. Anything else is refused, so nobody signs as someone else.
+ */
+export function requireSignerIsActor(
+  actor: Actor,
+  principal: string,
+  signers: Readonly<Record<string, string>>,
+  forge: string,
+): void {
+  const expected = signers[actor.login] ?? actor.login;
+  if (principal === expected) return;
+  throw new NotAllowedError(
+    `your signing key belongs to "${principal}" in allowed_signers, but you are ${actor.login} on ${forge}`,
+    {
+      hint: `map the login in the policy: "signers": { "${actor.login}": "${principal}" } (reviewed on the default branch)`,
+    },
+  );
+}
+
+/** `provider`, whose identity() also runs requireSignerIsActor (once per command). */
+export function withSignerCheck(
+  provider: ProviderPort,
+  signer: () => Promise<{ principal: string; signers: Readonly<Record<string, string>> }>,
+): ProviderPort {
+  const identity = provider.identity.bind(provider);
+  let checked: Promise<Actor> | undefined;
+  provider.identity = () => {
+    checked ??= (async () => {
+      // The forge first: a bad token is the problem to report before any key problem.
+      const actor = await identity();
+      const s = await signer();
+      requireSignerIsActor(actor, s.principal, s.signers, provider.name);
+      return actor;
+    })();
+    return checked;
+  };
+  return provider;
 }

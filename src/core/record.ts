@@ -1,5 +1,5 @@
 /**
- * The ledger record (ledger.md) and the active index, as domain types. A record is what a
+ * The ledger record (docs/auditing.md shows one) and the active index, as domain types. A record is what a
  * signer vouches for; the index (`state/active.json`) is a cache derived from records.
  */
 export const recordTypes = [
@@ -35,7 +35,7 @@ export interface Actor {
   id: string;
 }
 
-/** What an override acts on; keys per type (ledger.md): stage/ref/sha, flag/env, env/artifact, target/env. */
+/** What an override acts on; keys per type: stage/ref/sha, flag/env, env/artifact, target/env. */
 export type Target = Record<string, string | null>;
 
 export interface Links {
@@ -81,7 +81,7 @@ export interface LedgerRecord {
   /** Per-channel delivery of the announcement (result records). */
   notifications?: unknown[];
   /** A review's verdict on the override it names (`target.override`). */
-  verdict?: "justified" | "unjustified" | "needs-follow-up";
+  verdict?: Verdict;
   /** A result written by `optout sync` for an operation left half-done. */
   settledBy?: "sync";
 }
@@ -287,3 +287,11 @@ export function recordSubject(r: Pick<LedgerRecord, "type" | "op" | "target" | "
   const type = r.op && r.type !== r.op ? `${r.type}(${r.op})` : r.type;
   return `optout: ${type} ${what || r.outcome} ${r.id}`.replace(/\s+/g, " ");
 }
+
+/** What a review may conclude about an override (`optout review --verdict`). */
+export const verdicts = ["justified", "unjustified", "needs-follow-up"] as const;
+export type Verdict = (typeof verdicts)[number];
+
+/** The record fields `optout report --by` groups overrides by. */
+export const reportDimensions = ["stage", "actor", "type", "env"] as const;
+export type ReportDimension = (typeof reportDimensions)[number];

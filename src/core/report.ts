@@ -19,12 +19,18 @@
  * - Actor = who asked for it (`requester` when a second person approved and applied it).
  */
 
-import { type ActiveIndex, applyToIndex, emptyIndex, type LedgerRecord } from "./record.js";
+import {
+  type ActiveIndex,
+  applyToIndex,
+  emptyIndex,
+  type LedgerRecord,
+  type ReportDimension,
+  reportDimensions,
+} from "./record.js";
 import { isOverrideRecord, latestVerdict, reviewsByOverride, type Verdict, verdicts } from "./review.js";
 import type { LedgerEvaluator } from "./state.js";
 
-export const reportDimensions = ["stage", "actor", "type", "env"] as const;
-export type ReportDimension = (typeof reportDimensions)[number];
+export { type ReportDimension, reportDimensions };
 
 export interface ReportOptions {
   since: Date;

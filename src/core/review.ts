@@ -4,8 +4,9 @@
  * Pure over a list of records, except `runReview`, which appends through the ledger port.
  */
 import { NotAllowedError, PartialError, UsageError } from "../errors.js";
-import { matchingPrincipal } from "./authorize.js";
+import { matchingPrincipal, sameActor } from "./authorize.js";
 import { deny, type FlowDeps } from "./flow.js";
+import { matchId } from "./ids.js";
 import { requireRecordText, shown } from "./inputs.js";
 import { principalToString, type ReviewSettings } from "./policy.js";
 import {
@@ -14,11 +15,12 @@ import {
   type OverrideType,
   overrideTypes,
   type RecordDraft,
+  type Verdict,
+  verdicts,
 } from "./record.js";
 import { visibleLength } from "./text.js";
 
-export const verdicts = ["justified", "unjustified", "needs-follow-up"] as const;
-export type Verdict = (typeof verdicts)[number];
+export { type Verdict, verdicts };
 
 export type OverrideRecord = LedgerRecord & { type: OverrideType };
 
@@ -178,28 +180,18 @@ export function overdueReviews(
 
 /** The override record with this id, or the only one whose id starts with it (≥ 6 characters). */
 export function findOverride(records: readonly LedgerRecord[], id: string): OverrideRecord {
-  const wanted = id.trim().toUpperCase();
-  const overrides = records.filter(isOverrideRecord);
-  const exact = overrides.find((r) => r.id === wanted);
-  if (exact) return exact;
-  const matches = wanted.length >= 6 ? overrides.filter((r) => r.id.startsWith(wanted)) : [];
-  if (matches.length > 1)
-    throw new UsageError(`"${id}" matches ${matches.length} overrides; give more of the id`);
-  if (!matches[0]) {
-    const other = records.find((r) => r.id === wanted);
-    throw new UsageError(
-      other ? `${other.id} is a ${other.type} record, not an override` : `no override with id ${id}`,
-      {
-        hint: "`optout log --unreviewed` lists overrides awaiting review; ids may be shortened to 6+ characters",
-      },
-    );
-  }
-  return matches[0];
-}
-
-function samePerson(a: Actor, login: string, id?: string): boolean {
-  // A login may be renamed or mapped to a second signer principal: the forge id settles it.
-  return a.login.toLowerCase() === login.toLowerCase() || (id !== undefined && a.id === id);
+  const overrides = new Map(records.filter(isOverrideRecord).map((r) => [r.id, r]));
+  const found = matchId(
+    overrides.keys(),
+    id,
+    "override",
+    "`optout log --unreviewed` lists overrides awaiting review; ids may be shortened to 6+ characters",
+    (wanted) => {
+      const other = records.find((r) => r.id === wanted);
+      return other ? `${other.id} is a ${other.type} record, not an override` : undefined;
+    },
+  );
+  return overrides.get(found)!;
 }
 
 /**
@@ -208,9 +200,9 @@ function samePerson(a: Actor, login: string, id?: string): boolean {
  */
 export function involvedIn(actor: Actor, override: LedgerRecord): boolean {
   const o = override.actor;
-  if (o.provider === actor.provider && samePerson(actor, o.login, o.id)) return true;
+  if (sameActor(actor, o)) return true;
   const others = [override.requester, ...(override.approvers ?? [])].filter((x): x is string => !!x);
-  return others.some((login) => samePerson(actor, login));
+  return others.some((login) => sameActor(actor, login));
 }
 
 export interface ReviewInput {
@@ -283,9 +275,7 @@ export async function runReview(deps: FlowDeps, input: ReviewInput): Promise<Rev
     );
   }
   const earlier = reviewsByOverride(input.history).get(override.id) ?? [];
-  const own = earlier.find(
-    (r) => r.actor.provider === actor.provider && samePerson(actor, r.actor.login, r.actor.id),
-  );
+  const own = earlier.find((r) => sameActor(actor, r.actor));
   if (own) {
     throw new NotAllowedError(`${actor.login} already reviewed ${override.id} (${own.id}, ${own.verdict})`, {
       hint: "each person reviews an override once; another reviewer may add a review",
@@ -321,4 +311,32 @@ export async function runReview(deps: FlowDeps, input: ReviewInput): Promise<Rev
   }
   deps.report.step(`recorded review ${landed.record.id} of ${override.id}: ${verdict}`);
   return { status: "applied", record: landed.record, verdict, earlier };
+}
+
+export interface ReviewStatus {
+  /** Applied overrides without a review. */
+  awaiting: number;
+  /** Policy `review.required`: whether overdue reviews matter. */
+  required: boolean;
+  withinMs: number;
+  /** Unreviewed past `review.within` (always computed; it only matters when required). */
+  overdue: { id: string; appliedAt: string; dueAt: string }[];
+}
+
+/** Where reviews stand (what `status` shows), from the records that count. */
+export function reviewStatus(
+  records: readonly LedgerRecord[],
+  settings: ReviewSettings,
+  now: Date,
+): ReviewStatus {
+  const awaiting = awaitingReview(advanceReviews(emptyReviewTally(), records));
+  return {
+    awaiting: awaiting.length,
+    required: settings.required,
+    withinMs: settings.withinMs,
+    overdue: awaiting.flatMap((o) => {
+      const due = Date.parse(o.appliedAt) + settings.withinMs;
+      return due <= now.getTime() ? [{ ...o, dueAt: new Date(due).toISOString() }] : [];
+    }),
+  };
 }

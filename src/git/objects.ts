@@ -1,7 +1,7 @@
 /**
  * Reading and writing git objects for the audit branch without touching the worktree or index.
  * Reads go through one `git cat-file --batch` process per call; writes compute object ids in
- * process and store loose objects directly (ledger.md allows it), so an append costs a handful
+ * process and store loose objects directly (git reads loose and packed objects alike), so an append costs a handful
  * of object writes whatever the number of records on the branch.
  */
 import { createHash } from "node:crypto";

@@ -278,4 +278,29 @@ export async function headSha(cwd: string): Promise<string | undefined> {
   return resolveRef(cwd, "HEAD");
 }
 
+/** owner/name from git@host:owner/name.git, https://host/group/sub/name.git, or a local path. */
+export function repoFromUrl(url: string): string | undefined {
+  const scp = /^[^/@]+@[^:]+:(.+?)(?:\.git)?\/?$/.exec(url);
+  if (scp) return scp[1];
+  try {
+    const u = new URL(url);
+    if (u.protocol !== "file:") {
+      const p = u.pathname
+        .replace(/^\/+/, "")
+        .replace(/\.git\/?$/, "")
+        .replace(/\/$/, "");
+      return p || undefined;
+    }
+    return basenameRepo(u.pathname);
+  } catch {
+    return basenameRepo(url);
+  }
+}
+
+function basenameRepo(path: string): string | undefined {
+  const parts = path.replace(/\/+$/, "").split("/").filter(Boolean);
+  const last = parts.at(-1)?.replace(/\.git$/, "");
+  return last || undefined;
+}
+
 export { gitText };

@@ -5,7 +5,10 @@
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
+import { git } from "../git/run.js";
 import { SshReader } from "./sshsig.js";
 
 export interface Signer {
@@ -229,4 +232,42 @@ async function agentSigner(
 
 function shellQuote(s: string): string {
   return /^[\w@%+=:,./~-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** Where the signing key comes from, and where that choice came from (for messages). */
+export interface KeyLocation {
+  path: string;
+  source: string;
+}
+
+/**
+ * The signing key's path: the policy's audit.signingKey, else OPTOUT_SIGNING_KEY, else git's ssh
+ * signing key (gpg.format ssh + user.signingkey), else ~/.ssh/id_ed25519. `optout init` trusts the
+ * key found here, so the key it writes into allowed_signers is the one optout signs with.
+ * `~/` is the home directory; other relative paths are from `base` (where optout runs).
+ */
+export async function signingKeyPath(o: {
+  env: Record<string, string | undefined>;
+  base: string;
+  /** The worktree whose git config may name an ssh signing key (read only when needed). */
+  root: () => Promise<string>;
+  /** The policy's audit.signingKey. */
+  configured?: string | undefined;
+}): Promise<KeyLocation> {
+  const home = o.env.HOME || homedir();
+  const expand = (p: string) =>
+    p.startsWith("~/") ? join(home, p.slice(2)) : isAbsolute(p) ? p : resolve(o.base, p);
+  if (o.configured) return { path: expand(o.configured), source: "the policy's audit.signingKey" };
+  if (o.env.OPTOUT_SIGNING_KEY)
+    return { path: expand(o.env.OPTOUT_SIGNING_KEY), source: "OPTOUT_SIGNING_KEY" };
+  const root = await o.root();
+  const config = async (key: string) => {
+    const r = await git(["config", "--get", key], { cwd: root, allowFailure: true });
+    return r.code === 0 ? r.stdout.toString("utf8").trim() : "";
+  };
+  if ((await config("gpg.format")) === "ssh") {
+    const key = await config("user.signingkey");
+    if (key && !key.startsWith("key::")) return { path: expand(key), source: "git config user.signingkey" };
+  }
+  return { path: join(home, ".ssh", "id_ed25519"), source: "~/.ssh/id_ed25519" };
 }

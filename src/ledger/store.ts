@@ -1,11 +1,11 @@
 /**
  * The audit branch: read its tip, append a signed record (fetch → build → sign → push, never
- * forced, retried with jittered backoff on rejection), and queue what cannot land.
+ * forced, retried with jittered backoff on rejection), and queue what cannot land (local.ts keeps
+ * the queue and the clone's other local state).
  */
 
 import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { clockToleranceMs } from "../core/chain.js";
 import {
@@ -31,6 +31,7 @@ import { git } from "../git/run.js";
 import { backoffMs } from "../providers/retry.js";
 import { version } from "../version.js";
 import { canonicalize } from "./canonical.js";
+import { LocalState } from "./local.js";
 import { buildTree, commitBody, withSignature } from "./tree.js";
 import { ulidTime } from "./ulid.js";
 
@@ -40,7 +41,7 @@ export interface LedgerConfig {
   repo: RepoInfo;
   remote: string;
   branch: string;
-  /** Give up pushing after this long and queue the record (ledger.md: about 60 s). */
+  /** Give up pushing after this long and queue the record (60 s unless OPTOUT_APPEND_TIMEOUT_MS says). */
   appendTimeoutMs: number;
   now: () => Date;
   /** Told about each rejected push, for the spinner / verbose log. */
@@ -168,14 +169,13 @@ export function hasPromisorPacks(commonDir: string): boolean {
 export class Ledger {
   readonly trackingRef: string;
   private readonly writer: ObjectWriter;
-  readonly queueDir: string;
-  readonly anchorFile: string;
+  /** What this clone keeps beside the branch: the queue, running markers, the verified anchor. */
+  readonly local: LocalState;
 
   constructor(readonly cfg: LedgerConfig) {
     this.trackingRef = `refs/remotes/${cfg.remote}/${cfg.branch}`;
     this.writer = new ObjectWriter(join(cfg.repo.commonDir, "objects"), cfg.repo.objectFormat);
-    this.queueDir = join(cfg.repo.commonDir, "optout", "queue");
-    this.anchorFile = join(cfg.repo.commonDir, "optout", "anchor");
+    this.local = new LocalState(cfg.repo.commonDir);
   }
 
   /**
@@ -246,6 +246,16 @@ export class Ledger {
       return { reachable: true, exists: false };
     }
     return { reachable: false, exists: false, error: r.message };
+  }
+
+  /**
+   * The audit branch's tip as readers see it: fetched with its whole history, or, when the remote
+   * cannot be reached, the local copy, after `warn` says so. undefined: the branch does not exist.
+   */
+  async readTip(warn: (text: string) => void): Promise<{ tip: string | undefined; offline: boolean }> {
+    const f = await this.fetch({ history: true });
+    if (!f.reachable) warn(`cannot reach ${this.cfg.remote} (${f.error}); reading the local copy`);
+    return { tip: f.exists || !f.reachable ? await this.localTip() : undefined, offline: !f.reachable };
   }
 
   localTip(): Promise<string | undefined> {
@@ -378,100 +388,13 @@ export class Ledger {
       // Never reached the remote: build the draft on what we have locally.
       draft = draftFor(await this.cfg.evaluate(await this.localTip()));
     }
-    if (options.keep !== false) await this.enqueue(draft, signer.principal);
+    if (options.keep !== false) await this.local.enqueue(draft, signer.principal);
     return { kind: "queued", record: draft, reason: lastReason, attempts };
   }
 
   /** Exponential backoff with full jitter, capped: many writers spread out instead of colliding. */
   private backoff(attempt: number): number {
     return backoffMs(attempt + 1, { baseMs: 40, capMs: 2_000, jitter: "full" }) + 10;
-  }
-
-  async enqueue(draft: RecordDraft, signer: string): Promise<void> {
-    await mkdir(this.queueDir, { recursive: true });
-    const file = join(this.queueDir, `${draft.id}.json`);
-    const tmp = `${file}.tmp-${process.pid}`;
-    await writeFile(tmp, JSON.stringify({ v: 1, signer, draft }, null, 2));
-    await rename(tmp, file);
-  }
-
-  async queued(): Promise<{ file: string; signer: string; draft: RecordDraft }[]> {
-    let names: string[];
-    try {
-      names = (await readdir(this.queueDir)).filter((n) => n.endsWith(".json")).sort();
-    } catch {
-      return [];
-    }
-    const out = [];
-    for (const n of names) {
-      const file = join(this.queueDir, n);
-      const data = JSON.parse(await readFile(file, "utf8")) as { signer: string; draft: RecordDraft };
-      out.push({ file, signer: data.signer, draft: data.draft });
-    }
-    return out;
-  }
-
-  async dequeue(file: string): Promise<void> {
-    await rm(file, { force: true });
-  }
-
-  private runningFile(id: string): string {
-    return join(this.cfg.repo.commonDir, "optout", "running", id);
-  }
-
-  async markRunning(id: string): Promise<void> {
-    await mkdir(join(this.cfg.repo.commonDir, "optout", "running"), { recursive: true });
-    await writeFile(this.runningFile(id), `${process.pid}\n`);
-  }
-
-  async clearRunning(id: string): Promise<void> {
-    await rm(this.runningFile(id), { force: true });
-  }
-
-  /** "alive": a process on this machine is carrying it out; "dead": it was, and died; else unknown. */
-  async runningState(id: string): Promise<"alive" | "dead" | "unknown"> {
-    let pid: number;
-    try {
-      pid = Number((await readFile(this.runningFile(id), "utf8")).trim());
-    } catch {
-      return "unknown";
-    }
-    try {
-      process.kill(pid, 0);
-      return "alive";
-    } catch {
-      return "dead";
-    }
-  }
-
-  async readAnchor(): Promise<string | undefined> {
-    try {
-      return (await readFile(this.anchorFile, "utf8")).trim() || undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * Remembers a verified tip for the next verify. A clone that cannot be written (a read-only
-   * checkout, a full disk) only loses that memory: the problem is returned, never thrown, and
-   * the verdict of the verification that just ran stands.
-   */
-  async writeAnchor(commit: string): Promise<string | undefined> {
-    const tmp = `${this.anchorFile}.tmp-${process.pid}`;
-    try {
-      // Not mkdir -p: on a read-only file system it says ENOENT, not EROFS.
-      await mkdir(join(this.anchorFile, ".."), { recursive: false }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== "EEXIST") throw e;
-      });
-      await writeFile(tmp, `${commit}\n`);
-      await rename(tmp, this.anchorFile);
-      return undefined;
-    } catch (e) {
-      await rm(tmp, { force: true }).catch(() => {});
-      const err = e as NodeJS.ErrnoException;
-      return `cannot write ${this.anchorFile} (${err.code ?? err.message})`;
-    }
   }
 }
 

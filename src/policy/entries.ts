@@ -3,6 +3,7 @@
  * needs) and its normalised form.
  */
 import type { FailoverPolicy, FlagPolicy, RolloutPolicy, StagePolicy } from "../core/policy.js";
+import { mechanismNeedsForge } from "./names.js";
 import type { JsonPath } from "./problems.js";
 import { show } from "./problems.js";
 import { checkDuplicates, entryRules, type RulesContext } from "./rules.js";
@@ -12,7 +13,7 @@ import { nearest } from "./suggest.js";
 export function buildStage(name: string, stage: StageFile, ctx: RulesContext): StagePolicy {
   const path = ["stages", name];
   const { mechanism } = stage;
-  if (mechanism !== "guard" && ctx.provider === "git") {
+  if (mechanismNeedsForge(mechanism) && ctx.provider === "git") {
     const what = mechanism === "status" ? "post commit statuses" : "set CI variables";
     ctx.problems.add(
       [...path, "mechanism"],

@@ -10,24 +10,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Policy, Principal, ProviderName, StagePolicy } from "../core/policy.js";
 import { findPolicyFile } from "./load.js";
-import { gitName, repoPath } from "./names.js";
+import { gitName, mechanismNeedsForge, NAME_PATTERN, REPO_PATTERN, repoPath } from "./names.js";
+import { principalFor } from "./principals.js";
 
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown, fallback: string): string | undefined =>
   v === undefined ? fallback : typeof v === "string" && v !== "" ? v : undefined;
-
-function principal(text: string): Principal | undefined {
-  const m = /^(user|team|group|role):(.+)$/.exec(text);
-  if (!m) return undefined;
-  const [, kind, rest] = m;
-  if (kind === "user") return { kind: "user", login: rest! };
-  if (kind === "group") return { kind: "group", path: rest! };
-  if (kind === "role") return { kind: "role", role: rest! };
-  const [org, slug] = rest!.split("/");
-  return org && slug ? { kind: "team", org, slug } : undefined;
-}
 
 export function loadPolicyLight(opts: {
   cwd: string;
@@ -54,27 +44,39 @@ export function loadPolicyLight(opts: {
   const namespace = str(audit.namespace, "optout-audit");
   if (!branch || !remote || !allowedSigners || !namespace) return undefined;
   if (!gitName.test(branch) || !gitName.test(remote) || !repoPath.test(allowedSigners)) return undefined;
+  if (raw.repo !== undefined && !(typeof raw.repo === "string" && REPO_PATTERN.test(raw.repo)))
+    return undefined;
   const repo = opts.repo ?? raw.repo;
-  if (repo !== undefined && typeof repo !== "string") return undefined;
-  const groups = isObject(raw.groups) ? raw.groups : {};
+  if (raw.groups !== undefined && !isObject(raw.groups)) return undefined;
+  // Every group, used or not, as the full loader checks them: principals only, each one checkable.
+  const groups: Record<string, Principal[]> = {};
+  for (const [name, members] of Object.entries(raw.groups ?? {})) {
+    if (!NAME_PATTERN.test(name) || !Array.isArray(members) || members.length === 0) return undefined;
+    const list = members.map((m) => (typeof m === "string" ? principalFor(m, provider) : undefined));
+    if (list.some((p) => p === undefined)) return undefined;
+    groups[name] = list as Principal[];
+  }
   if (!isObject(raw.stages)) return undefined;
 
   const stages: Record<string, StagePolicy> = {};
   for (const [name, s] of Object.entries(raw.stages)) {
-    if (!isObject(s) || !Array.isArray(s.allow)) return undefined;
+    if (!NAME_PATTERN.test(name) || !isObject(s) || !Array.isArray(s.allow) || s.allow.length === 0)
+      return undefined;
     const allow: Principal[] = [];
     for (const a of s.allow) {
       if (typeof a !== "string") return undefined;
-      const members = a.includes(":") ? [a] : groups[a];
-      if (!Array.isArray(members)) return undefined;
-      for (const m of members) {
-        const p = typeof m === "string" ? principal(m) : undefined;
-        if (!p) return undefined;
-        allow.push(p);
-      }
+      const members = a.includes(":")
+        ? [principalFor(a, provider)]
+        : Object.hasOwn(groups, a)
+          ? groups[a]
+          : undefined;
+      if (!members || members.some((p) => p === undefined)) return undefined;
+      for (const p of members)
+        if (!allow.some((q) => JSON.stringify(q) === JSON.stringify(p))) allow.push(p!);
     }
     const mechanism = s.mechanism;
     if (mechanism !== "guard" && mechanism !== "status" && mechanism !== "variable") return undefined;
+    if (mechanismNeedsForge(mechanism) && provider === "git") return undefined;
     // Guard reads only name, mechanism and allow; the rest is what normalisation would default.
     stages[name] = {
       name,

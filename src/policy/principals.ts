@@ -15,7 +15,7 @@ export const providerRoles: Record<ProviderName, readonly string[]> = {
   git: [],
 };
 
-/** Which principal kinds each provider can check (see the table in policy.md). */
+/** Which principal kinds each provider can check (the table in docs/policy.md, Principals). */
 const checkable: Record<ProviderName, ReadonlySet<Principal["kind"]>> = {
   github: new Set(["user", "team", "role"]),
   gitlab: new Set(["user", "group", "role"]),
@@ -83,6 +83,17 @@ function unsupported(p: Principal, ctx: PrincipalContext): [string, string?] | u
     ];
   }
   return undefined;
+}
+
+/**
+ * A principal string as `provider` can check it, or undefined when it is malformed or of a kind
+ * the provider cannot check (guard's light reader: it declines, and the full loader explains).
+ */
+export function principalFor(text: string, provider: ProviderName): Principal | undefined {
+  const parsed = parse(text);
+  if ("problem" in parsed) return undefined;
+  const ctx = { problems: undefined as never, provider, providerLabel: provider };
+  return unsupported(parsed.principal, ctx) ? undefined : parsed.principal;
 }
 
 /** A principal written in `groups` (groups may not nest) or in an allow list. */

@@ -9,7 +9,7 @@ import { ConfigError } from "../errors.js";
 import { lineColumn, locateJsonError } from "./json-syntax.js";
 import { type JsonPath, Problems } from "./problems.js";
 
-/** Where cosmiconfig looks, in order (cli.md). */
+/** Where optout looks for the policy file, in order (docs/policy.md, Where optout finds it). */
 export const SEARCH_PLACES = [
   "package.json",
   ".optoutrc",

@@ -60,7 +60,7 @@ export function checkDefaults(ctx: RulesContext): void {
 
 /**
  * An explicit ttl above the maxTtl in force is an error. An inherited default ttl is capped at a
- * tighter maxTtl the entry sets (policy.md's own example: `"e2e": { "maxTtl": "2h" }` under a 4h
+ * tighter maxTtl the entry sets (docs/policy.md's example: `"e2e": { "maxTtl": "2h" }` under a 4h
  * default), because the entry's author plainly meant "at most 2h", not "broken".
  */
 function ttlRules(entry: EntryFile, path: JsonPath, kind: EntryKind, ctx: RulesContext) {

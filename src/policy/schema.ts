@@ -7,13 +7,10 @@
  */
 import { z } from "zod";
 import { parseDurationMs } from "../core/duration.js";
-import { gitName, repoPath } from "./names.js";
+import { gitName, NAME_PATTERN, REPO_PATTERN, repoPath, VARIABLE_PATTERN } from "./names.js";
 import { show } from "./problems.js";
 
-/** Stage and group names: safe in paths, ledger records and CLI arguments. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** CI variable names (stage `variable`, failover `variable`, flag names); also env var names. */
-export const VARIABLE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export { NAME_PATTERN, VARIABLE_PATTERN };
 
 const text = z.string().min(1);
 
@@ -223,7 +220,7 @@ export const policyFileSchema = z
       .meta({ description: "The forge, or plain git" }),
     repo: z
       .string()
-      .regex(/^[\w.-]+(?:\/[\w.-]+)+$/, { error: 'must be "owner/name" or "group/subgroup/project"' })
+      .regex(REPO_PATTERN, { error: 'must be "owner/name" or "group/subgroup/project"' })
       .optional()
       .meta({
         description:

@@ -1,7 +1,7 @@
 /**
  * The bench times optout on ledgers written by bench/make-ledger.mjs, not by the CLI: this checks
  * that what it writes is a real ledger — `optout log --verify` accepts it, stock `ssh-keygen`
- * accepts its signatures, and each commit has ledger.md's shape — so the bench measures the thing.
+ * accepts its signatures, and each commit has the shape optout's own appends give it — so the bench measures the thing.
  */
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";

@@ -1,7 +1,7 @@
 /**
  * The pipeline files `optout init` writes (and examples/ holds) against what optout really sends.
  * Both sides are checked: the YAML declares exactly the inputs / reads only the variables in
- * src/init/contract.ts, and the real providers, driven against the API fakes, send exactly those.
+ * src/scaffold/contract.ts, and the real providers, driven against the API fakes, send exactly those.
  * GitHub's fake refuses a dispatch with an input the workflow does not declare, as GitHub does.
  */
 import { readFile } from "node:fs/promises";
@@ -16,8 +16,8 @@ import {
   GITHUB_ROLLOUT_INPUTS,
   GITLAB_FAILOVER_VARIABLES,
   GITLAB_ROLLOUT_VARIABLES,
-} from "../../src/init/contract.js";
-import { type CiSystem, pipelineFiles } from "../../src/init/templates/index.js";
+} from "../../src/scaffold/contract.js";
+import { type CiSystem, pipelineFiles } from "../../src/scaffold/templates/index.js";
 import { artifact as ghArtifact, type Harness, makeHarness } from "../github/harness.js";
 import { type GitLabWorld, artifact as glArtifact, makeGitLabWorld } from "../gitlab/harness.js";
 import { repoRoot } from "../helpers/world.js";

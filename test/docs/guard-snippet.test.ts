@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { guardScript } from "../../src/init/templates/shell.js";
+import { guardScript } from "../../src/scaffold/templates/shell.js";
 import { makeWorld, type World } from "../helpers/world.js";
 import { docBlock, optoutOnPath, runShell } from "./helpers.js";
 

@@ -45,21 +45,27 @@ describe("governance", () => {
   it("a key retired with valid-before keeps its earlier records valid and cannot sign new ones", async () => {
     const w = await makeWorld();
     try {
-      expect((await w.run("alice", ["skip", "lint", "--reason", "before alice's key retires"])).code).toBe(0);
-      await new Promise((r) => setTimeout(r, 1100));
+      // The clock is injected: the skip at t0, the key retired from t0 + 1 min, the rest at t0 + 2 min.
+      const t0 = Date.now();
+      const at = (ms: number) => ({ env: { OPTOUT_NOW: new Date(t0 + ms).toISOString() } });
+      const early = await w.run("alice", ["skip", "lint", "--reason", "before alice's key retires"], at(0));
+      expect(early.code, early.stderr).toBe(0);
       // valid-before takes YYYYMMDDHHMMSS; Z = UTC.
-      const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
+      const stamp = new Date(t0 + 60_000).toISOString().replace(/[-:T]/g, "").slice(0, 14);
       const lines = [
         allowedSignersLine("alice", w.keys.alice!.publicLine, `valid-before="${stamp}Z"`),
         allowedSignersLine("bob", w.keys.bob!.publicLine),
       ];
       await w.pushMain({ ".optout/allowed_signers": `${lines.join("\n")}\n` }, "retire alice's key");
-      await new Promise((r) => setTimeout(r, 1100));
 
-      const verify = await w.run("bob", ["log", "--verify"]);
+      const verify = await w.run("bob", ["log", "--verify"], at(120_000));
       expect(verify.code, verify.stderr).toBe(0);
-      expect((await w.run("bob", ["guard", "lint"])).code).toBe(0);
-      const late = await w.run("alice", ["skip", "e2e", "--reason", "after alice's key retired"]);
+      expect((await w.run("bob", ["guard", "lint"], at(120_000))).code).toBe(0);
+      const late = await w.run(
+        "alice",
+        ["skip", "e2e", "--reason", "after alice's key retired"],
+        at(120_000),
+      );
       expect(late.code).toBe(3);
       expect(late.stderr).toMatch(/is not in \.optout\/allowed_signers/);
     } finally {

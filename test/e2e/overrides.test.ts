@@ -425,14 +425,15 @@ describe("two-person approval", () => {
         (await w.run("alice", ["flag", "set", "RISKY", "on", "--reason", reason, "--json"])).stdout,
       );
       expect(risky.status).toBe("pending");
-      await new Promise((r) => setTimeout(r, 2100));
-      const late = await w.run("bob", ["approve", risky.id]);
+      // An hour later by the injected clock: the request's 2 s are long gone.
+      const later = { env: { OPTOUT_NOW: new Date(Date.now() + 3_600_000).toISOString() } };
+      const late = await w.run("bob", ["approve", risky.id], later);
       expect(late.code).toBe(2);
       expect(late.stderr).toMatch(new RegExp(`request ${risky.id} expired at`));
-      const exp = await w.run("bob", ["expire"]);
+      const exp = await w.run("bob", ["expire"], later);
       expect(exp.stdout).toMatch(new RegExp(`closed request ${risky.id}`));
-      expect(JSON.parse((await w.run("bob", ["status", "--json"])).stdout).pending).toEqual([]);
-      expect((await w.run("bob", ["flag", "get", "RISKY"])).code).toBe(1);
+      expect(JSON.parse((await w.run("bob", ["status", "--json"], later)).stdout).pending).toEqual([]);
+      expect((await w.run("bob", ["flag", "get", "RISKY"], later)).code).toBe(1);
     } finally {
       await w.cleanup();
     }

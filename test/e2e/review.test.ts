@@ -186,29 +186,30 @@ describe("review policy", () => {
     const w = await makeWorld({ policy: basePolicy({ review: { required: true, within: "2s" } }) });
     try {
       const id = await skipLint(w, "alice");
-      await new Promise((r) => setTimeout(r, 2_200));
+      // A minute later by the injected clock: the review was due after 2 s.
+      const later = { env: { OPTOUT_NOW: new Date(Date.now() + 60_000).toISOString() } };
       // Without --strict the waiver holds.
-      const lenient = await w.run("bob", ["guard", "lint"]);
+      const lenient = await w.run("bob", ["guard", "lint"], later);
       expect([lenient.code, lenient.stdout]).toEqual([0, "skip\n"]);
 
-      const strict = await w.run("bob", ["guard", "lint", "--strict"]);
+      const strict = await w.run("bob", ["guard", "lint", "--strict"], later);
       expect([strict.code, strict.stdout]).toEqual([1, "run\n"]);
       expect(strict.stderr).toMatch(
         new RegExp(`lint runs \\(--strict\\): 1 skip\\(s\\) of it overdue for review: ${id}`),
       );
-      const json = JSON.parse((await w.run("bob", ["guard", "lint", "--strict", "--json"])).stdout);
+      const json = JSON.parse((await w.run("bob", ["guard", "lint", "--strict", "--json"], later)).stdout);
       expect(json).toMatchObject({ decision: "run", overdueReviews: [{ id }] });
 
-      const status = await w.run("bob", ["status"]);
+      const status = await w.run("bob", ["status"], later);
       expect(status.stdout).toMatch(/^1 override awaits review, 1 overdue: optout log --unreviewed$/m);
-      const listed = await w.run("bob", ["log", "--unreviewed"]);
+      const listed = await w.run("bob", ["log", "--unreviewed"], later);
       expect(listed.stdout).toMatch(/review overdue since/);
 
-      const review = await w.run("bob", ["review", id, "--verdict", "justified", "--note", note]);
+      const review = await w.run("bob", ["review", id, "--verdict", "justified", "--note", note], later);
       expect(review.code, review.stderr).toBe(0);
-      const cleared = await w.run("bob", ["guard", "lint", "--strict"]);
+      const cleared = await w.run("bob", ["guard", "lint", "--strict"], later);
       expect([cleared.code, cleared.stdout], cleared.stderr).toEqual([0, "skip\n"]);
-      expect(JSON.parse((await w.run("bob", ["status", "--json"])).stdout).reviews).toEqual({
+      expect(JSON.parse((await w.run("bob", ["status", "--json"], later)).stdout).reviews).toEqual({
         awaiting: 0,
         required: true,
         overdue: [],

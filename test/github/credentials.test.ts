@@ -1,5 +1,5 @@
 /**
- * Where the token comes from (cli.md: OPTOUT_GITHUB_TOKEN > GH_TOKEN > GITHUB_TOKEN > `gh auth
+ * Where the token comes from (docs/commands.md, Environment: OPTOUT_GITHUB_TOKEN > GH_TOKEN > GITHUB_TOKEN > `gh auth
  * token`), and that octokit loads only when a request is made.
  */
 import { execFile } from "node:child_process";
@@ -43,7 +43,7 @@ describe("token sources", () => {
       [{ ...none, GITHUB_TOKEN: tokens.carol! }, "GITHUB_TOKEN", "carol"],
     ];
     for (const [env, source, login] of cases) {
-      const p = await h.factory("alice", { env: { ...env, PATH: bin } }).f.provider();
+      const p = await h.factory("alice", { env: { ...env, PATH: bin } }).f.unchecked();
       expect(await p.tokenSource()).toBe(source);
       expect((await p.identity()).login).toBe(login);
     }
@@ -57,7 +57,7 @@ describe("token sources", () => {
     );
     await chmod(join(bin, "gh"), 0o755);
     h.fake.world.addUser("dana", "ghp_fromthegithubcli0000000000000000000");
-    const p = await h.factory("alice", { env: { ...none, PATH: `${bin}:/usr/bin:/bin` } }).f.provider();
+    const p = await h.factory("alice", { env: { ...none, PATH: `${bin}:/usr/bin:/bin` } }).f.unchecked();
     expect(await p.tokenSource()).toBe("gh auth token");
     expect((await p.identity()).login).toBe("dana");
     // Not github.com: gh is asked for this server's token.
@@ -66,7 +66,7 @@ describe("token sources", () => {
   });
 
   it("with no token anywhere, says how to get one (exit 3) and makes no request", async () => {
-    const p = await h.factory("alice", { env: { ...none, PATH: bin } }).f.provider();
+    const p = await h.factory("alice", { env: { ...none, PATH: bin } }).f.unchecked();
     await expect(p.identity()).rejects.toMatchObject({
       exitCode: 3,
       message: "not authenticated to GitHub: no token found",

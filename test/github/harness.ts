@@ -1,8 +1,8 @@
 /**
  * A world for the GitHub provider's tests: the fake GitHub API, a real temp repository with a
- * bare remote, real keys and allowed_signers, and the real Factory with only its provider getter
- * pointed at createGitHubProvider — the wiring src/factory.ts will get. Commands (runSkip,
- * runRevert, runExpire) and the flow (runOverride via flowDeps) run unchanged on top.
+ * bare remote, real keys and allowed_signers, and the real Factory with only its forge hook
+ * pointed at the fake (its timings and captured output): the signer check, the flow's
+ * dependencies and the commands (runSkip, runRevert, runExpire) are the Factory's own.
  */
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -80,22 +80,30 @@ export interface RunOptions {
 export class GitHubTestFactory extends Factory {
   hooks!: { captured: Captured; retry: ProviderContext["retry"]; made?: GitHubProvider };
 
-  override readonly provider = async (): Promise<GitHubProvider> => {
-    if (this.hooks.made) return this.hooks.made;
-    const [policy, repo] = await Promise.all([this.policy(), this.repoName()]);
+  /** The provider the Factory wraps in its signer check, with this test's timings and captured output. */
+  protected override async forge(ctx: ProviderContext): Promise<GitHubProvider> {
     const c = this.hooks.captured;
     this.hooks.made = createGitHubProvider({
-      policy,
-      repo,
-      env: this.env,
+      ...ctx,
       log: (l) => c.log.push(l),
       progress: (t) => c.progress.push(t),
       warn: (t) => c.warnings.push(t),
-      now: () => this.now(),
       ...(this.hooks.retry ? { retry: this.hooks.retry } : {}),
     });
     return this.hooks.made;
-  };
+  }
+
+  /** The forge's provider alone, without the Factory's signer check: for token and identity tests. */
+  async unchecked(): Promise<GitHubProvider> {
+    const [policy, repo] = await Promise.all([this.policy(), this.repoName()]);
+    const ctx = { policy, repo, env: this.env, log: () => {}, progress: () => {}, warn: () => {} };
+    return this.forge({ ...ctx, now: () => this.now() });
+  }
+
+  /** The provider as GitHub's: the object provider() hands out, signer check included. */
+  async github(): Promise<GitHubProvider> {
+    return (await this.provider()) as GitHubProvider;
+  }
 }
 
 export interface Harness {

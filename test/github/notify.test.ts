@@ -29,7 +29,7 @@ describe("issue comments", () => {
   });
 
   it("a missing issue is a clear 404; a record link points at the audit branch on GitHub", async () => {
-    const p = await h.factory("alice").f.provider();
+    const p = await h.factory("alice").f.github();
     await expect(p.commentOnIssue(7, "hello")).rejects.toMatchObject({
       message: "GitHub: issue #7 not found on acme/shop, or the token cannot see it (404)",
     });
@@ -40,7 +40,7 @@ describe("issue comments", () => {
 
   it("a cancelled comment stops without retrying", async () => {
     h.fake.fail("POST", "/repos/acme/shop/issues/42/comments", { delayMs: 2_000 });
-    const p = await h.factory("alice").f.provider();
+    const p = await h.factory("alice").f.github();
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     await expect(p.commentOnIssue(42, "hello", ac.signal)).rejects.toMatchObject({

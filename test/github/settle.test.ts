@@ -37,7 +37,7 @@ async function intents(run: (f: ReturnType<Harness["factory"]>["f"]) => Promise<
 describe("settle", () => {
   it("a status waiver is recognised by its link to the record", async () => {
     const { landed, lost } = await intents((f) => runSkip(f, { stage: "lint", ref: "main", reason }));
-    const p = await h.factory("alice").f.provider();
+    const p = await h.factory("alice").f.github();
     expect(await p.settle(landed)).toMatchObject({ applied: true, after: { state: "success" } });
     expect(await p.settle(lost)).toEqual({ applied: false, after: null });
   });
@@ -47,7 +47,7 @@ describe("settle", () => {
     const { landed } = await intents((f) =>
       runFlagSet(f, { name: "DEPLOY_FREEZE_BYPASS", env: "production", value: "true", reason }),
     );
-    const p = await h.factory("alice").f.provider();
+    const p = await h.factory("alice").f.github();
     expect(await p.settle(landed)).toEqual({ applied: true, after: { value: "true" } });
     repo.setVariable("DEPLOY_FREEZE_BYPASS", "false", "production");
     expect(await p.settle(landed)).toEqual({ applied: false, after: { value: "false" } });
@@ -57,7 +57,7 @@ describe("settle", () => {
     const { landed, lost } = await intents((f) =>
       runRollout(f, { artifact: artifact(1), env: "staging", reason }),
     );
-    const p = await h.factory("alice").f.provider();
+    const p = await h.factory("alice").f.github();
     expect(await p.settle(landed)).toMatchObject({ applied: true, after: { run: { id: repo.runs[0]!.id } } });
     // No run carries that id: undispatched, or a run-name without the id — unknown, not "failed".
     expect(await p.settle(lost)).toBeUndefined();
@@ -74,7 +74,7 @@ describe("settle a failover", () => {
     const { landed, lost } = await intents((f) =>
       runFailover(f, { to: "eu-west-1", env: "production", reason }),
     );
-    const p = await h.factory("alice").f.provider();
+    const p = await h.factory("alice").f.github();
     expect(await p.settle(landed)).toMatchObject({ applied: true, after: { target: "eu-west-1" } });
     // The variable is at the target but no run carries this id: cannot tell.
     expect(await p.settle(lost)).toBeUndefined();
@@ -86,7 +86,7 @@ describe("settle a failover", () => {
 describe("interruption", () => {
   it("aborting the signal stops a --wait at once", async () => {
     const { f } = h.factory("alice");
-    const p = await f.provider();
+    const p = await f.github();
     const spec = {
       op: "rollout" as const,
       target: { env: "staging", artifact: artifact(2) },

@@ -1,8 +1,9 @@
 /**
  * A GitLab world for the provider tests: the fake GitLab API, a throwaway git remote with the
- * policy and allowed_signers (test/helpers/world.ts), the real Ledger assembled by the real
- * Factory, and the real override flow (src/core/flow.ts) driving `createGitLabProvider`. Only
- * the provider's wiring into the Factory is done here (src/factory.ts does not know GitLab yet).
+ * policy and allowed_signers (test/helpers/world.ts), and the real Factory: its provider (the
+ * signer check included), its ledger and its flow dependencies drive the real override flow
+ * (src/core/flow.ts). Only the Factory's forge hook is pointed at the fake, with this test's
+ * timings and captured output.
  */
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { FlowDeps, FlowResult } from "../../src/core/flow.js";
@@ -11,7 +12,6 @@ import type { Policy } from "../../src/core/policy.js";
 import type { ProviderContext } from "../../src/core/ports.js";
 import type { InForce } from "../../src/core/state.js";
 import { Factory } from "../../src/factory.js";
-import { ulid } from "../../src/ledger/ulid.js";
 import { createGitLabProvider, type GitLabProvider } from "../../src/providers/gitlab/index.js";
 import { IO } from "../../src/ui/io.js";
 import { Level } from "../fakes/gitlab/model.js";
@@ -79,6 +79,21 @@ export function seed(gl: FakeGitLab): void {
     members: { alice: Level.developer, bob: Level.maintainer, carol: Level.reporter },
     refs: { main: sha1, "release/1.2": sha2, hotfix: sha3 },
   });
+}
+
+/** The real Factory, its forge hook pointed at the fake with this session's timings and capture. */
+class GitLabTestFactory extends Factory {
+  hooks!: {
+    ctx: (base: ProviderContext) => ProviderContext;
+    made?: { provider: GitLabProvider; ctx: ProviderContext };
+  };
+
+  protected override async forge(base: ProviderContext): Promise<GitLabProvider> {
+    const ctx = this.hooks.ctx(base);
+    const provider = createGitLabProvider(ctx);
+    this.hooks.made = { provider, ctx };
+    return provider;
+  }
 }
 
 export interface Session {
@@ -177,36 +192,30 @@ async function session(gl: FakeGitLab, w: World, person: string, o: SessionOptio
     yes: true,
     verbose: true,
   });
-  const f = new Factory({ json: false, yes: true, dryRun: !!o.dryRun, verbose: true }, io, env, w.work);
-  const policy = await f.policy();
   const log: string[] = [];
   const progress: string[] = [];
-  const ctx: ProviderContext = {
-    policy,
-    repo: o.repo ?? (await f.repoName()),
+  const f = new GitLabTestFactory(
+    { json: false, yes: true, dryRun: !!o.dryRun, verbose: true },
+    io,
     env,
-    log: (l) => log.push(l),
-    progress: (t) => progress.push(t),
-    warn: (t) => said.push(`warning: ${t}`),
-    now: () => new Date(),
-    retry: o.retry ?? { budgetMs: 8_000, maxAttempts: 4, maxRetryAfterMs: 3_000 },
-  };
-  const provider = createGitLabProvider(ctx);
-  const deps: FlowDeps = {
-    provider,
-    ledger: await f.ledger(),
+    w.work,
+  );
+  f.hooks = {
     // Records name the repository as the policy does; the provider may address it by number.
-    repo: await f.repoName(),
-    now: () => new Date(),
-    newId: () => ulid(Date.now()),
-    dryRun: !!o.dryRun,
-    confirm: async () => true,
-    report: {
-      plan: (lines) => said.push(...lines.map((l) => `plan: ${l}`)),
-      step: (t) => said.push(`step: ${t}`),
+    ctx: (base) => ({
+      ...base,
+      ...(o.repo ? { repo: o.repo } : {}),
+      log: (l) => log.push(l),
+      progress: (t) => progress.push(t),
       warn: (t) => said.push(`warning: ${t}`),
-    },
+      retry: o.retry ?? { budgetMs: 8_000, maxAttempts: 4, maxRetryAfterMs: 3_000 },
+    }),
   };
+  const policy = await f.policy();
+  // The Factory's own provider (signer check included) and flow dependencies.
+  const provider = (await f.provider()) as GitLabProvider;
+  const ctx = f.hooks.made!.ctx;
+  const deps = await f.flowDeps();
   const override = (
     input: Omit<Parameters<typeof runOverride>[1], "reason" | "ticket" | "ttlMs"> & {
       reason?: string;

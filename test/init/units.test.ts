@@ -10,8 +10,8 @@ import {
   type Prompter,
   type SetupContext,
 } from "../../src/commands/init/answers.js";
-import { providerFromEnv, providerFromHost, remoteHost } from "../../src/init/detect.js";
-import { allowedSignersText, hasKey, principalForKey, signerLine } from "../../src/init/policy.js";
+import { providerFromEnv, providerFromHost, remoteHost } from "../../src/scaffold/detect.js";
+import { allowedSignersText, hasKey, principalForKey, signerLine } from "../../src/scaffold/policy.js";
 
 describe("detection", () => {
   it.each([

@@ -92,7 +92,7 @@ describe(".optoutrc.example.json", () => {
     expect(mismatches(example, policyJsonSchema())).toEqual([]);
   });
 
-  it("shows every feature of policy.md", () => {
+  it("shows every feature of docs/policy.md", () => {
     const stages = Object.values(example.stages as Record<string, Json>);
     expect(new Set(stages.map((s) => s.mechanism))).toEqual(new Set(["status", "variable", "guard"]));
     const flags = Object.values(example.flags as Record<string, Json>);

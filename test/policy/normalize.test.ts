@@ -78,7 +78,7 @@ describe("normalisation of the example", async () => {
     });
   });
 
-  it("caps an inherited ttl at the entry's tighter maxTtl (policy.md's e2e example)", () => {
+  it("caps an inherited ttl at the entry's tighter maxTtl (docs/policy.md's e2e example)", () => {
     expect(policy.stages.e2e).toMatchObject({ ttlMs: 2 * H, maxTtlMs: 2 * H });
   });
 

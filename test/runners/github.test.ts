@@ -5,8 +5,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { StageAnswer } from "../../src/init/policy.js";
-import { pipelineFiles } from "../../src/init/templates/index.js";
+import type { StageAnswer } from "../../src/scaffold/policy.js";
+import { pipelineFiles } from "../../src/scaffold/templates/index.js";
 import { actionErrors, actionlint, workflowErrors } from "../helpers/github-parser.js";
 import { repoRoot } from "../helpers/world.js";
 

@@ -14,9 +14,9 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StageAnswer } from "../../src/init/policy.js";
-import { gitlabCi, gitlabRollout } from "../../src/init/templates/gitlab.js";
-import { pipelineFiles } from "../../src/init/templates/index.js";
+import type { StageAnswer } from "../../src/scaffold/policy.js";
+import { gitlabCi, gitlabRollout } from "../../src/scaffold/templates/gitlab.js";
+import { pipelineFiles } from "../../src/scaffold/templates/index.js";
 import { type SmartHttp, serveGit } from "../helpers/smart-http.js";
 import { cliPath, git, makeWorld, type RunResult, repoRoot, type World } from "../helpers/world.js";
 

@@ -1,14 +1,19 @@
 import { runApprove, runReject } from "../../core/approval.js";
+import { matchId } from "../../core/ids.js";
 import { requireRecordText } from "../../core/inputs.js";
 import { entryRules } from "../../core/policy.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import { matchId } from "../ids.js";
+import type { OptionsOf } from "../define.js";
 import { describeEntry } from "../rules.js";
-import { flowDeps, presentFlow } from "../shared.js";
+import { presentFlow } from "../shared.js";
+import type { approveCommand, rejectCommand } from "./command.js";
+
+export type ApproveOptions = { id: string } & OptionsOf<typeof approveCommand>;
+export type RejectOptions = { id: string } & OptionsOf<typeof rejectCommand>;
 
 async function pendingRequest(f: Factory, given: string) {
-  const [policy, deps] = await Promise.all([f.policy(), flowDeps(f)]);
+  const [policy, deps] = await Promise.all([f.policy(), f.flowDeps()]);
   const view = await deps.ledger.current();
   const id = matchId(view.ev.requests.keys(), given, "request", "`optout status` lists pending requests");
   const request = view.ev.requests.get(id)!.record;
@@ -23,14 +28,14 @@ function note(reason: string | undefined): string | null {
   return text ? requireRecordText(text, "--reason") : null;
 }
 
-export async function runApproveCommand(f: Factory, o: { id: string; reason?: string }): Promise<void> {
+export async function runApproveCommand(f: Factory, o: ApproveOptions): Promise<void> {
   const reason = note(o.reason);
   const { deps, id, request, rules } = await pendingRequest(f, o.id);
   const result = await runApprove(deps, { id, rules, label: describeEntry(request), reason });
   await presentFlow(f, result, `approved and applied ${describeEntry(request)} (request ${id})`);
 }
 
-export async function runRejectCommand(f: Factory, o: { id: string; reason?: string }): Promise<void> {
+export async function runRejectCommand(f: Factory, o: RejectOptions): Promise<void> {
   const reason = note(o.reason);
   const { deps, id, request, rules } = await pendingRequest(f, o.id);
   const record = await runReject(deps, { id, rules, label: describeEntry(request), reason });

@@ -2,7 +2,7 @@
  * `optout completion bash|zsh|fish`: a completion script generated from the command tree itself,
  * so it can never offer a command or flag that does not exist.
  */
-import type { Command } from "commander";
+import type { CommandUnknownOpts as Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 
@@ -20,11 +20,8 @@ function walk(cmd: Command, path: string[], out: Node[], globals: string[]): voi
   for (const c of cmd.commands) walk(c, [...path, c.name()], out, globals);
 }
 
-export async function treeOf(): Promise<Node[]> {
-  const { buildProgram } = await import("../../cli/program.js");
-  const program = buildProgram("0", async () => {
-    throw new Error("completion never runs a command");
-  });
+/** Every command and its flags, read from the command tree itself (`program`, the root). */
+export function treeOf(program: Command): Node[] {
   const globals = program.options.flatMap((o) => [o.long, o.short].filter((x): x is string => !!x));
   const nodes: Node[] = [];
   walk(program, [], nodes, []);
@@ -84,13 +81,13 @@ function fish(nodes: Node[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-export async function runCompletion(f: Factory, shell: string | undefined): Promise<void> {
+export async function runCompletion(f: Factory, shell: string | undefined, program: Command): Promise<void> {
   const render = { bash, zsh, fish }[shell as "bash" | "zsh" | "fish"];
   if (!render)
     throw new UsageError(`completion for "${shell ?? ""}" is not available`, {
       hint: "optout completion bash|zsh|fish",
     });
-  const script = render(await treeOf());
+  const script = render(treeOf(program));
   if (f.io.json) f.io.printJson({ shell, script });
   else f.io.out(script);
 }

@@ -7,8 +7,7 @@
 import type { Policy } from "../../core/policy.js";
 import { ExitCode, type OptoutError, QuietExit } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import { repoFromUrl } from "../../factory.js";
-import { configuredUrl, isAncestor, remoteUrl } from "../../git/repo.js";
+import { configuredUrl, isAncestor, remoteUrl, repoFromUrl } from "../../git/repo.js";
 import { verifyReport } from "../../ledger/verify.js";
 import { paint } from "../../ui/paint.js";
 
@@ -89,7 +88,7 @@ export async function runDoctor(f: Factory): Promise<void> {
       }
       if (!trustOk) return { status: "warn", detail: "cannot check records without allowed_signers" };
       const { tip, ev } = await f.evaluation();
-      const anchor = await store.readAnchor();
+      const anchor = await store.local.readAnchor();
       const report = verifyReport(
         ev,
         tip,

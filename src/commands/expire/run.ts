@@ -4,12 +4,12 @@ import { parseTimestamp } from "../../core/duration.js";
 import { type FlowResult, runRestore } from "../../core/flow.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
+import type { OptionsOf } from "../define.js";
 import { describeEntry } from "../rules.js";
-import { flowDeps } from "../shared.js";
 
-export interface ExpireOptions {
-  now?: string;
-}
+import type { expireCommand } from "./command.js";
+
+export type ExpireOptions = OptionsOf<typeof expireCommand>;
 
 /**
  * Ends every override whose TTL has passed: a forge's change is restored to the baseline; a
@@ -25,7 +25,7 @@ export async function runExpire(f: Factory, o: ExpireOptions): Promise<void> {
       hint: "expire ends what is due by now or an earlier time; run it again when the TTL has passed",
     });
   }
-  const deps = await flowDeps(f);
+  const deps = await f.flowDeps();
   const view = (await deps.ledger.current()).ev.view(now);
   const due = view.expired();
   const results: FlowResult[] = [];

@@ -4,18 +4,11 @@ import { requireNotOption, requirePlain } from "../../core/inputs.js";
 import { targetKey } from "../../core/state.js";
 import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+import type { OptionsOf } from "../define.js";
+import { askReason, choose, presentFlow } from "../shared.js";
+import type { failoverCommand } from "./command.js";
 
-export interface FailoverOptions {
-  to?: string;
-  env?: string;
-  reason?: string;
-  wait?: boolean;
-  timeout?: string;
-  ttl?: string;
-  ticket?: string;
-  show?: boolean;
-}
+export type FailoverOptions = OptionsOf<typeof failoverCommand>;
 
 export async function runFailover(f: Factory, o: FailoverOptions): Promise<void> {
   const policy = await f.policy();
@@ -43,7 +36,7 @@ export async function runFailover(f: Factory, o: FailoverOptions): Promise<void>
   const timeoutMs = o.timeout === undefined ? null : requireDurationMs(o.timeout, "--timeout");
   const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
   const reason = o.reason ?? (await askReason(f, failover.reasonMinLength));
-  const result = await runOverride(await flowDeps(f), {
+  const result = await runOverride(await f.flowDeps(), {
     op: "failover",
     rules: failover,
     label: `fail over${env ? ` ${env}` : ""} to ${to}`,

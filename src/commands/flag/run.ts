@@ -1,4 +1,4 @@
-import { matchingPrincipal, notAllowed } from "../../core/authorize.js";
+import { madeIt, matchingPrincipal, notAllowed } from "../../core/authorize.js";
 import { requireDurationMs } from "../../core/duration.js";
 import { runOverride, runRestore } from "../../core/flow.js";
 import { requirePlain } from "../../core/inputs.js";
@@ -7,17 +7,21 @@ import { flagValue } from "../../core/record.js";
 import { ExitCode, QuietExit, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { table } from "../../ui/text.js";
-import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+import type { OptionsOf } from "../define.js";
+import { askReason, choose, presentFlow } from "../shared.js";
+import {
+  type flagGetCommand,
+  type flagListCommand,
+  flagListFormats,
+  type flagSetCommand,
+  type flagUnsetCommand,
+} from "./command.js";
 import { dotenvLine } from "./dotenv.js";
 
-export interface FlagSetOptions {
-  name?: string;
-  value?: string;
-  env?: string;
-  reason?: string;
-  ttl?: string;
-  ticket?: string;
-}
+export type FlagSetOptions = { name?: string; value?: string } & OptionsOf<typeof flagSetCommand>;
+export type FlagUnsetOptions = { name?: string } & OptionsOf<typeof flagUnsetCommand>;
+export type FlagGetOptions = { name: string } & OptionsOf<typeof flagGetCommand>;
+export type FlagListOptions = OptionsOf<typeof flagListCommand>;
 
 async function declared(f: Factory, name: string | undefined): Promise<FlagPolicy> {
   const policy = await f.policy();
@@ -77,7 +81,7 @@ export async function runFlagSet(f: Factory, o: FlagSetOptions): Promise<void> {
   checkValue(flag, value);
   const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
   const reason = o.reason ?? (await askReason(f, flag.reasonMinLength));
-  const result = await runOverride(await flowDeps(f), {
+  const result = await runOverride(await f.flowDeps(), {
     op: "flag",
     rules: flag,
     label: `set flag ${flag.name}`,
@@ -96,13 +100,10 @@ export async function runFlagSet(f: Factory, o: FlagSetOptions): Promise<void> {
  * `flag unset`: ends optout's override of the flag now, restoring what was there before optout
  * (a value, or nothing). Recorded like a revert; a flag optout does not override is an error.
  */
-export async function runFlagUnset(
-  f: Factory,
-  o: { name?: string; env?: string; reason?: string },
-): Promise<void> {
+export async function runFlagUnset(f: Factory, o: FlagUnsetOptions): Promise<void> {
   const flag = await declared(f, o.name);
   const env = await envFor(f, flag, o.env);
-  const [policy, deps] = await Promise.all([f.policy(), flowDeps(f)]);
+  const [policy, deps] = await Promise.all([f.policy(), f.flowDeps()]);
   const view = await deps.ledger.current();
   const now = view.flag(flag.name, env);
   if (!now) {
@@ -115,7 +116,7 @@ export async function runFlagUnset(
     deps,
     { kind: "revert", id: now.override.id, reason: reason?.trim() || null, label: `unset flag ${flag.name}` },
     async (actor, target) => {
-      if (target.login === actor.login) return;
+      if (madeIt(actor, target)) return;
       const rules = entryRules(policy, "flag", target.target);
       if (rules && (await matchingPrincipal(deps.provider, actor, rules.allow))) return;
       throw notAllowed(actor, `unset flag ${flag.name}`, rules?.allow ?? []);
@@ -136,7 +137,7 @@ async function values(f: Factory, pairs: { flag: string; env: string | null }[])
   return pairs.map((p) => view.flag(p.flag, p.env)?.value ?? null);
 }
 
-export async function runFlagGet(f: Factory, o: { name: string; env?: string }): Promise<void> {
+export async function runFlagGet(f: Factory, o: FlagGetOptions): Promise<void> {
   const flag = await declared(f, o.name);
   const env = await envFor(f, flag, o.env);
   const [value] = await values(f, [{ flag: flag.name, env }]);
@@ -146,7 +147,7 @@ export async function runFlagGet(f: Factory, o: { name: string; env?: string }):
   if (value === null || value === undefined) throw new QuietExit(ExitCode.failed);
 }
 
-export async function runFlagList(f: Factory, o: { env?: string; format?: string }): Promise<void> {
+export async function runFlagList(f: Factory, o: FlagListOptions): Promise<void> {
   const policy = await f.policy();
   const pairs: { flag: string; env: string | null }[] = [];
   for (const flag of Object.values(policy.flags)) {
@@ -174,6 +175,6 @@ export async function runFlagList(f: Factory, o: { env?: string; format?: string
       table([["FLAG", "ENV", "VALUE"], ...rows.map((r) => [r.flag, r.env ?? "(repo)", r.value ?? "unset"])]),
     );
   } else {
-    throw new UsageError(`--format "${format}" is not one of table, json, dotenv`);
+    throw new UsageError(`--format "${format}" is not one of ${flagListFormats.join(", ")}`);
   }
 }

@@ -233,7 +233,7 @@ async function decide(
 async function repoFromRemote(root: string, remote: string): Promise<string> {
   const [{ remoteUrl }, { repoFromUrl }] = await Promise.all([
     import("../../git/repo.js"),
-    import("../../factory.js"),
+    import("../../git/repo.js"),
   ]);
   const name = repoFromUrl((await remoteUrl(root, remote)) ?? "");
   if (!name) throw new UsageError(`cannot tell the repository: set "repo" in the policy`);

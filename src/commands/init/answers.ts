@@ -6,21 +6,16 @@
 import { parseDurationMs } from "../../core/duration.js";
 import type { ProviderName, StageMechanism } from "../../core/policy.js";
 import { UsageError } from "../../errors.js";
-import { skipVariable } from "../../init/contract.js";
-import type { Detected } from "../../init/detect.js";
-import { type OwnKey, validPrincipal } from "../../init/key.js";
-import type { InitAnswers, NotifyAnswer, StageAnswer } from "../../init/policy.js";
 import { NAME_PATTERN, VARIABLE_PATTERN } from "../../policy/schema.js";
+import { skipVariable } from "../../scaffold/contract.js";
+import type { Detected } from "../../scaffold/detect.js";
+import { type OwnKey, validPrincipal } from "../../scaffold/key.js";
+import type { InitAnswers, NotifyAnswer, StageAnswer } from "../../scaffold/policy.js";
 import type { Prompter } from "../../ui/prompt.js";
+import type { OptionsOf } from "../define.js";
+import type { initCommand } from "./command.js";
 
-export interface InitOptions {
-  /** Comma list of stages (default: lint). */
-  stages?: string;
-  /** Your principal: forge login, or the name of your key in allowed_signers. */
-  principal?: string;
-  write?: boolean;
-  force?: boolean;
-}
+export type InitOptions = OptionsOf<typeof initCommand>;
 
 export interface Setup extends InitAnswers {
   /** The allowed_signers principal of the user's key. */

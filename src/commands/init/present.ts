@@ -3,7 +3,7 @@
  * pipeline text to paste on stdout (data), or one JSON document with --json.
  */
 import type { Factory } from "../../factory.js";
-import type { FileAction } from "../../init/files.js";
+import type { FileAction } from "../../scaffold/files.js";
 import { paint } from "../../ui/paint.js";
 import type { InitResult } from "./run.js";
 

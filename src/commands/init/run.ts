@@ -8,7 +8,9 @@ import type { ProviderName } from "../../core/policy.js";
 import { ConfigError, UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { currentBranch } from "../../git/repo.js";
-import { type Detected, detect } from "../../init/detect.js";
+import { findPolicyFile } from "../../policy/load.js";
+import { PolicyErrors } from "../../policy/problems.js";
+import { type Detected, detect } from "../../scaffold/detect.js";
 import {
   apply,
   decide,
@@ -18,12 +20,10 @@ import {
   planFile,
   readIfExists,
   sameJson,
-} from "../../init/files.js";
-import { defaultPrincipal, findOwnKey, type OwnKey } from "../../init/key.js";
-import { allowedSignersText, policyText, principalForKey, signerLine } from "../../init/policy.js";
-import { type CiSystem, type PipelineFile, pipelineFiles } from "../../init/templates/index.js";
-import { findPolicyFile } from "../../policy/load.js";
-import { PolicyErrors } from "../../policy/problems.js";
+} from "../../scaffold/files.js";
+import { defaultPrincipal, findOwnKey, type OwnKey } from "../../scaffold/key.js";
+import { allowedSignersText, policyText, principalForKey, signerLine } from "../../scaffold/policy.js";
+import { type CiSystem, type PipelineFile, pipelineFiles } from "../../scaffold/templates/index.js";
 import { version } from "../../version.js";
 import { askSetup, defaultSetup, type InitOptions, type Setup } from "./answers.js";
 import { presentInit } from "./present.js";
@@ -70,7 +70,7 @@ function ciSystem(detected: Detected, provider: ProviderName): CiSystem {
 export async function runInit(f: Factory, o: InitOptions): Promise<void> {
   const root = (await f.repoInfo()).root;
   const detected = await detect(root, f.env, f.globals.provider);
-  const lookup = await findOwnKey(root, f.env);
+  const lookup = await findOwnKey(root, f.env, f.cwd);
   const key = "key" in lookup ? lookup.key : undefined;
   const signersPath = ".optout/allowed_signers";
   const signersNow = await readIfExists(root, signersPath);

@@ -7,19 +7,11 @@ import { verifyReport } from "../../ledger/verify.js";
 import { nearest } from "../../policy/suggest.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine } from "../../ui/text.js";
+import type { OptionsOf } from "../define.js";
 import { describeEntry } from "../rules.js";
+import type { logCommand } from "./command.js";
 
-export interface LogOptions {
-  since?: string;
-  until?: string;
-  type?: string;
-  stage?: string;
-  actor?: string;
-  limit?: string;
-  ndjson?: boolean;
-  verify?: boolean;
-  unreviewed?: boolean;
-}
+export type LogOptions = OptionsOf<typeof logCommand>;
 
 export async function runLog(f: Factory, o: LogOptions): Promise<void> {
   if (o.verify) return verify(f);
@@ -118,7 +110,7 @@ async function requireKnownStage(f: Factory, stage: string, records: readonly Le
 
 async function verify(f: Factory) {
   const [store, trust, { tip, ev }] = await Promise.all([f.ledgerStore(), f.trust(), f.evaluation()]);
-  const anchorCommit = await store.readAnchor();
+  const anchorCommit = await store.local.readAnchor();
   const anchor = anchorCommit
     ? {
         commit: anchorCommit,
@@ -132,7 +124,7 @@ async function verify(f: Factory) {
     f.now(),
     anchor,
   );
-  const anchorProblem = report.ok && tip ? await store.writeAnchor(tip) : undefined;
+  const anchorProblem = report.ok && tip ? await store.local.writeAnchor(tip) : undefined;
   if (anchorProblem) {
     f.io.err(
       `optout: warning: ${anchorProblem}: this clone will not remember the verified tip, so the next verify cannot tell whether history was rewritten since`,

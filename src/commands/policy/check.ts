@@ -4,6 +4,10 @@ import { ExitCode, NotAllowedError, QuietExit } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { PolicyErrors } from "../../policy/problems.js";
 import { inert } from "../../ui/text.js";
+import type { OptionsOf } from "../define.js";
+import type { policyCheckCommand } from "./command.js";
+
+export type PolicyCheckOptions = OptionsOf<typeof policyCheckCommand>;
 
 /** Environment variables the notify channels name that are not set here. */
 function unsetSecrets(policy: Policy, env: Record<string, string | undefined>): string[] {
@@ -46,7 +50,7 @@ async function checkSigners(f: Factory, policy: Policy): Promise<void> {
  * `optout policy check`: every problem of the file, one per line; exit 2 when there is one.
  * `--pinned` also compares it with the default branch's copy: exit 3 when they differ.
  */
-export async function runPolicyCheck(f: Factory, o: { pinned?: boolean } = {}): Promise<void> {
+export async function runPolicyCheck(f: Factory, o: PolicyCheckOptions = {}): Promise<void> {
   try {
     // The draft in the working copy: checking it is what this command is for.
     const policy = await f.localPolicy();

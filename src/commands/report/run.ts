@@ -4,19 +4,13 @@ import { computeReport, type ReportDimension, reportDimensions, spansOf } from "
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
-import { loadRecords } from "../review/records.js";
+import type { OptionsOf } from "../define.js";
 import { glyphsFor } from "./cells.js";
+import { type reportCommand, reportFormats } from "./command.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderText } from "./text.js";
 
-export interface ReportCommandOptions {
-  since?: string;
-  until?: string;
-  by?: string;
-  format?: string;
-}
-
-const formats = ["text", "markdown"] as const;
+export type ReportCommandOptions = OptionsOf<typeof reportCommand>;
 
 export async function runReport(f: Factory, o: ReportCommandOptions): Promise<void> {
   const now = f.now();
@@ -30,13 +24,13 @@ export async function runReport(f: Factory, o: ReportCommandOptions): Promise<vo
     throw new UsageError(`--by "${by}" is not one of ${reportDimensions.join(", ")}`);
   }
   const format = o.format ?? "text";
-  if (!(formats as readonly string[]).includes(format)) {
-    throw new UsageError(`--format "${format}" is not one of ${formats.join(", ")}`);
+  if (!(reportFormats as readonly string[]).includes(format)) {
+    throw new UsageError(`--format "${format}" is not one of ${reportFormats.join(", ")}`);
   }
   if (f.io.json && format === "markdown") {
     throw new UsageError("--json and --format markdown are two outputs; pick one");
   }
-  const [{ records }, { ev }] = await Promise.all([loadRecords(f), f.evaluation()]);
+  const [{ records }, { ev }] = await Promise.all([f.records(), f.evaluation()]);
   const report = computeReport(records, {
     since,
     until,

@@ -5,16 +5,12 @@ import { findOverride, isVerdict, runReview, verdicts } from "../../core/review.
 import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine } from "../../ui/text.js";
+import type { OptionsOf } from "../define.js";
 import { describeEntry } from "../rules.js";
-import { choose, flowDeps } from "../shared.js";
-import { loadRecords } from "./records.js";
+import { choose } from "../shared.js";
+import type { reviewCommand } from "./command.js";
 
-export interface ReviewOptions {
-  id: string;
-  verdict?: string;
-  note?: string;
-  ticket?: string;
-}
+export type ReviewOptions = { id: string } & OptionsOf<typeof reviewCommand>;
 
 async function askNote(f: Factory): Promise<string | undefined> {
   if (!f.io.canPrompt) return undefined;
@@ -26,9 +22,9 @@ async function askNote(f: Factory): Promise<string | undefined> {
 }
 
 export async function runReviewCommand(f: Factory, o: ReviewOptions): Promise<void> {
-  const [policy, deps] = await Promise.all([f.policy(), flowDeps(f)]);
+  const [policy, deps] = await Promise.all([f.policy(), f.flowDeps()]);
   // Only records that count: a forged or unsigned one is not there to be reviewed.
-  const { records } = await loadRecords(f);
+  const { records } = await f.records();
   const override = findOverride(records, o.id);
   const entry = { op: override.type, type: override.type, target: override.target };
   const verdict =

@@ -10,7 +10,6 @@ import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine } from "../../ui/text.js";
 import { describeEntry } from "../rules.js";
-import { loadRecords } from "./records.js";
 
 export interface UnreviewedOptions {
   since?: string;
@@ -31,7 +30,7 @@ export async function printUnreviewed(f: Factory, o: UnreviewedOptions): Promise
     throw new UsageError(`--limit "${o.limit}" is not a positive whole number`);
   }
   const policy = await f.policy();
-  const list = unreviewed((await loadRecords(f)).records)
+  const list = unreviewed((await f.records()).records)
     .filter(({ record: r, appliedAt }) => {
       const t = Date.parse(appliedAt);
       if (t < since || t > until) return false;

@@ -1,22 +1,14 @@
 import { requireDurationMs } from "../../core/duration.js";
 import { runOverride } from "../../core/flow.js";
 import { requireNotOption, requirePlain, shown } from "../../core/inputs.js";
+import type { RolloutPolicy } from "../../core/policy.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
-import { askReason, choose, flowDeps, presentFlow } from "../shared.js";
+import type { OptionsOf } from "../define.js";
+import { askReason, choose, presentFlow } from "../shared.js";
+import type { rolloutCommand } from "./command.js";
 
-export interface RolloutOptions {
-  artifact?: string;
-  env?: string;
-  reason?: string;
-  skip?: string;
-  wait?: boolean;
-  timeout?: string;
-  ttl?: string;
-  ticket?: string;
-  /** Run a previous deployment again: true for the one before the newest, or a deployment id. */
-  previous?: boolean | string;
-}
+export type RolloutOptions = OptionsOf<typeof rolloutCommand>;
 
 export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
   const policy = await f.policy();
@@ -37,15 +29,7 @@ export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
       hint: `only already-built, pinned artifacts can be rolled out: ${rollout.artifactPattern.source}`,
     });
   }
-  const env = requirePlain(
-    o.env ?? (await choose(f, "Which environment?", rollout.environments, "--env")),
-    "--env",
-  );
-  if (!rollout.environments.includes(env)) {
-    throw new UsageError(`--env "${env}" is not a rollout environment`, {
-      hint: `environments: ${rollout.environments.join(", ")}`,
-    });
-  }
+  const env = await rolloutEnv(f, rollout, o.env);
   const skip = (o.skip ?? "")
     .split(",")
     .map((s) => s.trim())
@@ -62,7 +46,7 @@ export async function runRollout(f: Factory, o: RolloutOptions): Promise<void> {
   const timeoutMs = o.timeout === undefined ? null : requireDurationMs(o.timeout, "--timeout");
   const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
   const reason = o.reason ?? (await askReason(f, rollout.reasonMinLength));
-  const result = await runOverride(await flowDeps(f), {
+  const result = await runOverride(await f.flowDeps(), {
     op: "rollout",
     rules: rollout,
     label: `roll out to ${env}`,
@@ -97,15 +81,7 @@ async function runRolloutPrevious(f: Factory, o: RolloutOptions): Promise<void> 
       },
     );
   }
-  const env = requirePlain(
-    o.env ?? (await choose(f, "Which environment?", rollout.environments, "--env")),
-    "--env",
-  );
-  if (!rollout.environments.includes(env)) {
-    throw new UsageError(`--env "${env}" is not a rollout environment`, {
-      hint: `environments: ${rollout.environments.join(", ")}`,
-    });
-  }
+  const env = await rolloutEnv(f, rollout, o.env);
   const named = typeof o.previous === "string" ? requirePlain(o.previous, "--previous") : undefined;
   const provider = await f.provider();
   if (!provider.previousDeployment) {
@@ -117,7 +93,7 @@ async function runRolloutPrevious(f: Factory, o: RolloutOptions): Promise<void> 
   const timeoutMs = o.timeout === undefined ? null : requireDurationMs(o.timeout, "--timeout");
   const ttlMs = o.ttl === undefined ? undefined : requireDurationMs(o.ttl, "--ttl");
   const reason = o.reason ?? (await askReason(f, rollout.reasonMinLength));
-  const result = await runOverride(await flowDeps(f), {
+  const result = await runOverride(await f.flowDeps(), {
     op: "rollout",
     rules: rollout,
     label: `roll ${env} back to ${prev.summary}`,
@@ -135,4 +111,18 @@ async function runRolloutPrevious(f: Factory, o: RolloutOptions): Promise<void> 
     env,
   });
   await presentFlow(f, result, `ran ${prev.summary} again on ${env}`);
+}
+
+/** --env, or the answer on a terminal: one of the policy's rollout environments. */
+async function rolloutEnv(f: Factory, rollout: RolloutPolicy, given: string | undefined): Promise<string> {
+  const env = requirePlain(
+    given ?? (await choose(f, "Which environment?", rollout.environments, "--env")),
+    "--env",
+  );
+  if (!rollout.environments.includes(env)) {
+    throw new UsageError(`--env "${env}" is not a rollout environment`, {
+      hint: `environments: ${rollout.environments.join(", ")}`,
+    });
+  }
+  return env;
 }

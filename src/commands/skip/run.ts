@@ -3,19 +3,12 @@ import { runOverride } from "../../core/flow.js";
 import { requirePlain } from "../../core/inputs.js";
 import { UsageError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
+import type { OptionsOf } from "../define.js";
 import { refForSkip, requireRemoteRef, shaForSkip } from "../refs.js";
-import { askReason, flowDeps, presentFlow } from "../shared.js";
+import { askReason, presentFlow } from "../shared.js";
+import type { skipCommand } from "./command.js";
 
-export interface SkipOptions {
-  stage: string;
-  reason?: string;
-  ref?: string;
-  sha?: string;
-  ttl?: string;
-  ticket?: string;
-  /** Waive a --ref that does not exist on the remote (yet). */
-  allowMissingRef?: boolean;
-}
+export type SkipOptions = { stage: string } & OptionsOf<typeof skipCommand>;
 
 export async function runSkip(f: Factory, o: SkipOptions): Promise<void> {
   requirePlain(o.stage, "stage");
@@ -40,7 +33,7 @@ export async function runSkip(f: Factory, o: SkipOptions): Promise<void> {
     await requireRemoteRef(root, policy.audit.remote, ref);
   }
   const reason = o.reason ?? (await askReason(f, stage.reasonMinLength));
-  const deps = await flowDeps(f);
+  const deps = await f.flowDeps();
   const result = await runOverride(deps, {
     op: "skip",
     rules: stage,

@@ -4,19 +4,19 @@
  * locally. Nothing the policy in force does not allow, and nothing that has ended, is shown.
  */
 import { formatDuration } from "../../core/duration.js";
+import { type ReviewStatus, reviewStatus } from "../../core/review.js";
 import type { InForce } from "../../core/state.js";
 import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
 import { inertLine, table } from "../../ui/text.js";
-import { reviewLine, reviewStatus } from "../review/records.js";
 import { describeEntry } from "../rules.js";
 
 export async function runStatus(f: Factory): Promise<void> {
   const [store, { ev }, policy] = await Promise.all([f.ledgerStore(), f.evaluation(), f.policy()]);
   const now = f.now();
   const view = ev.view(now);
-  const queued = await store.queued();
-  const reviews = await reviewStatus(f);
+  const queued = await store.local.queued();
+  const reviews = reviewStatus((await f.records()).records, policy.review, now);
   const left = (expiresAt: string | null) => (expiresAt ? Date.parse(expiresAt) - now.getTime() : null);
   const active = view.active();
   const pending = view.pending();
@@ -115,4 +115,12 @@ export async function runStatus(f: Factory): Promise<void> {
   if (notCounted) {
     f.io.out(p.yellow(`${notCounted} commit(s) on the audit branch do not count: optout log --verify`));
   }
+}
+
+/** "3 overrides await review (2 overdue)"; undefined when nothing awaits. */
+function reviewLine(s: ReviewStatus): string | undefined {
+  if (s.awaiting === 0) return undefined;
+  const n = s.awaiting === 1 ? "1 override awaits review" : `${s.awaiting} overrides await review`;
+  const overdue = s.required && s.overdue.length ? `, ${s.overdue.length} overdue` : "";
+  return `${n}${overdue}: optout log --unreviewed`;
 }

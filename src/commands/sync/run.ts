@@ -3,11 +3,11 @@ import type { Operation } from "../../core/state.js";
 import { PartialError } from "../../errors.js";
 import type { Factory } from "../../factory.js";
 import { ulid } from "../../ledger/ulid.js";
+import type { OptionsOf } from "../define.js";
 import { describeEntry } from "../rules.js";
+import type { syncCommand } from "./command.js";
 
-export interface SyncOptions {
-  settleAfter?: string;
-}
+export type SyncOptions = OptionsOf<typeof syncCommand>;
 
 /**
  * Pushes what was kept locally, then settles operations whose outcome is not known (an intent with
@@ -20,7 +20,7 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
   const settleAfterMs =
     o.settleAfter === undefined ? 3_600_000 : requireDurationMs(o.settleAfter, "--settle-after");
   const [store, ledger] = await Promise.all([f.ledgerStore(), f.ledger()]);
-  const queued = await store.queued();
+  const queued = await store.local.queued();
   const pushed: string[] = [];
   const left: { id: string; reason: string }[] = [];
   const dry = f.globals.dryRun;
@@ -28,7 +28,7 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
     for (const q of queued) {
       const r = await ledger.append(() => q.draft, { keep: false });
       if (r.kind === "landed") {
-        await store.dequeue(q.file);
+        await store.local.dequeue(q.file);
         pushed.push(q.draft.id);
       } else {
         left.push({ id: q.draft.id, reason: r.reason });
@@ -41,7 +41,7 @@ export async function runSync(f: Factory, o: SyncOptions = {}): Promise<void> {
   const waiting: { id: string; why: string }[] = [];
   for (const op of view.unsettled()) {
     const id = op.intent.id;
-    const running = await store.runningState(id);
+    const running = await store.local.runningState(id);
     const age = f.now().getTime() - Date.parse(op.intent.time);
     if (running === "alive") {
       waiting.push({ id, why: "still running on this machine" });
@@ -159,39 +159,8 @@ async function settle(
     f.ledgerStore(),
   ]);
   const intent = op.intent;
-  const found = provider.settle ? await provider.settle(intent) : undefined;
-  if (!found) {
-    // Nothing to read back (a command on plain git): record that its process is gone, once.
-    if (op.status === "unknown") return undefined;
-    if (!dry) {
-      const actor = await provider.identity();
-      await ledger.append(() => ({
-        id: ulid(f.now().getTime()),
-        type: "result",
-        op: intent.op,
-        actor,
-        repo,
-        target: intent.target,
-        reason: null,
-        ticket: null,
-        mechanism: intent.mechanism,
-        before: intent.before,
-        after: null,
-        expiresAt: intent.expiresAt,
-        links: { intent: intent.id, ...(intent.links.reverts ? { reverts: intent.links.reverts } : {}) },
-        outcome: "unknown",
-        error: `optout stopped while carrying out ${describeEntry(intent)}; nothing was re-run — check it, then revert it or run it again`,
-        settledBy: "sync",
-      }));
-      await store.clearRunning(intent.id);
-    }
-    return { id: intent.id, outcome: "unknown", why: "the process carrying it out is gone; check it" };
-  }
-  const outcome = found.applied ? "applied" : "failed";
-  const why = found.applied
-    ? `the change was found in effect on ${provider.name}`
-    : `the change was not in effect on ${provider.name}`;
-  if (!dry) {
+  /** The settling `result` record for the intent, then its running marker gone. */
+  const record = async (outcome: "applied" | "failed" | "unknown", after: unknown, error?: string) => {
     const actor = await provider.identity();
     await ledger.append(() => ({
       id: ulid(f.now().getTime()),
@@ -204,14 +173,37 @@ async function settle(
       ticket: null,
       mechanism: intent.mechanism,
       before: intent.before,
-      after: found.applied ? found.after : intent.before,
+      after,
       expiresAt: intent.expiresAt,
       links: { intent: intent.id, ...(intent.links.reverts ? { reverts: intent.links.reverts } : {}) },
       outcome,
-      ...(outcome === "failed" ? { error: why } : {}),
+      ...(error !== undefined ? { error } : {}),
       settledBy: "sync",
     }));
-    await store.clearRunning(intent.id);
+    await store.local.clearRunning(intent.id);
+  };
+  const found = provider.settle ? await provider.settle(intent) : undefined;
+  if (!found) {
+    // Nothing to read back (a command on plain git): record that its process is gone, once.
+    if (op.status === "unknown") return undefined;
+    if (!dry) {
+      await record(
+        "unknown",
+        null,
+        `optout stopped while carrying out ${describeEntry(intent)}; nothing was re-run — check it, then revert it or run it again`,
+      );
+    }
+    return { id: intent.id, outcome: "unknown", why: "the process carrying it out is gone; check it" };
   }
+  const outcome = found.applied ? "applied" : "failed";
+  const why = found.applied
+    ? `the change was found in effect on ${provider.name}`
+    : `the change was not in effect on ${provider.name}`;
+  if (!dry)
+    await record(
+      outcome,
+      found.applied ? found.after : intent.before,
+      outcome === "failed" ? why : undefined,
+    );
   return { id: intent.id, outcome, why };
 }

@@ -1,6 +1,6 @@
 /**
  * The GitHub HTTP client: @octokit/core, imported on first use (nothing of octokit loads for
- * `--version`, `--help` or `guard`). No octokit plugins: forges.md — the retry plugin ignores
+ * `--version`, `--help` or `guard`). No octokit plugins: the retry plugin ignores
  * Retry-After and the throttling plugin sleeps up to an hour and spaces writes 1 s apart. Every
  * request instead goes through the one bounded policy in ../retry.ts, with a per-attempt timeout.
  * @octokit/core (~60 ms to import here) rather than "octokit" (~160–380 ms): we need only `request`.

@@ -1,5 +1,5 @@
 /**
- * Failover (forges.md): set the policy's failover variable to the new target (environment level
+ * Failover (docs/providers.md): set the policy's failover variable to the new target (environment level
  * with an environment), then dispatch the failover workflow if there is one. Revert = fail back
  * to the recorded target. When GitHub confirms the run did not happen or failed (the dispatch
  * refused, the run ended badly), the variable is put back, so a "failed" record never hides a

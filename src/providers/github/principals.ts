@@ -1,5 +1,5 @@
 /**
- * Who is acting and what they are (forges.md, Providers): identity from `GET /user`, roles from
+ * Who is acting and what they are: identity from `GET /user`, roles from
  * the collaborator permission endpoint, teams from team memberships. Answers are cached for the
  * run: an override asks about the same principals several times (authorize, then revert rules).
  */

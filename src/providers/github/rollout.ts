@@ -1,5 +1,5 @@
 /**
- * Rollout (forges.md): dispatch the policy's workflow with the artifact; revert = roll out the
+ * Rollout (docs/providers.md): dispatch the policy's workflow with the artifact; revert = roll out the
  * artifact that was there before. `before` comes from the ledger's active rollout for the
  * environment, else the last successful deployment GitHub knows of.
  */

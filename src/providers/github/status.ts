@@ -1,5 +1,5 @@
 /**
- * Skip by commit status (forges.md, Stage skip mechanisms): post `success` on the stage's
+ * Skip by commit status (docs/providers.md, Skips): post `success` on the stage's
  * required-check context so the merge or deploy gate opens; revert re-posts what was there.
  */
 import type { Plan } from "../../core/ports.js";

@@ -1,6 +1,6 @@
 /**
- * Actions variables, repo or environment level (forges.md: skip mechanism `variable`, deploy
- * flags, failover). GitHub has no upsert: GET → 404 create (POST) / 200 update (PATCH); there is
+ * Actions variables, repo or environment level (skip mechanism `variable`, deploy flags,
+ * failover; docs/providers.md). GitHub has no upsert: GET → 404 create (POST) / 200 update (PATCH); there is
  * no PUT. Workflows read them as `vars.NAME`.
  */
 import { UsageError } from "../../errors.js";

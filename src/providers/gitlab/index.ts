@@ -1,7 +1,7 @@
 /**
  * The GitLab provider: overrides as GitLab state (commit statuses, project CI/CD variables,
  * pipelines), each planned read-only first, then applied after the intent record landed, and
- * reverted from the `before` that record keeps. Endpoints and quirks: docs/spec forges.md.
+ * reverted from the `before` that record keeps. What each mechanism does on GitLab: docs/providers.md.
  */
 import type { Principal } from "../../core/policy.js";
 import type {

@@ -2,10 +2,16 @@
 import { UsageError } from "../errors.js";
 
 /**
- * The one id in `ids` that `given` names. `what` says what is listed ("override in force",
- * "pending request") for the messages.
+ * The one id in `ids` that `given` names. `what` says what is listed ("override", "request") for
+ * the messages; `notFound`, when given, words the miss itself (e.g. "that id is a revert record").
  */
-export function matchId(ids: Iterable<string>, given: string, what: string, hint: string): string {
+export function matchId(
+  ids: Iterable<string>,
+  given: string,
+  what: string,
+  hint: string,
+  notFound?: (wanted: string) => string | undefined,
+): string {
   const want = given.trim().toUpperCase();
   const all = [...ids];
   if (all.includes(want)) return want;
@@ -15,6 +21,6 @@ export function matchId(ids: Iterable<string>, given: string, what: string, hint
       hint: "give more of the id",
     });
   }
-  if (found.length === 0) throw new UsageError(`no ${what} with id ${given}`, { hint });
+  if (found.length === 0) throw new UsageError(notFound?.(want) ?? `no ${what} with id ${given}`, { hint });
   return found[0]!;
 }

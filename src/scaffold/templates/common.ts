@@ -4,6 +4,7 @@
  * same text, and the tests that run the docs' snippets test what init writes.
  */
 import type { ProviderName } from "../../core/policy.js";
+import { OPTOUT_REPOSITORY } from "../../version.js";
 import type { StageAnswer } from "../policy.js";
 
 export interface PipelineFile {
@@ -29,12 +30,10 @@ export function installCommand(version: string): string {
 }
 
 /**
- * Where optout's own repository lives, for `uses:` (the GitHub Action, action.yml at its root)
- * and `include: component:` (the GitLab CI/CD components in its templates/). A release is tagged
- * v<version> for the Action and <version> for the components (GitLab's catalog takes plain
- * semantic versions); both pin the same optout.
+ * A release is tagged v<version> for the Action and <version> for the components (GitLab's
+ * catalog takes plain semantic versions); both pin the same optout.
  */
-export const OPTOUT_REPOSITORY = { github: "optout-cli/optout", gitlab: "optout-cli/optout" };
+export { OPTOUT_REPOSITORY };
 
 export function actionRef(version: string): string {
   return `${OPTOUT_REPOSITORY.github}@v${version}`;

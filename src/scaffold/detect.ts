@@ -3,8 +3,7 @@
  * from the `origin` remote (or the CI it runs in), and the default branch records are trusted from.
  */
 import type { ProviderName } from "../core/policy.js";
-import { repoFromUrl } from "../factory.js";
-import { defaultBranch, remoteUrl } from "../git/repo.js";
+import { defaultBranch, remoteUrl, repoFromUrl } from "../git/repo.js";
 
 /** The policy schema's `repo` pattern: a bare name ("remote" from a local path) is left out. */
 const REPO_PATTERN = /^[\w.-]+(?:\/[\w.-]+)+$/;

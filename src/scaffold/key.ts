@@ -1,14 +1,12 @@
 /**
  * The user's own SSH public key and the principal it gets in allowed_signers. The key is looked
- * up where signing will look for it (factory.ts: OPTOUT_SIGNING_KEY, then git's ssh signing key,
- * then ~/.ssh/id_ed25519), so the key init trusts is the key optout will sign with.
+ * up where signing will look for it (ledger/keys.ts signingKeyPath), so the key init trusts is the
+ * key optout will sign with.
  */
 import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { git } from "../git/run.js";
-import { parsePublicKeyLine } from "../ledger/keys.js";
+import { parsePublicKeyLine, signingKeyPath } from "../ledger/keys.js";
 
 export interface OwnKey {
   /** The public key file read. */
@@ -35,20 +33,13 @@ async function gitConfig(root: string, key: string): Promise<string | undefined>
   return r.code === 0 && v ? v : undefined;
 }
 
-async function keyPath(root: string, env: Record<string, string | undefined>) {
-  const home = env.HOME || homedir();
-  const expand = (p: string) =>
-    p.startsWith("~/") ? join(home, p.slice(2)) : isAbsolute(p) ? p : resolve(root, p);
-  if (env.OPTOUT_SIGNING_KEY) return { path: expand(env.OPTOUT_SIGNING_KEY), source: "OPTOUT_SIGNING_KEY" };
-  if ((await gitConfig(root, "gpg.format")) === "ssh") {
-    const k = await gitConfig(root, "user.signingkey");
-    if (k && !k.startsWith("key::")) return { path: expand(k), source: "git config user.signingkey" };
-  }
-  return { path: join(home, ".ssh", "id_ed25519"), source: "~/.ssh/id_ed25519" };
-}
-
-export async function findOwnKey(root: string, env: Record<string, string | undefined>): Promise<KeyLookup> {
-  const { path, source } = await keyPath(root, env);
+/** The key signing will use; relative paths are from `base` (where optout runs), as when signing. */
+export async function findOwnKey(
+  root: string,
+  env: Record<string, string | undefined>,
+  base = root,
+): Promise<KeyLookup> {
+  const { path, source } = await signingKeyPath({ env, base, root: async () => root });
   const pubPath = path.endsWith(".pub") ? path : `${path}.pub`;
   let text: string;
   try {
