@@ -27,7 +27,8 @@ describe("GitLab failures", () => {
     const s = await g.as("alice");
     const started = Date.now();
     const e = await s.provider.identity().catch((x: unknown) => x);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Retry-After asked for 120 s: anything under a minute proves it did not wait.
+    expect(Date.now() - started).toBeLessThan(60_000);
     expect((e as ForgeError).message).toBe(
       "GitLab rate limit: could not read who the token belongs to and their role (POST /api/graphql) on acme/shop (429; 1 attempt)",
     );

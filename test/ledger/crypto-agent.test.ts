@@ -140,7 +140,8 @@ describe("against a fake agent (protocol edge cases)", () => {
     reply = () => undefined;
     const started = Date.now();
     await expect(listIdentities(sock, { timeoutMs: 150 })).rejects.toThrow(/did not answer within 150 ms/);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Generous: it proves the timeout ended the wait (the agent never answers), not how fast.
+    expect(Date.now() - started).toBeLessThan(60_000);
   });
 
   test("an oversized length prefix → FailedError, not a huge allocation", async () => {
