@@ -549,6 +549,8 @@ export interface RestoreInput {
   /** The override to end (its id as `optout status` shows it). */
   id: string;
   reason: string | null;
+  /** The incident or change ticket, recorded with the reason (`flag unset --ticket`). */
+  ticket?: string | null;
   /** "revert", "unset flag X": used in messages. */
   label?: string;
 }
@@ -613,6 +615,7 @@ export async function runRestore(
     op: o.op,
     target: o.target,
     reason: input.reason,
+    ticket: input.ticket?.trim() || null,
     mechanism: o.mechanism,
     before: plan.before,
     after: plan.after,

@@ -136,12 +136,15 @@ describe("deploy flags", () => {
       "production",
       "--reason",
       reason,
+      "--ticket",
+      "INC-4711",
       "--json",
     ]);
     expect(un.code, un.stderr).toBe(0);
     // Unset ends optout's override: the baseline (nothing, before optout) is back, not "true".
     expect(JSON.parse(un.stdout).record).toMatchObject({
       type: "revert",
+      ticket: "INC-4711",
       before: { value: "false" },
       after: { value: null },
     });

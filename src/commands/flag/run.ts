@@ -114,7 +114,13 @@ export async function runFlagUnset(f: Factory, o: FlagUnsetOptions): Promise<voi
   const reason = o.reason ?? (await askReason(f, flag.reasonMinLength));
   const result = await runRestore(
     deps,
-    { kind: "revert", id: now.override.id, reason: reason?.trim() || null, label: `unset flag ${flag.name}` },
+    {
+      kind: "revert",
+      id: now.override.id,
+      reason: reason?.trim() || null,
+      ticket: o.ticket ?? null,
+      label: `unset flag ${flag.name}`,
+    },
     async (actor, target) => {
       if (madeIt(actor, target)) return;
       const rules = entryRules(policy, "flag", target.target);
