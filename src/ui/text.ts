@@ -16,6 +16,17 @@ export function inertLine(text: string): string {
   return inert(text).replace(/\r?\n/g, " ⏎ ");
 }
 
+/**
+ * Cuts a line whose last column is plain text to `columns` visible characters, ending in "…"
+ * (colour codes earlier in the line do not count). --json has the full text.
+ */
+export function fitLine(line: string, columns: number): string {
+  const excess = [...inert(line)].length - columns;
+  if (excess <= 0) return line;
+  const chars = [...line];
+  return `${chars.slice(0, chars.length - excess - 1).join("")}…`;
+}
+
 export function pad(s: string, width: number): string {
   const len = [...s].length;
   return len >= width ? s : s + " ".repeat(width - len);

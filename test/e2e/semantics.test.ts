@@ -168,6 +168,8 @@ describe("item 2: failovers and rollouts stack; status, --show, report and rever
     expect(rows.map((l) => l.trim().split(/\s+/)[0]).sort()).toEqual(s.map((a) => a.id).sort());
     expect(text).not.toContain(digest("b"));
     expect(text).toMatch(/sha256:b{6,}…/);
+    // Fits 100 columns, whatever the artifact's name.
+    expect(Math.max(...text.split("\n").map((l) => [...l].length))).toBeLessThanOrEqual(100);
   });
 
   it("report counts as still active exactly what status lists", async () => {

@@ -48,7 +48,7 @@ describe("docs/getting-started.md on plain git", () => {
 
   it("2. guard says run, skip waives lint, guard says skip, the ledger verifies", async () => {
     const out = await followBlock("getting-started:try");
-    expect(out[3]).toMatch(/lint@main\s+dana@example\.com/);
+    expect(out[3]).toMatch(/dana@example\.com\s+.*left\s+skip lint@main/);
     expect(out[4]).toMatch(/verified 1 record/);
   });
 

@@ -8,7 +8,7 @@ import { type ReviewStatus, reviewStatus } from "../../core/review.js";
 import type { InForce } from "../../core/state.js";
 import type { Factory } from "../../factory.js";
 import { paint } from "../../ui/paint.js";
-import { inertLine, table } from "../../ui/text.js";
+import { fitLine, inertLine, table } from "../../ui/text.js";
 import { describeEntry } from "../rules.js";
 
 export async function runStatus(f: Factory): Promise<void> {
@@ -68,9 +68,13 @@ export async function runStatus(f: Factory): Promise<void> {
     return;
   }
   const p = await paint(f.io);
+  // Rows fit 100 columns: what is overridden comes last, and is cut with "…" when too long.
   const section = (title: string, rows: string[][]) => {
     f.io.out(p.bold(title));
-    f.io.out(rows.length ? table(rows).replace(/^/gm, "  ") : "  none");
+    const lines = table(rows)
+      .split("\n")
+      .map((l) => fitLine(`  ${l}`, 100));
+    f.io.out(rows.length ? lines.join("\n") : "  none");
   };
   const when = (a: InForce) =>
     a.outcome === "unknown"
@@ -82,16 +86,16 @@ export async function runStatus(f: Factory): Promise<void> {
           : `${formatDuration(left(a.expiresAt)!)} left`;
   section(
     "Active overrides",
-    active.map((a) => [a.id, inertLine(describeEntry(a)), inertLine(a.login), when(a)]),
+    active.map((a) => [a.id, inertLine(a.login), when(a), inertLine(describeEntry(a, { compact: true }))]),
   );
   section(
     "Pending requests",
     pending.map((q) => [
       q.record.id,
-      inertLine(describeEntry(q.record)),
       inertLine(q.record.actor.login),
       `${q.approvals.length}/${q.required} approvals`,
       q.record.expiresAt ? `${formatDuration(left(q.record.expiresAt)!)} left` : "",
+      inertLine(describeEntry(q.record, { compact: true })),
     ]),
   );
   // A reminder only where reviews are a practice: a policy without `review` never asks for them.
@@ -102,9 +106,9 @@ export async function runStatus(f: Factory): Promise<void> {
       "Unfinished (outcome not known: run optout sync)",
       unsettled.map((o) => [
         o.intent.id,
-        inertLine(describeEntry(o.intent)),
         inertLine(o.intent.actor.login),
         o.status === "running" ? "no result yet" : "the forge did not confirm",
+        inertLine(describeEntry(o.intent, { compact: true })),
       ]),
     );
   }
