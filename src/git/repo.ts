@@ -3,6 +3,7 @@ import {
   closeSync,
   existsSync,
   openSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
@@ -364,6 +365,15 @@ function isPromisor(config: string, remote: string): boolean {
     if (inRemote && kv) promisor = ["true", "yes", "on", "1", undefined].includes(kv[1]?.toLowerCase());
   }
   return promisor;
+}
+
+/** Whether the repository holds objects fetched with a filter (a partial clone or fetch). */
+export function hasPromisorPacks(commonDir: string): boolean {
+  try {
+    return readdirSync(join(commonDir, "objects", "pack")).some((f) => f.endsWith(".promisor"));
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the repository is shallow (a CI checkout made with a depth). */

@@ -15,11 +15,12 @@ import {
   defaultBranch,
   fetchBranches,
   fetchObjects,
+  hasPromisorPacks,
   isShallow,
   markPromisor,
   type RepoInfo,
 } from "../git/repo.js";
-import { hasPromisorPacks, parseTrailers } from "./store.js";
+import { parseTrailers } from "./trailers.js";
 
 export const guardRefs = { audit: "refs/optout/guard/audit", default: "refs/optout/guard/default" };
 
