@@ -2,6 +2,7 @@
 import {
   closeSync,
   existsSync,
+  lstatSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -326,23 +327,32 @@ export function markPromisor(commonDir: string, remote: string): boolean {
   const lock = `${file}.lock`;
   let fd: number;
   try {
-    fd = openSync(lock, "wx", statSync(file).mode & 0o777);
+    const st = lstatSync(file);
+    // A config that is a symlink is left to git (its lock follows the link; a rename would not).
+    if (!st.isFile()) return false;
+    fd = openSync(lock, "wx", st.mode & 0o777);
   } catch {
     return false;
   }
+  let write = false;
   try {
     const text = readFileSync(file, "utf8");
-    if (!isPromisor(text, remote)) {
+    write = !isPromisor(text, remote);
+    if (write) {
       writeSync(
         fd,
         `${text}${text.endsWith("\n") || !text ? "" : "\n"}[remote "${remote}"]\n\tpromisor = true\n`,
       );
-      closeSync(fd);
-      renameSync(lock, file);
-      return true;
     }
+  } catch {
     closeSync(fd);
     rmSync(lock, { force: true });
+    return false;
+  }
+  closeSync(fd);
+  try {
+    if (write) renameSync(lock, file);
+    else rmSync(lock, { force: true });
     return true;
   } catch {
     rmSync(lock, { force: true });

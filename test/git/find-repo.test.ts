@@ -1,15 +1,16 @@
 /**
  * openRepo finds the repository from its files (a git process saved on guard's path) and must
  * agree with `git rev-parse` wherever it answers; where the layout is unusual it answers nothing
- * and git decides.
+ * and git decides. markPromisor writes the one config line guard needs without a git process.
  */
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findRepo, openRepo } from "../../src/git/repo.js";
+import { findRepo, markPromisor, openRepo } from "../../src/git/repo.js";
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]) => (await exec("git", args, { cwd })).stdout.trim();
@@ -75,5 +76,26 @@ describe("finding the repository without git", () => {
     const outside = join(dir, "outside");
     await mkdir(outside);
     await expect(openRepo(outside)).rejects.toThrow(/is not inside a git repository/);
+  });
+});
+
+describe("marking the remote a promisor without git", () => {
+  it("appends remote.<name>.promisor once, as git would, and leaves a locked or odd config alone", async () => {
+    const repo = join(dir, "promisor");
+    await exec("git", ["init", "-q", repo]);
+    await git(repo, "remote", "add", "origin", "https://example.com/acme/shop.git");
+    const gitDir = join(repo, ".git");
+    expect(markPromisor(gitDir, "origin")).toBe(true);
+    expect(markPromisor(gitDir, "origin")).toBe(true);
+    expect(await git(repo, "config", "--get-all", "remote.origin.promisor")).toBe("true");
+    expect(await git(repo, "config", "--get", "remote.origin.url")).toBe("https://example.com/acme/shop.git");
+    expect(existsSync(join(gitDir, "config.lock"))).toBe(false);
+    // Not a plain remote name: nothing written (the caller fetches unfiltered).
+    expect(markPromisor(gitDir, 'x"]\n[core]\n\tfsmonitor = evil #')).toBe(false);
+    expect(await git(repo, "config", "--get", "core.fsmonitor").catch(() => "unset")).toBe("unset");
+    // Someone else holds git's lock: nothing written, and their lock stays theirs.
+    await writeFile(join(gitDir, "config.lock"), "");
+    expect(markPromisor(gitDir, "upstream")).toBe(false);
+    expect(existsSync(join(gitDir, "config.lock"))).toBe(true);
   });
 });
