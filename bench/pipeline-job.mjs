@@ -55,6 +55,7 @@ function pack(dir) {
  * @param {object} o
  * @param {string} o.tmp         scratch directory
  * @param {string} o.cli         bin/optout.js of the build under test
+ * @param {string} [o.baseCli]   bin/optout.js of a build to compare with: its guard runs in the same rounds
  * @param {{remote: string, work: string, env: Record<string, string>}} o.world a world whose
  *   newest record waives lint on main
  * @param {number} o.runs
@@ -156,23 +157,27 @@ export async function benchPipelineJob(o) {
       );
       git(job, "checkout", "-q", "--force", "-B", "main", "refs/remotes/origin/main");
     };
-    const guard = (stage, extraEnv = {}) =>
-      timeNode([o.cli, "guard", stage], { cwd: job, env: { ...env, ...extraEnv } });
+    const guard = (stage, extraEnv = {}, cli = o.cli) =>
+      timeNode([cli, "guard", stage], { cwd: job, env: { ...env, ...extraEnv } });
+    const guardCases = (cli, suffix) => [
+      {
+        name: `guard lint, runner checkout (waived)${suffix}`,
+        prepare: checkout,
+        run: () => guard("lint", {}, cli),
+        check: exits(0, "skip"),
+      },
+      {
+        name: `guard e2e, runner checkout (nothing waived)${suffix}`,
+        prepare: checkout,
+        run: () => guard("e2e", {}, cli),
+        check: exits(1, "run"),
+      },
+    ];
     const cases = measure(
       [
         o.baseline("runner checkout"),
-        {
-          name: "guard lint, runner checkout (waived)",
-          prepare: checkout,
-          run: () => guard("lint"),
-          check: exits(0, "skip"),
-        },
-        {
-          name: "guard e2e, runner checkout (nothing waived)",
-          prepare: checkout,
-          run: () => guard("e2e"),
-          check: exits(1, "run"),
-        },
+        ...guardCases(o.cli, ""),
+        ...(o.baseCli ? guardCases(o.baseCli, ", BENCH_BASE") : []),
       ],
       { runs: o.slowRuns },
     );

@@ -16,6 +16,8 @@
  *   BENCH_SLOW_RUNS=10    rounds for the slow figures: guard in a fresh checkout (it fetches the
  *                         audit branch) and log (it reads all of it); default 10, at least 10
  *   BENCH_CLI=<dir>       bench another build (a directory with bin/, dist/, package.json)
+ *   BENCH_BASE=<dir>      also run that build's guard in the runner checkout, in the same rounds
+ *                         (a before/after comparison that one machine's load cannot skew)
  *   BENCH_NO_BUILD=1      do not rebuild a dist/ older than src/
  *   BENCH_KEEP=1          keep the temporary repositories (their path is printed)
  */
@@ -108,6 +110,9 @@ if (!cliDir) {
   cliDir = snapshotCli(tmp);
 }
 const cli = join(cliDir, "bin", "optout.js");
+const baseCli = process.env.BENCH_BASE ? join(process.env.BENCH_BASE, "bin", "optout.js") : undefined;
+if (baseCli && !existsSync(baseCli))
+  throw new Error(`BENCH_BASE=${process.env.BENCH_BASE}: no bin/optout.js there`);
 const loadStart = os.loadavg();
 // What is measured: the checkout as it was when the snapshot was taken.
 const measuredCommit = gitOr(["rev-parse", "HEAD"]);
@@ -369,7 +374,7 @@ try {
 
   // 6. A pipeline job as runners run it: installing optout, guard in a runner-made checkout over
   // HTTP, and what guard asks of git and of the network.
-  const pj = await benchPipelineJob({ tmp, cli, world: small, runs, slowRuns, baseline });
+  const pj = await benchPipelineJob({ tmp, cli, baseCli, world: small, runs, slowRuns, baseline });
   keep(pj.install);
   keep(pj.cases);
   const installS = pj.install["npm install --global (packed tarball, empty cache)"].median / 1000;
@@ -415,6 +420,29 @@ try {
     null,
     null,
   );
+  if (baseCli) {
+    for (const [stage, label] of [
+      ["lint", "guard lint, runner checkout (waived)"],
+      ["e2e", "guard e2e, runner checkout (nothing waived)"],
+    ]) {
+      figure(
+        `guard-runner-base-${stage}`,
+        `guard ${stage} (runner checkout), BENCH_BASE build, vs node -e 0`,
+        jr(`${label}, BENCH_BASE`),
+        "×",
+        null,
+        null,
+      );
+      figure(
+        `guard-runner-vs-base-${stage}`,
+        `guard ${stage} (runner checkout): this build vs BENCH_BASE`,
+        pj.cases[label].median / pj.cases[`${label}, BENCH_BASE`].median,
+        "×",
+        null,
+        null,
+      );
+    }
+  }
   figure(
     "install-vs-guard",
     "the install vs guard lint (runner checkout)",

@@ -1,6 +1,18 @@
 /** Typed git operations over `git()`: one function per operation, no shell anywhere. */
-import { existsSync, readFileSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { FailedError, UsageError } from "../errors.js";
 import { git, gitErrorLine, gitText } from "./run.js";
 
@@ -13,10 +25,19 @@ export interface RepoInfo {
 }
 
 export async function openRepo(cwd: string): Promise<RepoInfo> {
-  const r = await git(["rev-parse", "--show-toplevel", "--git-common-dir", "--show-object-format=storage"], {
-    cwd,
-    allowFailure: true,
-  });
+  // guard runs in every pipeline job: finding the repository from its files saves a git process.
+  const found = findRepo(cwd, process.env);
+  if (found) return found;
+  const r = await git(
+    [
+      "rev-parse",
+      "--show-toplevel",
+      "--git-common-dir",
+      "--absolute-git-dir",
+      "--show-object-format=storage",
+    ],
+    { cwd, allowFailure: true },
+  );
   if (r.code !== 0) {
     throw new UsageError(`${cwd} is not inside a git repository`, {
       hint: "run optout from a clone of the repository whose pipeline you are overriding",
@@ -25,6 +46,91 @@ export async function openRepo(cwd: string): Promise<RepoInfo> {
   const [root, common, format] = r.stdout.toString("utf8").trim().split("\n");
   const commonDir = isAbsolute(common!) ? common! : join(cwd, common!);
   return { root: root!, commonDir, objectFormat: format === "sha256" ? "sha256" : "sha1" };
+}
+
+/**
+ * The repository around `cwd` found as git finds it, from its files, for the usual layouts only:
+ * a `.git` directory, or a `.git` file naming the git dir (linked worktrees, submodules), owned by
+ * this user, on the same filesystem, with nothing in the environment or the config that moves the
+ * worktree or the git dir. Anything else is undefined, and `git rev-parse` decides (with
+ * safe.directory and everything else git knows).
+ */
+export function findRepo(cwd: string, env: Record<string, string | undefined>): RepoInfo | undefined {
+  const moved = [
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+  ];
+  if (moved.some((k) => env[k] !== undefined) || typeof process.getuid !== "function") return undefined;
+  const uid = process.getuid();
+  try {
+    let dir = realpathSync(cwd);
+    const device = statSync(dir).dev;
+    for (;;) {
+      const here = statSync(dir);
+      if (here.dev !== device) return undefined;
+      // A git dir itself (a bare repository, the inside of .git): git's rules, not ours.
+      if (existsSync(join(dir, "HEAD")) && existsSync(join(dir, "objects"))) return undefined;
+      const dotGit = join(dir, ".git");
+      const st = statSync(dotGit, { throwIfNoEntry: false });
+      if (st) {
+        let gitDir: string;
+        if (st.isDirectory()) gitDir = dotGit;
+        else if (st.isFile()) {
+          const m = /^gitdir: (.+)$/.exec(readFileSync(dotGit, "utf8").trim());
+          if (!m) return undefined;
+          gitDir = resolve(dir, m[1]!);
+        } else return undefined;
+        if (here.uid !== uid || statSync(gitDir).uid !== uid || !existsSync(join(gitDir, "HEAD"))) {
+          return undefined;
+        }
+        let commonDir = gitDir;
+        const common = join(gitDir, "commondir");
+        if (existsSync(common)) commonDir = resolve(gitDir, readFileSync(common, "utf8").trim());
+        const objectFormat = repoConfigFormat(readFileSync(join(commonDir, "config"), "utf8"));
+        if (!objectFormat) return undefined;
+        return { root: dir, commonDir, objectFormat };
+      }
+      const parent = dirname(dir);
+      if (parent === dir) return undefined;
+      dir = parent;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The object format a repository's config names, or undefined when the config does anything
+ * that needs git to read it: includes, a bare or moved worktree, per-worktree config.
+ */
+function repoConfigFormat(config: string): "sha1" | "sha256" | undefined {
+  let section = "";
+  let format: "sha1" | "sha256" = "sha1";
+  for (const raw of config.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#") || line.startsWith(";")) continue;
+    const header = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"[^"]*")?\s*\]\s*(.*)$/.exec(line);
+    if (header) {
+      section = header[1]!.toLowerCase();
+      if (section === "include" || section === "includeif" || header[2]) return undefined;
+      continue;
+    }
+    if (line.startsWith("[")) return undefined;
+    const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$/.exec(line);
+    if (!kv) return undefined;
+    const key = `${section}.${kv[1]!.toLowerCase()}`;
+    const value = (kv[2] ?? "true").trim().toLowerCase();
+    if (key === "core.bare" && value !== "false") return undefined;
+    if (key === "core.worktree" || key === "extensions.worktreeconfig") return undefined;
+    if (key === "extensions.objectformat") {
+      if (value !== "sha1" && value !== "sha256") return undefined;
+      format = value;
+    }
+  }
+  return format;
 }
 
 /** The object id a ref points at, or undefined when it does not exist. */
@@ -137,8 +243,9 @@ export function fetchBranch(
   branch: string,
   dest: string,
   extraArgs: readonly string[] = [],
+  config: readonly string[] = [],
 ): Promise<{ ok: boolean; missing: boolean; message: string }> {
-  return fetchBranches(cwd, remote, [[branch, dest]], extraArgs);
+  return fetchBranches(cwd, remote, [[branch, dest]], extraArgs, config);
 }
 
 /**
@@ -151,10 +258,13 @@ export async function fetchBranches(
   remote: string,
   pairs: readonly (readonly [string, string])[],
   extraArgs: readonly string[] = [],
+  /** `-c` settings for this fetch only. */
+  config: readonly string[] = [],
 ): Promise<{ ok: boolean; missing: boolean; message: string }> {
   // No `git maintenance run --auto`: optout fetches in pipelines and emergencies, where
   // housekeeping only adds time (measured ~6% of guard).
   const args = [
+    ...config.flatMap((c) => ["-c", c]),
     "fetch",
     "--quiet",
     "--no-tags",
@@ -202,29 +312,78 @@ export async function fetchObjects(
   return { ok: r.code === 0, message: gitErrorLine(r.stderr) };
 }
 
-/** The partial-clone filter git has recorded for `remote` (`remote.<name>.partialclonefilter`). */
-export async function partialCloneFilter(cwd: string, remote: string): Promise<string | undefined> {
-  const r = await git(["config", "--get", `remote.${remote}.partialclonefilter`], {
-    cwd,
-    allowFailure: true,
-  });
-  return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
+/**
+ * Makes `remote` a promisor remote in the repository's config (`remote.<name>.promisor = true`),
+ * as git itself does on a filtered fetch, but without a git process and without recording the
+ * filter (which would make the job's own later fetches filtered): objects a filtered fetch left
+ * out stay fetchable on demand, and `git gc` accepts refs to commits whose blobs are missing.
+ * Appends under git's lock (`config.lock`, then rename), so a concurrent git writer fails cleanly
+ * rather than losing either write. False when the name is not a plain remote name or the config
+ * cannot be written: the caller then fetches unfiltered.
+ */
+export function markPromisor(commonDir: string, remote: string): boolean {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(remote)) return false;
+  const file = join(commonDir, "config");
+  const lock = `${file}.lock`;
+  let fd: number;
+  try {
+    const st = lstatSync(file);
+    // A config that is a symlink is left to git (its lock follows the link; a rename would not).
+    if (!st.isFile()) return false;
+    fd = openSync(lock, "wx", st.mode & 0o777);
+  } catch {
+    return false;
+  }
+  let write = false;
+  try {
+    const text = readFileSync(file, "utf8");
+    write = !isPromisor(text, remote);
+    if (write) {
+      writeSync(
+        fd,
+        `${text}${text.endsWith("\n") || !text ? "" : "\n"}[remote "${remote}"]\n\tpromisor = true\n`,
+      );
+    }
+  } catch {
+    closeSync(fd);
+    rmSync(lock, { force: true });
+    return false;
+  }
+  closeSync(fd);
+  try {
+    if (write) renameSync(lock, file);
+    else rmSync(lock, { force: true });
+    return true;
+  } catch {
+    rmSync(lock, { force: true });
+    return false;
+  }
 }
 
-/**
- * Sets `remote.<name>.partialclonefilter`, or removes it (`undefined`) while keeping
- * `remote.<name>.promisor`: objects left out stay fetchable on demand, later fetches are whole.
- */
-export async function setPartialCloneFilter(
-  cwd: string,
-  remote: string,
-  filter: string | undefined,
-): Promise<void> {
-  const key = `remote.${remote}.partialclonefilter`;
-  await git(filter === undefined ? ["config", "--unset-all", key] : ["config", key, filter], {
-    cwd,
-    allowFailure: filter === undefined,
-  });
+/** Whether a config file's text already says `remote.<name>.promisor = true`. */
+function isPromisor(config: string, remote: string): boolean {
+  let inRemote = false;
+  let promisor = false;
+  for (const raw of config.split("\n")) {
+    const line = raw.trim();
+    const header = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]/.exec(line);
+    if (header) {
+      inRemote = header[1]!.toLowerCase() === "remote" && header[2] === remote;
+      continue;
+    }
+    const kv = /^promisor\s*(?:=\s*(\S+))?\s*$/i.exec(line);
+    if (inRemote && kv) promisor = ["true", "yes", "on", "1", undefined].includes(kv[1]?.toLowerCase());
+  }
+  return promisor;
+}
+
+/** Whether the repository holds objects fetched with a filter (a partial clone or fetch). */
+export function hasPromisorPacks(commonDir: string): boolean {
+  try {
+    return readdirSync(join(commonDir, "objects", "pack")).some((f) => f.endsWith(".promisor"));
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the repository is shallow (a CI checkout made with a depth). */

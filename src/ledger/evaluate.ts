@@ -19,7 +19,8 @@ import { type AllowedSigner, matchesLiteral, principalsForKey } from "./allowed-
 import { canonicalize } from "./canonical.js";
 import { type HistoryEntry, readHistory } from "./history.js";
 import { verifySshsigAsync } from "./sshsig.js";
-import { parseTrailers, recordPath } from "./store.js";
+import { recordPath } from "./store.js";
+import { parseTrailers } from "./trailers.js";
 
 /** Which branch of which clone: what the cache is kept for. */
 export interface BranchAt {

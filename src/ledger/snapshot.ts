@@ -3,8 +3,9 @@
  * `git cat-file --batch` for every object read, and, only when a skip of the stage is nominated,
  * one more fetch for the blobs it must verify. In a shallow checkout (what CI makes) the tips come
  * without history and without blobs, into refs of guard's own (`refs/optout/guard/`), so the
- * job's refs never point at commits whose files are missing; git's record of the filter is put
- * back afterwards.
+ * job's refs never point at commits whose files are missing. The filter is given to that fetch
+ * alone (`-c`), never recorded in the checkout's config; the remote is marked a promisor there
+ * (as git would), so what was left out stays fetchable on demand and `git gc` still works.
  */
 import { spawn } from "node:child_process";
 import type { IndexEntry } from "../core/record.js";
@@ -14,12 +15,12 @@ import {
   defaultBranch,
   fetchBranches,
   fetchObjects,
+  hasPromisorPacks,
   isShallow,
-  partialCloneFilter,
+  markPromisor,
   type RepoInfo,
-  setPartialCloneFilter,
 } from "../git/repo.js";
-import { hasPromisorPacks, parseTrailers } from "./store.js";
+import { parseTrailers } from "./trailers.js";
 
 export const guardRefs = { audit: "refs/optout/guard/audit", default: "refs/optout/guard/default" };
 
@@ -38,8 +39,8 @@ export interface Snapshot {
   reader: ObjectReader;
   /** Blobs may be missing here (a filtered fetch): fetch them before reading them. */
   partial: boolean;
-  /** Puts back what the filtered fetch changed in the checkout's config. */
-  cleanup: () => Promise<void>;
+  /** `-c` settings guard's fetches of the audit branch take (the filter, for that fetch alone). */
+  fetchConfig: string[];
 }
 
 /**
@@ -70,12 +71,8 @@ export async function fetchSnapshot(
   env: Record<string, string | undefined>,
 ): Promise<Snapshot> {
   const shallow = isShallow(repo.commonDir);
-  // Only a checkout that is partial already can have a filter of its own to keep.
-  const wasPartial = hasPromisorPacks(repo.commonDir);
-  const [branch, ownFilter] = await Promise.all([
-    (async () => (await ciDefaultBranch(env)) ?? defaultBranch(repo.root, audit.remote, repo.commonDir))(),
-    shallow && wasPartial ? partialCloneFilter(repo.root, audit.remote) : undefined,
-  ]);
+  const branch =
+    (await ciDefaultBranch(env)) ?? (await defaultBranch(repo.root, audit.remote, repo.commonDir));
   if (!branch) {
     throw new UsageError(`cannot tell the default branch of remote "${audit.remote}"`, {
       hint: `check the remote (git remote -v), or run: git remote set-head ${audit.remote} --auto`,
@@ -84,16 +81,10 @@ export async function fetchSnapshot(
   const defaultRef = shallow ? guardRefs.default : `refs/remotes/${audit.remote}/${branch}`;
   const auditRef = shallow ? guardRefs.audit : trackingRef;
   // --refmap= : without it git also moves refs/remotes/<remote>/<branch> ("opportunistic update").
-  const args = shallow ? ["--depth=1", "--filter=blob:none", "--refmap="] : [];
-  const cleanup = shallow
-    ? async () => {
-        try {
-          await setPartialCloneFilter(repo.root, audit.remote, ownFilter);
-        } catch {
-          // Cleaning up must not turn an answer into an error; the filter only makes fetches smaller.
-        }
-      }
-    : async () => {};
+  // With the remote a promisor and a filter given for this fetch (-c), git records nothing.
+  const filtered = shallow && markPromisor(repo.commonDir, audit.remote);
+  const args = shallow ? ["--depth=1", ...(filtered ? ["--filter=blob:none"] : []), "--refmap="] : [];
+  const config = filtered ? [`remote.${audit.remote}.partialclonefilter=blob:none`] : [];
   let fetched = await fetchBranches(
     repo.root,
     audit.remote,
@@ -102,14 +93,14 @@ export async function fetchSnapshot(
       [branch, defaultRef],
     ],
     args,
+    config,
   );
   let exists = true;
   if (!fetched.ok && fetched.missing) {
     exists = false;
-    fetched = await fetchBranches(repo.root, audit.remote, [[branch, defaultRef]], args);
+    fetched = await fetchBranches(repo.root, audit.remote, [[branch, defaultRef]], args, config);
   }
   if (!fetched.ok) {
-    await cleanup();
     throw new UsageError(`cannot fetch the audit branch from ${audit.remote}: ${fetched.message}`, {
       hint: "guard cannot tell whether the stage is waived; fail closed and run it",
     });
@@ -127,8 +118,9 @@ export async function fetchSnapshot(
         ? nominations(commit.data.toString("utf8"))
         : undefined,
     reader,
-    partial: shallow || wasPartial,
-    cleanup,
+    // Only a checkout that is partial already (made with --filter) can lack blobs outside a shallow fetch.
+    partial: shallow || hasPromisorPacks(repo.commonDir),
+    fetchConfig: config,
   };
 }
 

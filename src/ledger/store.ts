@@ -5,7 +5,6 @@
  */
 
 import { createHash } from "node:crypto";
-import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { clockToleranceMs } from "../core/chain.js";
 import {
@@ -21,6 +20,7 @@ import { ObjectWriter, readObjects, resolveOids } from "../git/objects.js";
 import {
   fetchBranch,
   fetchObjects,
+  hasPromisorPacks,
   isShallow,
   pushCommit,
   type RepoInfo,
@@ -32,6 +32,7 @@ import { backoffMs } from "../providers/retry.js";
 import { version } from "../version.js";
 import { canonicalize } from "./canonical.js";
 import { LocalState } from "./local.js";
+import { parseTrailers } from "./trailers.js";
 import { buildTree, commitBody, withSignature } from "./tree.js";
 import { ulidTime } from "./ulid.js";
 
@@ -141,30 +142,12 @@ export function sha256Ref(bytes: Buffer): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
-export function parseTrailers(message: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of message.split("\n")) {
-    const m = /^(Optout-[A-Za-z]+):\s*(.+)$/.exec(line);
-    if (m) out[m[1]!] = m[2]!.trim();
-  }
-  return out;
-}
-
 /**
  * Deepens a shallow checkout to the audit branch's whole history, and only that branch's: git
  * reads the "infinite" depth 2147483647 as --unshallow, which fetches the history of every
  * shallow branch (all of main's, in a CI checkout). A finite depth larger than any ledger does not.
  */
 export const historyDepth = "--depth=1000000000";
-
-/** Whether the repository holds objects fetched with a filter (a partial clone or fetch). */
-export function hasPromisorPacks(commonDir: string): boolean {
-  try {
-    return readdirSync(join(commonDir, "objects", "pack")).some((f) => f.endsWith(".promisor"));
-  } catch {
-    return false;
-  }
-}
 
 export class Ledger {
   readonly trackingRef: string;

@@ -6,10 +6,16 @@
 import type { Policy, ProviderName } from "../core/policy.js";
 import { ConfigError } from "../errors.js";
 import { readBlob, resolveOids } from "../git/objects.js";
-import { defaultBranch, fetchBranch, fetchObjects, isShallow, type RepoInfo } from "../git/repo.js";
+import {
+  defaultBranch,
+  fetchBranch,
+  fetchObjects,
+  hasPromisorPacks,
+  isShallow,
+  type RepoInfo,
+} from "../git/repo.js";
 import { type InForce, loadInForce, policyPathOf } from "../policy/in-force.js";
 import type { AllowedSigner } from "./allowed-signers.js";
-import { hasPromisorPacks } from "./store.js";
 
 export interface TrustSource {
   branch: string;

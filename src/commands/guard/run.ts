@@ -70,7 +70,6 @@ export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
     });
   } finally {
     snapshot?.reader.close();
-    await snapshot?.cleanup();
   }
 }
 
@@ -314,7 +313,14 @@ async function overdueSkips(
   ]);
   const branch = v.policy.audit.branch;
   if (isShallow(repo.commonDir)) {
-    const deepened = await fetchBranch(repo.root, remote, branch, snap.auditRef, [historyDepth, "--refmap="]);
+    const deepened = await fetchBranch(
+      repo.root,
+      remote,
+      branch,
+      snap.auditRef,
+      [historyDepth, "--refmap="],
+      snap.fetchConfig,
+    );
     if (!deepened.ok) {
       const why = deepened.missing ? "the branch is gone from the remote" : deepened.message;
       throw new UsageError(`cannot fetch the audit branch's history: ${why}`, {
