@@ -117,13 +117,22 @@ async function decide(
   if (!ref && !sha) return run("no ref or commit to match (pass --ref or --sha)");
   const now = f.now();
   const nominated = snap.nominated ?? (await indexFile(f, snap, repo, local.audit.remote));
-  // The newest few nominations for this stage on this ref or commit, young enough to be in force.
-  const oldest = now.getTime() - (local.stages[o.stage]!.maxTtlMs + clockToleranceMs);
-  const candidates = nominated
-    .filter((e) => (e.op ?? e.type) === "skip" && e.target?.stage === o.stage && scopeMatches(e, ref, sha))
-    .filter((e) => idTime(e.id) >= oldest && idTime(e.id) <= now.getTime() + clockToleranceMs)
-    .sort((a, b) => (a.id < b.id ? 1 : -1))
-    .slice(0, maxCandidates);
+  const forStage = nominated.filter(
+    (e) =>
+      (e.op ?? e.type) === "skip" &&
+      e.target?.stage === o.stage &&
+      scopeMatches(e, ref, sha) &&
+      idTime(e.id) <= now.getTime() + clockToleranceMs,
+  );
+  // The newest few nominations for this stage on this ref or commit, young enough to be in force
+  // under `maxTtlMs`: first the draft's (to read everything in one request), then the policy in
+  // force's, which decides.
+  const pick = (maxTtlMs: number) =>
+    forStage
+      .filter((e) => idTime(e.id) >= now.getTime() - (maxTtlMs + clockToleranceMs))
+      .sort((a, b) => (a.id < b.id ? 1 : -1))
+      .slice(0, maxCandidates);
+  let candidates = pick(local.stages[o.stage]!.maxTtlMs);
   if (candidates.length === 0) return run("no override");
 
   // A skip is a candidate: decide it as every reader would, under the default branch's policy.
@@ -134,7 +143,8 @@ async function decide(
   const reach = Math.max(local_.approvals?.timeoutMs ?? 0, 24 * 3_600_000);
   const fromDay = (at: number) => new Date(at - day).toISOString().slice(0, 10);
   const firstDay = (reachMs: number) => fromDay(Math.min(...candidates.map((c) => idTime(c.id))) - reachMs);
-  let files = await recordFilesSince(snap.reader, snap.tip, firstDay(reach), hashBytes);
+  const readFrom = firstDay(reach);
+  let files = await recordFilesSince(snap.reader, snap.tip, readFrom, hashBytes);
   const { policyPathOf, loadInForce } = await import("../../policy/in-force.js");
   const defaultFiles = [policyPathOf(local, repo.root), local.audit.allowedSigners];
   const oids = await treeOids(snap, snap.defaultRef, defaultFiles, hashBytes);
@@ -155,12 +165,24 @@ async function decide(
     ...(f.globals.repo ? { repo: f.globals.repo } : {}),
   });
   const policy = inForce.policy;
+  // The draft only said where to look: had it named another audit branch or remote than the
+  // policy in force, guard would have read records the default branch does not vouch for (a
+  // stale copy of the branch, pushed by anyone, holding a waiver since reverted).
+  for (const key of ["branch", "remote"] as const) {
+    if (policy.audit[key] !== local.audit[key]) {
+      return run(
+        `the working copy's policy reads the audit ${key} ${local.audit[key]}, the default branch's policy says ${policy.audit[key]}`,
+      );
+    }
+  }
   const stage: StagePolicy | undefined = Object.hasOwn(policy.stages, o.stage)
     ? policy.stages[o.stage]
     : undefined;
   if (!stage) return run(`the default branch's policy has no stage ${o.stage}`);
+  candidates = pick(stage.maxTtlMs);
+  if (candidates.length === 0) return run("no override");
   const needed = Math.max(stage.approvals?.timeoutMs ?? 0, 24 * 3_600_000);
-  if (needed > reach) {
+  if (firstDay(needed) < readFrom) {
     files = await recordFilesSince(snap.reader, snap.tip, firstDay(needed), hashBytes);
     await prefetch(repo, local.audit.remote, snap.partial, [...files.values()]);
   }
