@@ -113,7 +113,11 @@ export function evaluateWindow(
       passed.push(e);
       for (const c of children.get(e.hash!) ?? []) queue.push({ e: c, parentSeq: e.record!.seq });
     }
-    if (next.length === 0) break;
+    if (next.length === 0) {
+      // Nothing counts after the tail: what was passed over is still reported, and why.
+      order.push(...passed);
+      break;
+    }
     if (next.length > 1) {
       return { anomaly: `records ${next.map((e) => e.record!.id).join(" and ")} both follow ${tail.id}` };
     }
