@@ -236,7 +236,11 @@ async function decide(
     const alert = verdict.ev.alerts.find((a) => a.id === c.id);
     if (alert) return { id: c.id, why: alert.problem };
     const file = windowFiles.find((w) => w?.path.endsWith(`/${c.id}.json`));
-    const own = file ? recordProblem(entryOf(file), ctx) : "its record is not on the branch";
+    const own = file
+      ? recordProblem(entryOf(file), ctx)
+      : [...files.keys()].some((p) => p.endsWith(`/${c.id}.json`))
+        ? "record has no signature"
+        : "its record is not on the branch";
     if (own) return { id: c.id, why: own };
     const o = verdict.ev.overrides.get(c.id);
     const ended = o ? verdict.ev.targets.get(o.key)?.ended.find((e) => e.override.id === c.id) : undefined;
