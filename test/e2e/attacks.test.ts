@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LedgerRecord } from "../../src/core/record.js";
+import { canonicalize } from "../../src/ledger/canonical.js";
 import {
   approveRecord,
   entryFor,
@@ -23,6 +24,7 @@ import {
   indexAt,
   pathOf,
   record,
+  sha256,
   skipRecord,
 } from "../helpers/craft.js";
 import {
@@ -402,8 +404,10 @@ describe("issue 16: attacks by an insider", () => {
     const skip = await honest(w, "alice", ["skip", "lint", "--reason", reason, "--ttl", "20h"], 0, {
       OPTOUT_NOW: iso(t0 - 19 * hour),
     });
-    const g = await guardOnFreshClone(w, "lint");
-    expect([g.code, g.decision, g.json.override]).toEqual([0, "skip", skip.id]);
+    for (const shallow of [false, true]) {
+      const g = await guardOnFreshClone(w, "lint", { shallow });
+      expect([shallow, g.code, g.decision, g.json.override]).toEqual([shallow, 0, "skip", skip.id]);
+    }
     const late = await guardOnFreshClone(w, "lint", { env: { OPTOUT_NOW: iso(t0 + 2 * hour) } });
     expect(late.decision).toBe("run");
     expect(await stockCheck(w)).toMatchObject({ ok: true });
@@ -730,5 +734,66 @@ describe("issue 16: attacks by an insider", () => {
     await git(ci, "checkout", "-q", "origin/main", "--", ".optoutrc.json");
     const honestDraft = await w.run("ci", ["guard", "lint", "--json"], { cwd: ci });
     expect(JSON.parse(honestDraft.stdout)).toMatchObject({ decision: "run", why: "no override" });
+  });
+  it("15. a revert deleted from the tip's tree (keyless, or with a record chained onto the skip) brings nothing back", async () => {
+    const w = await world();
+    const skip = await honest(w, "alice", ["skip", "lint", "--reason", reason]);
+    const revert = await honest(w, "bob", ["revert", skip.id, "--reason", reason]);
+    const revertPath = pathOf(revert.record.id, Date.parse(revert.record.time));
+    const entry = { ...entryFor(skip.record), record: pathOf(skip.record.id, Date.parse(skip.record.time)) };
+    // Keyless: the revert's files removed from the tree, the skip nominated again.
+    await pushCrafted(w, {
+      files: { [revertPath]: null, [`${revertPath}.sig`]: null },
+      index: { v: 1, seq: 2, active: [entry], pending: [], inflight: [] },
+      message: messageFor(skip.record, [entry]).replace(/^optout: .*/, "optout: tidy up"),
+    });
+    for (const shallow of [false, true]) {
+      const g = await guardOnFreshClone(w, "lint", { shallow });
+      expect([shallow, g.code, g.decision, whyOf(g, skip.id)]).toEqual([
+        shallow,
+        1,
+        "run",
+        `ended by ${revert.id}`,
+      ]);
+    }
+    // mallory, with her key, then chains a record of hers onto the skip, as if the revert never was.
+    const skipLink = {
+      commit: "",
+      record: skip.record,
+      path: entry.record,
+      hash: sha256(canonicalize(skip.record)),
+    };
+    const note = record(
+      {
+        type: "deny",
+        op: "skip",
+        actor: "mallory",
+        time: iso(Date.now()),
+        target: { stage: "e2e", ref: "main", sha: null },
+        outcome: "denied",
+      },
+      skipLink,
+    );
+    await pushSigned(w, note, "mallory", { alsoNominate: [entry] });
+    // The history still holds the revert, which came first: mallory's record chains past it.
+    for (const shallow of [false, true]) {
+      const g = await guardOnFreshClone(w, "lint", { shallow });
+      expect([shallow, g.code, g.decision, whyOf(g, skip.id)]).toEqual([
+        shallow,
+        1,
+        "run",
+        `ended by ${revert.id}`,
+      ]);
+    }
+    const v = await verifyOnFreshClone(w);
+    expect(v.report.ok).toBe(false);
+    expect(v.report.problems.map((p) => p.id)).toContain(note.id);
+    // Baseline: before any of it, the skip was honoured in both kinds of checkout (test 0 and
+    // guard-ci-checkout.test.ts); here, an honest skip after the attack still is.
+    const again = await honest(w, "alice", ["skip", "lint", "--reason", reason]);
+    for (const shallow of [false, true]) {
+      const g = await guardOnFreshClone(w, "lint", { shallow });
+      expect([shallow, g.decision, g.json.override]).toEqual([shallow, "skip", again.id]);
+    }
   });
 });

@@ -123,15 +123,24 @@ export interface GuardAnswer extends RunResult {
 }
 
 /**
- * `optout guard <stage> --json` as a pipeline runs it: on a fresh clone of the default branch, by
- * nobody in particular (no signing key), with the pipeline's environment.
+ * `optout guard <stage> --json` as a pipeline runs it: on a fresh clone of the default branch
+ * (full, or `shallow` as CI checks out), by nobody in particular (no signing key), with the
+ * pipeline's environment.
  */
 export async function guardOnFreshClone(
   w: World,
   stage: string,
-  o: { args?: string[]; env?: Record<string, string> } = {},
+  o: { args?: string[]; env?: Record<string, string>; shallow?: boolean } = {},
 ): Promise<GuardAnswer> {
-  const dir = await w.clone(`ci-${Math.random().toString(36).slice(2, 10)}`);
+  const name = `ci-${Math.random().toString(36).slice(2, 10)}`;
+  let dir: string;
+  if (o.shallow) {
+    // As a pipeline job starts: depth 1 (actions/checkout, GitLab's GIT_DEPTH).
+    dir = join(w.dir, name);
+    await exec("git", ["clone", "-q", "--depth=1", `file://${w.remote}`, dir]);
+  } else {
+    dir = await w.clone(name);
+  }
   const r = await w.run("ci", ["guard", stage, "--json", ...(o.args ?? [])], { cwd: dir, env: o.env ?? {} });
   let json: GuardAnswer["json"] = {};
   try {

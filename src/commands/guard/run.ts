@@ -182,21 +182,40 @@ async function decide(
   candidates = pick(stage.maxTtlMs);
   if (candidates.length === 0) return run("no override");
   const needed = Math.max(stage.approvals?.timeoutMs ?? 0, 24 * 3_600_000);
+  let windowFrom = readFrom;
   if (firstDay(needed) < readFrom) {
-    files = await recordFilesSince(snap.reader, snap.tip, firstDay(needed), hashBytes);
+    windowFrom = firstDay(needed);
+    files = await recordFilesSince(snap.reader, snap.tip, windowFrom, hashBytes);
     await prefetch(repo, local.audit.remote, snap.partial, [...files.values()]);
   }
-  const sigs = [...files.keys()].filter((p) => p.endsWith(".sig"));
+  // The tree lists the records, but a commit may have removed or rewritten one since: what counts
+  // is what each record's own commit added (verify-window.ts).
+  const { windowFromHistory } = await import("../../ledger/verify-window.js");
+  const { isShallow } = await import("../../git/repo.js");
+  const history = await windowFromHistory(repo, {
+    remote: local.audit.remote,
+    branch: policy.audit.branch,
+    auditRef: snap.auditRef,
+    tip: snap.tip,
+    shallow: isShallow(repo.commonDir),
+    listed: files,
+    fromDay: windowFrom,
+  });
+  if ("problem" in history) return run(`${history.problem}: run optout log --verify`);
+  files = history.files;
+  await prefetch(repo, local.audit.remote, snap.partial, [...files.values()]);
+  const records = [...files.keys()].filter((p) => p.endsWith(".json"));
   const blobs = await snap.reader.readMany([...files.values()]);
   const { verifySshsigAsync } = await import("../../ledger/sshsig.js");
-  const { evaluateWindow } = await import("../../ledger/window.js");
+  const { evaluateInOrder } = await import("../../ledger/window.js");
   const { chainContext } = await import("../../ledger/evaluate.js");
   const windowFiles = await Promise.all(
-    sigs.map(async (sigPath) => {
-      const path = sigPath.slice(0, -".sig".length);
+    records.map(async (path) => {
       const bytes = blobs.get(files.get(path) ?? "")?.data;
-      const sig = blobs.get(files.get(sigPath) ?? "")?.data;
-      if (!bytes || !sig) return undefined;
+      const sig = blobs.get(files.get(`${path}.sig`) ?? "")?.data;
+      if (!bytes) return undefined;
+      // A record without its signature file is junk: the evaluator says so ("no signature").
+      if (!sig) return { path, bytes };
       const v = await verifySshsigAsync(bytes, sig.toString("utf8"), policy.audit.namespace);
       return {
         path,
@@ -208,14 +227,12 @@ async function decide(
     }),
   );
   const repoName = policy.repo ?? (await repoFromRemote(repo.root, local.audit.remote));
-  const verdict = evaluateWindow(
+  const verdict = evaluateInOrder(
     windowFiles.filter((w) => w !== undefined),
+    history.order,
     policy,
     chainContext(policy, repoName, inForce.signers),
   );
-  if ("anomaly" in verdict) {
-    return run(`the audit branch needs a look (${verdict.anomaly}): run optout log --verify`);
-  }
   const found = verdict.ev.view(now).skipFor(o.stage, ref, sha);
   if (found) {
     return {
