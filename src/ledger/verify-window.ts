@@ -5,15 +5,17 @@
  * no longer counts). No reader believes such a commit (it adds no record), so what counts is what
  * each record's own commit added: guard walks back along the first-parent chain from the tip,
  * over the commits that touch `records/`, until it has passed the commit that added every record
- * file of the window, and takes each file's content from that commit. A shallow checkout (what
- * CI makes) is deepened once, by as many commits as the window holds records plus some slack;
- * history that is still too short (a flood of junk commits) is reported, and guard runs the stage.
+ * file of the window, and takes each file's content from that commit, in that order. A shallow
+ * checkout (what CI makes) is deepened once, by as many commits as the window holds records plus
+ * some slack; history still too short (a flood of junk commits) is reported, and guard runs the
+ * stage.
  */
+import { FailedError } from "../errors.js";
 import { fetchBranches, type RepoInfo } from "../git/repo.js";
 import { git } from "../git/run.js";
 
 /** Junk commits tolerated among the window's commits before guard gives up (fail closed). */
-const slackCommits = 200;
+const slackCommits = 64;
 
 export type WindowHistory =
   | {
@@ -25,10 +27,11 @@ export type WindowHistory =
   | { problem: string };
 
 /**
- * The window's files (path → blob id) as first added along the first-parent chain from `tip`,
- * for the paths under `records/` whose day is `fromDay` or later. `listed` is what the tip's tree
- * holds for those days: the walk goes back until each of them has been seen added. Commits that
- * removed or changed a record file are listed in `rewritten` (their change is ignored).
+ * The files under `records/` (path → blob id) as first added along the first-parent chain from
+ * `tip`, back to the commits that added every path of `needed` (what the tip's tree lists for the
+ * window, and the newest record before it) and, with `onePast`, one record commit more: the
+ * record the oldest of them follows, which may have been removed from the tree since. Commits that removed or changed a record file are listed in
+ * `rewritten` (their change is ignored).
  */
 export async function windowFromHistory(
   repo: RepoInfo,
@@ -38,12 +41,13 @@ export async function windowFromHistory(
     auditRef: string;
     tip: string;
     shallow: boolean;
-    listed: ReadonlyMap<string, string>;
-    fromDay: string;
+    needed: readonly string[];
+    /** Walk one record commit past the last needed one (when the tree holds no record before the window). */
+    onePast: boolean;
   },
 ): Promise<WindowHistory> {
-  const needed = new Set([...o.listed.keys()]);
-  const maxCommits = needed.size + slackCommits;
+  const needed = new Set(o.needed);
+  const maxCommits = needed.size + slackCommits + 2;
   if (o.shallow) {
     const deepened = await fetchBranches(
       repo.root,
@@ -51,8 +55,12 @@ export async function windowFromHistory(
       [[o.branch, o.auditRef]],
       [`--depth=${maxCommits + 1}`, "--filter=blob:none", "--refmap="],
     );
-    if (!deepened.ok)
-      return { problem: `cannot fetch the audit branch's recent history: ${deepened.message}` };
+    if (!deepened.ok) {
+      // Not an answer: the stage runs either way, and the pipeline is told something is wrong.
+      throw new FailedError(`cannot fetch audit records from ${o.remote}: ${deepened.message}`, {
+        hint: "check the connection to the remote and run the command again",
+      });
+    }
   }
   const boundary = await shallowCommits(repo.commonDir);
   const log = await git(
@@ -76,15 +84,16 @@ export async function windowFromHistory(
   let walked = 0;
   const rewritten: { commit: string; path: string }[] = [];
   let commit = "";
+  let commits = 0;
   let complete = false;
+  /** Every needed path was seen added: one more record commit, and the walk is done. */
+  let pastNeeded = false;
   let changes: { status: string; path: string; oid: string }[] = [];
   const settle = (): boolean => {
     // A shallow boundary has no parent here: git shows its whole tree as added. Stop before it.
     if (!commit || boundary.has(commit)) return false;
     walked++;
     for (const c of changes) {
-      const day = c.path.split("/").slice(1, 4).join("-");
-      if (day < o.fromDay) continue;
       if (c.status === "A") {
         // Walking back: an earlier add of the same path (put back after a removal) wins.
         files.set(c.path, c.oid);
@@ -94,16 +103,20 @@ export async function windowFromHistory(
         rewritten.push({ commit, path: c.path });
       }
     }
+    const addsRecord = changes.some((c) => c.status === "A" && c.path.endsWith(".json"));
+    if (pastNeeded && addsRecord) complete = true;
+    else if (needed.size === 0) {
+      if (o.onePast) pastNeeded = true;
+      else complete = true;
+    }
     return true;
   };
   for (const line of log.stdout.toString("utf8").split("\n")) {
     if (line.startsWith("commit ")) {
       if (commit && !settle()) break;
-      if (commit && needed.size === 0) {
-        complete = true;
-        break;
-      }
+      if (complete) break;
       commit = line.slice("commit ".length);
+      commits++;
       changes = [];
       continue;
     }
@@ -111,7 +124,8 @@ export async function windowFromHistory(
     const m = /^:\d+ \d+ [0-9a-f]+ ([0-9a-f]+) ([A-Z])\d*\t(.+)$/.exec(line);
     if (m) changes.push({ oid: m[1]!, status: m[2]!, path: m[3]! });
   }
-  if (!complete && commit && settle() && needed.size === 0) complete = true;
+  // The end of the log without a shallow boundary: the branch's first commit. Nothing came before.
+  if (!complete && commit && commits < maxCommits && settle() && needed.size === 0) complete = true;
   if (!complete) {
     return {
       problem: `the audit branch's last ${maxCommits} commits do not hold the commits that added the window's records (junk commits, or history cut short)`,

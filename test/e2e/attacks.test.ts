@@ -383,7 +383,7 @@ describe("issue 16: attacks by an insider", () => {
     const now = await guardOnFreshClone(w, "lint");
     expect(now.decision).toBe("run");
     const later = await guardOnFreshClone(w, "lint", { env: { OPTOUT_NOW: iso(ahead + hour) } });
-    expect([later.decision, later.json.override]).toEqual(["skip", future]);
+    expect([later.decision, later.json.override], JSON.stringify(later.json)).toEqual(["skip", future]);
     const past = await guardOnFreshClone(w, "lint", { env: { OPTOUT_NOW: iso(ahead + 24 * hour + 60_000) } });
     expect(past.decision).toBe("run");
     // An honest writer at the true time is refused (exit 2, naming the record), not turned into junk.

@@ -36,6 +36,16 @@ const maxCandidates = 3;
 
 const day = 86_400_000;
 
+/** The day (YYYY-MM-DD) before `ms`: a record's directory is its id's day, which may be a little earlier than its time. */
+function dayBefore(ms: number): string {
+  return new Date(ms - day).toISOString().slice(0, 10);
+}
+
+/** The record id a file of `records/` is named after (its `.json` or `.json.sig`). */
+function idOfPath(path: string): string {
+  return (path.split("/").pop() ?? "").replace(/\.json(\.sig)?$/, "");
+}
+
 export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
   let snapshot: Snapshot | undefined;
   try {
@@ -136,19 +146,50 @@ async function decide(
   if (candidates.length === 0) return run("no override");
 
   // A skip is a candidate: decide it as every reader would, under the default branch's policy.
-  // One more request brings what that takes: the policy and allowed_signers of the default branch
-  // (at the paths the checkout's draft names; a policy in force naming others costs one more) and
-  // the records of the window.
-  const local_ = local.stages[o.stage]!;
-  const reach = Math.max(local_.approvals?.timeoutMs ?? 0, 24 * 3_600_000);
-  const fromDay = (at: number) => new Date(at - day).toISOString().slice(0, 10);
-  const firstDay = (reachMs: number) => fromDay(Math.min(...candidates.map((c) => idTime(c.id))) - reachMs);
-  const readFrom = firstDay(reach);
-  let files = await recordFilesSince(snap.reader, snap.tip, readFrom, hashBytes);
+  // That takes the policy and allowed_signers of the default branch, and the window: the records
+  // from the one before the oldest candidate (or before its request) to the tip, as the commits
+  // of the branch added them (verify-window.ts). In a shallow checkout, that is two requests: the
+  // recent history (commits and trees), then every blob at once.
   const { policyPathOf, loadInForce } = await import("../../policy/in-force.js");
+  const { windowFromHistory } = await import("../../ledger/verify-window.js");
+  const { isShallow } = await import("../../git/repo.js");
+  const shallow = isShallow(repo.commonDir);
+  const since = (reachMs: number) =>
+    Math.min(...candidates.map((c) => idTime(c.id))) - reachMs - clockToleranceMs;
+  const readWindow = async (fromMs: number) => {
+    // And the newest record before: the walk then passes the commit of every record since, even
+    // one removed from the tree (the one the oldest candidate really followed). A quiet ledger
+    // has none the day before: then every day is listed (the trees are here already).
+    const newestBefore = (files: Map<string, string>) =>
+      [...files.keys()]
+        .filter((p) => p.endsWith(".json") && idTime(idOfPath(p)) < fromMs)
+        .sort((a, b) => (idOfPath(a) < idOfPath(b) ? -1 : 1))
+        .at(-1);
+    let listed = await recordFilesSince(snap.reader, snap.tip!, dayBefore(fromMs), hashBytes);
+    let before = newestBefore(listed);
+    if (!before) {
+      listed = await recordFilesSince(snap.reader, snap.tip!, "0000-00-00", hashBytes);
+      before = newestBefore(listed);
+    }
+    const needed = [...listed.keys()].filter(
+      (p) => idTime(idOfPath(p)) >= fromMs || (before !== undefined && p.startsWith(before)),
+    );
+    return windowFromHistory(repo, {
+      remote: local.audit.remote,
+      branch: local.audit.branch,
+      auditRef: snap.auditRef,
+      tip: snap.tip!,
+      shallow,
+      needed,
+      onePast: before === undefined,
+    });
+  };
+  let windowFrom = since(local.stages[o.stage]!.approvals?.timeoutMs ?? 0);
+  let history = await readWindow(windowFrom);
+  if ("problem" in history) return run(`${history.problem}: run optout log --verify`);
   const defaultFiles = [policyPathOf(local, repo.root), local.audit.allowedSigners];
   const oids = await treeOids(snap, snap.defaultRef, defaultFiles, hashBytes);
-  await prefetch(repo, local.audit.remote, snap.partial, [...oids.values(), ...files.values()]);
+  await prefetch(repo, local.audit.remote, snap.partial, [...oids.values(), ...history.files.values()]);
   const readDefault = async (path: string) => {
     const oid = oids.get(path) ?? (await treeOids(snap, snap.defaultRef, [path], hashBytes)).get(path);
     if (!oid) return undefined;
@@ -181,29 +222,14 @@ async function decide(
   if (!stage) return run(`the default branch's policy has no stage ${o.stage}`);
   candidates = pick(stage.maxTtlMs);
   if (candidates.length === 0) return run("no override");
-  const needed = Math.max(stage.approvals?.timeoutMs ?? 0, 24 * 3_600_000);
-  let windowFrom = readFrom;
-  if (firstDay(needed) < readFrom) {
-    windowFrom = firstDay(needed);
-    files = await recordFilesSince(snap.reader, snap.tip, windowFrom, hashBytes);
-    await prefetch(repo, local.audit.remote, snap.partial, [...files.values()]);
+  // The policy in force may reach further back (an approval window the draft does not show).
+  if (since(stage.approvals?.timeoutMs ?? 0) < windowFrom) {
+    windowFrom = since(stage.approvals?.timeoutMs ?? 0);
+    history = await readWindow(windowFrom);
+    if ("problem" in history) return run(`${history.problem}: run optout log --verify`);
+    await prefetch(repo, local.audit.remote, snap.partial, [...history.files.values()]);
   }
-  // The tree lists the records, but a commit may have removed or rewritten one since: what counts
-  // is what each record's own commit added (verify-window.ts).
-  const { windowFromHistory } = await import("../../ledger/verify-window.js");
-  const { isShallow } = await import("../../git/repo.js");
-  const history = await windowFromHistory(repo, {
-    remote: local.audit.remote,
-    branch: policy.audit.branch,
-    auditRef: snap.auditRef,
-    tip: snap.tip,
-    shallow: isShallow(repo.commonDir),
-    listed: files,
-    fromDay: windowFrom,
-  });
-  if ("problem" in history) return run(`${history.problem}: run optout log --verify`);
-  files = history.files;
-  await prefetch(repo, local.audit.remote, snap.partial, [...files.values()]);
+  const files = history.files;
   const records = [...files.keys()].filter((p) => p.endsWith(".json"));
   const blobs = await snap.reader.readMany([...files.values()]);
   const { verifySshsigAsync } = await import("../../ledger/sshsig.js");
