@@ -755,6 +755,9 @@ describe("issue 16: attacks by an insider", () => {
         "run",
         `ended by ${revert.id}`,
       ]);
+      expect(g.json.ignored?.find((i) => i.id.startsWith("commit "))?.why).toMatch(
+        new RegExp(`^removed or changed ${revertPath}`),
+      );
     }
     // mallory, with her key, then chains a record of hers onto the skip, as if the revert never was.
     const skipLink = {

@@ -295,6 +295,16 @@ async function decide(
     if (o?.expiresAt && Date.parse(o.expiresAt) <= now.getTime()) return { id: c.id, why: "expired" };
     return { id: c.id, why: o && !view.target(o.key).active ? "not in force" : "not in force here" };
   });
+  // Commits that removed or rewrote record files: read past, and said, so someone looks.
+  const seen = new Set<string>();
+  for (const r of history.rewritten) {
+    if (seen.has(r.commit)) continue;
+    seen.add(r.commit);
+    notes.push({
+      id: `commit ${r.commit.slice(0, 12)}`,
+      why: `removed or changed ${r.path}: each record is read as its own commit added it (optout log --verify)`,
+    });
+  }
   return run("no valid override", notes);
 }
 
