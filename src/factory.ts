@@ -177,6 +177,7 @@ export class Factory {
       branch: policy.audit.branch,
       appendTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000,
       now: () => this.now(),
+      warn: (text) => this.io.err(text),
       onRetry: (n, why) => {
         this.pushEnds.ended?.();
         this.io.debug(`append attempt ${n}: ${why}; retrying`);

@@ -82,12 +82,12 @@ export function forkPipeline(env: Record<string, string | undefined>): string | 
   }
   const sourcePath = env.CI_MERGE_REQUEST_SOURCE_PROJECT_PATH;
   if (sourcePath && env.CI_PROJECT_PATH && sourcePath !== env.CI_PROJECT_PATH) return sourcePath;
-  if (
-    env.GITHUB_ACTIONS &&
-    env.GITHUB_EVENT_PATH &&
-    env.GITHUB_REPOSITORY &&
-    /^pull_request/.test(env.GITHUB_EVENT_NAME ?? "")
-  ) {
+  if (env.GITHUB_ACTIONS && /^pull_request/.test(env.GITHUB_EVENT_NAME ?? "")) {
+    // Without the payload or the repository's name, the pull request's source is unknown: a
+    // fork's, as far as guard can tell (fail closed).
+    if (!env.GITHUB_EVENT_PATH || !env.GITHUB_REPOSITORY) {
+      return "an unknown repository (GITHUB_EVENT_PATH or GITHUB_REPOSITORY is not set)";
+    }
     try {
       const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, "utf8")) as {
         pull_request?: { head?: { repo?: { full_name?: unknown } | null } };

@@ -6,6 +6,17 @@
 export type ProviderName = "github" | "gitlab" | "git";
 export const providerNames: readonly ProviderName[] = ["github", "gitlab", "git"];
 
+const HOUR = 3_600_000;
+
+/** What a policy that says nothing gets: the defaults normalisation applies (and guard's fast reader). */
+export const builtInRules = {
+  ttlMs: 4 * HOUR,
+  maxTtlMs: 24 * HOUR,
+  reasonMinLength: 15,
+  approvalTimeoutMs: 24 * HOUR,
+  reviewWithinMs: 7 * 24 * HOUR,
+} as const;
+
 export type Principal =
   | { kind: "user"; login: string }
   | { kind: "team"; org: string; slug: string }

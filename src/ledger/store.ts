@@ -38,6 +38,9 @@ import { ulidTime } from "./ulid.js";
 
 export const toolVersion = `optout/${version()}`;
 
+/** A writer's clock this far ahead of the newest time the remote shows is worth a warning. */
+const clockAheadWarningMs = 24 * 3_600_000;
+
 export interface LedgerConfig {
   repo: RepoInfo;
   remote: string;
@@ -47,6 +50,8 @@ export interface LedgerConfig {
   now: () => Date;
   /** Told about each rejected push, for the spinner / verbose log. */
   onRetry?: (attempt: number, why: string) => void;
+  /** Told what the user should know before a record lands (a clock far ahead). */
+  warn?: (text: string) => void;
   /** Policy audit.signCommits: signs each commit (namespace "git") for `git verify-commit`. */
   signCommit?: Sign;
   /** The evaluator over the branch up to `tip` (the records that count, under the policy in force). */
@@ -330,6 +335,7 @@ export class Ledger {
       const bytes = Buffer.from(canonicalize(record), "utf8");
       const where = recordPath(record.id);
       refuseUncounted(ev, record, bytes, where.path, signer);
+      await this.warnIfAhead(Date.parse(time), tail?.time);
       const index = indexOf(ev);
       const sig = await sign(bytes);
       const tree = await buildTree(this.cwd, this.writer, tip, {
@@ -373,6 +379,36 @@ export class Ledger {
     }
     if (options.keep !== false) await this.local.enqueue(draft, signer.principal);
     return { kind: "queued", record: draft, reason: lastReason, attempts };
+  }
+
+  private warnedAhead = false;
+
+  /**
+   * A clock far ahead of every time the remote shows (the newest record's, the newest commit of
+   * any branch fetched from it) is likely wrong, and what it signs would not be believed until
+   * its time and would hold up every other writer until then: say so before it lands. Only a
+   * warning: a quiet repository looks the same.
+   */
+  private async warnIfAhead(now: number, newestRecord: number | undefined): Promise<void> {
+    if (this.warnedAhead || !this.cfg.warn) return;
+    this.warnedAhead = true;
+    const r = await git(
+      [
+        "for-each-ref",
+        "--sort=-committerdate",
+        "--count=1",
+        "--format=%(committerdate:unix)",
+        `refs/remotes/${this.cfg.remote}/`,
+      ],
+      { cwd: this.cwd },
+    ).catch(() => undefined);
+    const commit = Number(r?.stdout.toString("utf8").trim()) * 1000 || 0;
+    const newest = Math.max(commit, newestRecord ?? 0);
+    if (newest === 0 || now - newest <= clockAheadWarningMs) return;
+    const hours = Math.round((now - newest) / 3_600_000);
+    this.cfg.warn(
+      `optout: warning: this machine's clock (${new Date(now).toISOString()}) is ${hours}h ahead of the newest time ${this.cfg.remote} shows (${new Date(newest).toISOString()}); if the clock is wrong, fix it (date -u): a record dated ahead is not believed before its time, and holds up other writers until then`,
+    );
   }
 
   /** Exponential backoff with full jitter, capped: many writers spread out instead of colliding. */

@@ -8,7 +8,14 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Policy, Principal, ProviderName, StagePolicy } from "../core/policy.js";
+import { parseDurationMs } from "../core/duration.js";
+import {
+  builtInRules,
+  type Policy,
+  type Principal,
+  type ProviderName,
+  type StagePolicy,
+} from "../core/policy.js";
 import { findPolicyFile } from "./load.js";
 import { gitName, mechanismNeedsForge, NAME_PATTERN, REPO_PATTERN, repoPath } from "./names.js";
 import { principalFor } from "./principals.js";
@@ -18,6 +25,13 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown, fallback: string): string | undefined =>
   v === undefined ? fallback : typeof v === "string" && v !== "" ? v : undefined;
+
+/** A duration's milliseconds, `fallback` when absent, undefined when it is not a positive duration. */
+function duration(v: unknown, fallback: number): number | undefined {
+  if (v === undefined) return fallback;
+  const ms = typeof v === "string" ? parseDurationMs(v) : null;
+  return ms !== null && ms > 0 ? ms : undefined;
+}
 
 export function loadPolicyLight(opts: {
   cwd: string;
@@ -57,6 +71,11 @@ export function loadPolicyLight(opts: {
     groups[name] = list as Principal[];
   }
   if (!isObject(raw.stages)) return undefined;
+  const defaults = isObject(raw.defaults) ? raw.defaults : raw.defaults === undefined ? {} : undefined;
+  if (!defaults) return undefined;
+  // Guard picks the candidates it reads by the stage's maxTtl: read it as normalisation would.
+  const defaultMaxTtl = duration(defaults.maxTtl, builtInRules.maxTtlMs);
+  if (defaultMaxTtl === undefined) return undefined;
 
   const stages: Record<string, StagePolicy> = {};
   for (const [name, s] of Object.entries(raw.stages)) {
@@ -77,13 +96,15 @@ export function loadPolicyLight(opts: {
     const mechanism = s.mechanism;
     if (mechanism !== "guard" && mechanism !== "status" && mechanism !== "variable") return undefined;
     if (mechanismNeedsForge(mechanism) && provider === "git") return undefined;
-    // Guard reads only name, mechanism and allow; the rest is what normalisation would default.
+    const maxTtlMs = duration(s.maxTtl, defaultMaxTtl);
+    if (maxTtlMs === undefined) return undefined;
+    // Guard reads name, mechanism, allow and maxTtl; the rest is what normalisation would default.
     stages[name] = {
       name,
       mechanism,
       allow,
       ttlMs: null,
-      maxTtlMs: 0,
+      maxTtlMs,
       reasonMinLength: 0,
       ticket: { required: false },
     };

@@ -3,20 +3,13 @@
  * the precedence entry value > `defaults` > built-in default.
  */
 import { parseDurationMs } from "../core/duration.js";
-import type { Approvals, EntryRules, Principal } from "../core/policy.js";
+import { type Approvals, builtInRules, type EntryRules, type Principal } from "../core/policy.js";
 import { type PrincipalContext, resolvePrincipals } from "./principals.js";
 import type { JsonPath } from "./problems.js";
 import { show } from "./problems.js";
 import type { DefaultsFile, EntryFile } from "./schema.js";
 
-const HOUR = 3_600_000;
-export const builtIn = {
-  ttlMs: 4 * HOUR,
-  maxTtlMs: 24 * HOUR,
-  reasonMinLength: 15,
-  approvalTimeoutMs: 24 * HOUR,
-  reviewWithinMs: 7 * 24 * HOUR,
-} as const;
+export const builtIn = builtInRules;
 
 /** Durations were checked by the schema; this only converts. */
 export function ms(text: string): number {

@@ -1,4 +1,5 @@
 import { Progress } from "./progress.js";
+import { redact } from "./redact.js";
 
 /**
  * Terminal decisions in one place: whether we may prompt, use colour, show a spinner, and where
@@ -45,16 +46,22 @@ export class IO {
     this.color = decideColor(env, options.color, !!streams.stdout.isTTY, options.json);
   }
 
-  /** Data: the result of the command. */
+  /**
+   * Data: the result of the command. Like talk, it never shows a credential: anything shaped like
+   * a token, and the value of any secret-bearing environment variable, is printed as ***. A
+   * record's text was checked when it was written, but a record can be written without optout.
+   */
   out(text: string): void {
     this.endProgress();
-    this.streams.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    const safe = redact(text, this.env);
+    this.streams.stdout.write(safe.endsWith("\n") ? safe : `${safe}\n`);
   }
 
   /** Talk: plans, steps, warnings. Never part of the data. A line of talk ends the progress shown. */
   err(text: string): void {
     this.endProgress();
-    this.streams.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+    const safe = redact(text, this.env);
+    this.streams.stderr.write(safe.endsWith("\n") ? safe : `${safe}\n`);
   }
 
   /** What optout is waiting on now (see ui/progress.ts); nothing with --json. */

@@ -25,7 +25,7 @@ describe("GitLab client parts", () => {
         [secret],
       ),
     ).toBe("PRIVATE-TOKEN: *** Authorization: *** job-token=*** private_token=***&a=1");
-    expect(scrub("leaked glpat-AbCdEf0123456789xyz and glcbt-64_aaaaaaaaaaaaaa", [])).toBe(
+    expect(scrub("leaked glpat-AbCdEf0123456789xyzW and glcbt-64_aaaaaaaaaaaaaaaaa", [])).toBe(
       "leaked *** and ***",
     );
     expect(scrub("x".repeat(400), []).length).toBe(300);

@@ -16,7 +16,7 @@ import type { Policy } from "../../src/core/policy.js";
 import type { LedgerRecord } from "../../src/core/record.js";
 import { indexOf, LedgerEvaluator, targetKey } from "../../src/core/state.js";
 import { canonicalize } from "../../src/ledger/canonical.js";
-import { evaluateWindow, type WindowFile } from "../../src/ledger/window.js";
+import { evaluateInOrder, type WindowFile } from "../../src/ledger/window.js";
 import { normalizePolicy } from "../../src/policy/normalize.js";
 import { ChainBuilder, type Draft, keyTrust, type Person, person } from "../core/chain-builder.js";
 import { type Kind, keyOf, Model, type ModelPolicy } from "./reference.js";
@@ -555,7 +555,7 @@ class Session {
     return out;
   }
 
-  /** The evaluator over the record files of days `from` onwards, as guard reads them off the tip's tree. */
+  /** The evaluator over the record files of days `from` onwards, as guard reads them: in the order their commits added them. */
   window(from: string): LedgerEvaluator {
     const files: WindowFile[] = [];
     for (const e of this.chain.entries) {
@@ -568,9 +568,12 @@ class Session {
       }
       files.push({ path: e.path!, bytes, ...(e.signature ? { signature: e.signature } : {}) });
     }
-    const v = evaluateWindow(files, this.policy, this.ctx);
-    if ("anomaly" in v) throw new Error(`guard's window: ${v.anomaly}`);
-    return v.ev;
+    return evaluateInOrder(
+      files,
+      files.map((f) => f.path),
+      this.policy,
+      this.ctx,
+    ).ev;
   }
 }
 

@@ -2,7 +2,7 @@
  * guard reads the policy without zod (src/policy/light.ts); every other command validates it with
  * the schema (src/policy/load.ts). The two must agree: whenever the light reader accepts a
  * document, the full loader accepts it too and gives guard the same answers (provider, repo, audit
- * branch, remote, allowed_signers, namespace, each stage's mechanism and who may skip it). The
+ * branch, remote, allowed_signers, namespace, each stage's mechanism, who may skip it and its maxTtl). The
  * light reader may decline anything (the full loader then decides), but it must decline every
  * document the full loader refuses for a key guard reads. Checked on a table of edits of guard's
  * keys, and on seeded random combinations of them.
@@ -33,7 +33,11 @@ function guardView(p: Policy) {
       namespace: p.audit.namespace,
     },
     stages: Object.fromEntries(
-      Object.values(p.stages).map((s) => [s.name, { mechanism: s.mechanism, allow: s.allow }]),
+      Object.values(p.stages).map((s) => [
+        s.name,
+        // maxTtl picks the skips guard reads as candidates.
+        { mechanism: s.mechanism, allow: s.allow, maxTtlMs: s.maxTtlMs },
+      ]),
     ),
   };
 }

@@ -36,6 +36,16 @@ const maxCandidates = 3;
 
 const day = 86_400_000;
 
+/** The day (YYYY-MM-DD) before `ms`: a record's directory is its id's day, which may be a little earlier than its time. */
+function dayBefore(ms: number): string {
+  return new Date(ms - day).toISOString().slice(0, 10);
+}
+
+/** The record id a file of `records/` is named after (its `.json` or `.json.sig`). */
+function idOfPath(path: string): string {
+  return (path.split("/").pop() ?? "").replace(/\.json(\.sig)?$/, "");
+}
+
 export async function runGuard(f: Factory, o: GuardOptions): Promise<void> {
   let snapshot: Snapshot | undefined;
   try {
@@ -116,28 +126,70 @@ async function decide(
   if (!ref && !sha) return run("no ref or commit to match (pass --ref or --sha)");
   const now = f.now();
   const nominated = snap.nominated ?? (await indexFile(f, snap, repo, local.audit.remote));
-  // The newest few nominations for this stage on this ref or commit, young enough to be in force.
-  const oldest = now.getTime() - (local.stages[o.stage]!.maxTtlMs + clockToleranceMs);
-  const candidates = nominated
-    .filter((e) => (e.op ?? e.type) === "skip" && e.target?.stage === o.stage && scopeMatches(e, ref, sha))
-    .filter((e) => idTime(e.id) >= oldest && idTime(e.id) <= now.getTime() + clockToleranceMs)
-    .sort((a, b) => (a.id < b.id ? 1 : -1))
-    .slice(0, maxCandidates);
+  const forStage = nominated.filter(
+    (e) =>
+      (e.op ?? e.type) === "skip" &&
+      e.target?.stage === o.stage &&
+      scopeMatches(e, ref, sha) &&
+      idTime(e.id) <= now.getTime() + clockToleranceMs,
+  );
+  // The newest few nominations for this stage on this ref or commit, young enough to be in force
+  // under `maxTtlMs`: first the draft's (to read everything in one request), then the policy in
+  // force's, which decides.
+  const pick = (maxTtlMs: number) =>
+    forStage
+      .filter((e) => idTime(e.id) >= now.getTime() - (maxTtlMs + clockToleranceMs))
+      .sort((a, b) => (a.id < b.id ? 1 : -1))
+      .slice(0, maxCandidates);
+  let candidates = pick(local.stages[o.stage]!.maxTtlMs);
   if (candidates.length === 0) return run("no override");
 
   // A skip is a candidate: decide it as every reader would, under the default branch's policy.
-  // One more request brings what that takes: the policy and allowed_signers of the default branch
-  // (at the paths the checkout's draft names; a policy in force naming others costs one more) and
-  // the records of the window.
-  const local_ = local.stages[o.stage]!;
-  const reach = Math.max(local_.approvals?.timeoutMs ?? 0, 24 * 3_600_000);
-  const fromDay = (at: number) => new Date(at - day).toISOString().slice(0, 10);
-  const firstDay = (reachMs: number) => fromDay(Math.min(...candidates.map((c) => idTime(c.id))) - reachMs);
-  let files = await recordFilesSince(snap.reader, snap.tip, firstDay(reach), hashBytes);
+  // That takes the policy and allowed_signers of the default branch, and the window: the records
+  // from the one before the oldest candidate (or before its request) to the tip, as the commits
+  // of the branch added them (verify-window.ts). In a shallow checkout, that is two requests: the
+  // recent history (commits and trees), then every blob at once.
   const { policyPathOf, loadInForce } = await import("../../policy/in-force.js");
+  const { windowFromHistory } = await import("../../ledger/verify-window.js");
+  const { isShallow } = await import("../../git/repo.js");
+  const shallow = isShallow(repo.commonDir);
+  const since = (reachMs: number) =>
+    Math.min(...candidates.map((c) => idTime(c.id))) - reachMs - clockToleranceMs;
+  const readWindow = async (fromMs: number) => {
+    // And the newest record before: the walk then passes the commit of every record since, even
+    // one removed from the tree (the one the oldest candidate really followed). A quiet ledger
+    // has none the day before: then every day is listed (the trees are here already).
+    const newestBefore = (files: Map<string, string>) =>
+      [...files.keys()]
+        .filter((p) => p.endsWith(".json") && idTime(idOfPath(p)) < fromMs)
+        .sort((a, b) => (idOfPath(a) < idOfPath(b) ? -1 : 1))
+        .at(-1);
+    let listed = await recordFilesSince(snap.reader, snap.tip!, dayBefore(fromMs), hashBytes);
+    let before = newestBefore(listed);
+    if (!before) {
+      listed = await recordFilesSince(snap.reader, snap.tip!, "0000-00-00", hashBytes);
+      before = newestBefore(listed);
+    }
+    const needed = [...listed.keys()].filter(
+      (p) => idTime(idOfPath(p)) >= fromMs || (before !== undefined && p.startsWith(before)),
+    );
+    return windowFromHistory(repo, {
+      remote: local.audit.remote,
+      branch: local.audit.branch,
+      auditRef: snap.auditRef,
+      tip: snap.tip!,
+      shallow,
+      needed,
+      onePast: before === undefined,
+      fetchConfig: snap.fetchConfig,
+    });
+  };
+  let windowFrom = since(local.stages[o.stage]!.approvals?.timeoutMs ?? 0);
+  let history = await readWindow(windowFrom);
+  if ("problem" in history) return run(`${history.problem}: run optout log --verify`);
   const defaultFiles = [policyPathOf(local, repo.root), local.audit.allowedSigners];
   const oids = await treeOids(snap, snap.defaultRef, defaultFiles, hashBytes);
-  await prefetch(repo, local.audit.remote, snap.partial, [...oids.values(), ...files.values()]);
+  await prefetch(repo, local.audit.remote, snap.partial, [...oids.values(), ...history.files.values()]);
   const readDefault = async (path: string) => {
     const oid = oids.get(path) ?? (await treeOids(snap, snap.defaultRef, [path], hashBytes)).get(path);
     if (!oid) return undefined;
@@ -154,26 +206,42 @@ async function decide(
     ...(f.globals.repo ? { repo: f.globals.repo } : {}),
   });
   const policy = inForce.policy;
+  // The draft only said where to look: had it named another audit branch or remote than the
+  // policy in force, guard would have read records the default branch does not vouch for (a
+  // stale copy of the branch, pushed by anyone, holding a waiver since reverted).
+  for (const key of ["branch", "remote"] as const) {
+    if (policy.audit[key] !== local.audit[key]) {
+      return run(
+        `the working copy's policy reads the audit ${key} ${local.audit[key]}, the default branch's policy says ${policy.audit[key]}`,
+      );
+    }
+  }
   const stage: StagePolicy | undefined = Object.hasOwn(policy.stages, o.stage)
     ? policy.stages[o.stage]
     : undefined;
   if (!stage) return run(`the default branch's policy has no stage ${o.stage}`);
-  const needed = Math.max(stage.approvals?.timeoutMs ?? 0, 24 * 3_600_000);
-  if (needed > reach) {
-    files = await recordFilesSince(snap.reader, snap.tip, firstDay(needed), hashBytes);
-    await prefetch(repo, local.audit.remote, snap.partial, [...files.values()]);
+  candidates = pick(stage.maxTtlMs);
+  if (candidates.length === 0) return run("no override");
+  // The policy in force may reach further back (an approval window the draft does not show).
+  if (since(stage.approvals?.timeoutMs ?? 0) < windowFrom) {
+    windowFrom = since(stage.approvals?.timeoutMs ?? 0);
+    history = await readWindow(windowFrom);
+    if ("problem" in history) return run(`${history.problem}: run optout log --verify`);
+    await prefetch(repo, local.audit.remote, snap.partial, [...history.files.values()]);
   }
-  const sigs = [...files.keys()].filter((p) => p.endsWith(".sig"));
+  const files = history.files;
+  const records = [...files.keys()].filter((p) => p.endsWith(".json"));
   const blobs = await snap.reader.readMany([...files.values()]);
   const { verifySshsigAsync } = await import("../../ledger/sshsig.js");
-  const { evaluateWindow } = await import("../../ledger/window.js");
+  const { evaluateInOrder } = await import("../../ledger/window.js");
   const { chainContext } = await import("../../ledger/evaluate.js");
   const windowFiles = await Promise.all(
-    sigs.map(async (sigPath) => {
-      const path = sigPath.slice(0, -".sig".length);
+    records.map(async (path) => {
       const bytes = blobs.get(files.get(path) ?? "")?.data;
-      const sig = blobs.get(files.get(sigPath) ?? "")?.data;
-      if (!bytes || !sig) return undefined;
+      const sig = blobs.get(files.get(`${path}.sig`) ?? "")?.data;
+      if (!bytes) return undefined;
+      // A record without its signature file is junk: the evaluator says so ("no signature").
+      if (!sig) return { path, bytes };
       const v = await verifySshsigAsync(bytes, sig.toString("utf8"), policy.audit.namespace);
       return {
         path,
@@ -185,14 +253,12 @@ async function decide(
     }),
   );
   const repoName = policy.repo ?? (await repoFromRemote(repo.root, local.audit.remote));
-  const verdict = evaluateWindow(
+  const verdict = evaluateInOrder(
     windowFiles.filter((w) => w !== undefined),
+    history.order,
     policy,
     chainContext(policy, repoName, inForce.signers),
   );
-  if ("anomaly" in verdict) {
-    return run(`the audit branch needs a look (${verdict.anomaly}): run optout log --verify`);
-  }
   const found = verdict.ev.view(now).skipFor(o.stage, ref, sha);
   if (found) {
     return {
@@ -213,7 +279,11 @@ async function decide(
     const alert = verdict.ev.alerts.find((a) => a.id === c.id);
     if (alert) return { id: c.id, why: alert.problem };
     const file = windowFiles.find((w) => w?.path.endsWith(`/${c.id}.json`));
-    const own = file ? recordProblem(entryOf(file), ctx) : "its record is not on the branch";
+    const own = file
+      ? recordProblem(entryOf(file), ctx)
+      : [...files.keys()].some((p) => p.endsWith(`/${c.id}.json`))
+        ? "record has no signature"
+        : "its record is not on the branch";
     if (own) return { id: c.id, why: own };
     const o = verdict.ev.overrides.get(c.id);
     const ended = o ? verdict.ev.targets.get(o.key)?.ended.find((e) => e.override.id === c.id) : undefined;
@@ -225,6 +295,16 @@ async function decide(
     if (o?.expiresAt && Date.parse(o.expiresAt) <= now.getTime()) return { id: c.id, why: "expired" };
     return { id: c.id, why: o && !view.target(o.key).active ? "not in force" : "not in force here" };
   });
+  // Commits that removed or rewrote record files: read past, and said, so someone looks.
+  const seen = new Set<string>();
+  for (const r of history.rewritten) {
+    if (seen.has(r.commit)) continue;
+    seen.add(r.commit);
+    notes.push({
+      id: `commit ${r.commit.slice(0, 12)}`,
+      why: `removed or changed ${r.path}: each record is read as its own commit added it (optout log --verify)`,
+    });
+  }
   return run("no valid override", notes);
 }
 

@@ -3,6 +3,7 @@
  * and the one-line ForgeError a user reads. Nothing a server echoes back is trusted to be free of
  * credentials: every description is scrubbed before it is kept.
  */
+import { redactTokens } from "../../core/secrets.js";
 import { ForgeError, UnknownOutcomeError } from "../../errors.js";
 import { bodyText } from "../body.js";
 import { describeTries, type RetryableFailure, type RetryTrace } from "../retry.js";
@@ -25,21 +26,16 @@ export class HttpFailure extends Error {
   }
 }
 
-// Header-shaped and query-shaped credentials, and GitLab's token prefixes
-// (https://docs.gitlab.com/security/tokens/#token-prefixes).
+// Header-shaped and query-shaped credentials; token shapes (GitLab's prefixes among them) are
+// core/secrets.ts's one list.
 const headerCredential = /\b(private-token|job-token|authorization)(\s*[:=]\s*)(?:bearer\s+)?[^\s,;"'}]+/gi;
 const queryCredential = /\b(private_token|job_token|access_token)=[^&\s"']+/gi;
-const prefixedToken =
-  /\b(?:glpat|glptt|gldt|glrt|glcbt|glsoat|gloas|glft|glimt|glagent|glwt|glffct)-[\w.-]{8,}/g;
 
 /** One safe line: known secrets and anything shaped like a credential replaced, length capped. */
 export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("***");
-  out = out
-    .replace(headerCredential, "$1$2***")
-    .replace(queryCredential, "$1=***")
-    .replace(prefixedToken, "***")
+  out = redactTokens(out.replace(headerCredential, "$1$2***").replace(queryCredential, "$1=***"), "***")
     .replace(/\s+/g, " ")
     .trim();
   return out.length > 300 ? `${out.slice(0, 297)}...` : out;
