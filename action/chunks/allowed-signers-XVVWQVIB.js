@@ -1,2 +1,0 @@
-import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-26T2WDEK.js";import"./chunk-3AWD5SLE.js";import"./chunk-AZOG6327.js";import"./chunk-X4KDRK3H.js";import"./chunk-TBNVEXJN.js";export{b as isAllowed,d as keysUnderTwoPrincipals,f as matchPatternList,e as matchesLiteral,a as parseAllowedSigners,c as principalsForKey};

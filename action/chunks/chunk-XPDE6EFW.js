@@ -1,0 +1,2 @@
+import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
+var e=/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;function o(t){return e.test(t)}function r(t){return t.replace(new RegExp(e.source,"gu"),n=>`\\u{${n.codePointAt(0).toString(16)}}`)}function s(t){let n=0;for(let u of t.trim())/[\p{Cf}\p{Cc}\p{Zl}\p{Zp}]/u.test(u)||n++;return n}export{o as a,r as b,s as c};

@@ -1,0 +1,2 @@
+import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
+import"./chunk-TBNVEXJN.js";var s={bold:i,dim:i,green:i,yellow:i,red:i,cyan:i};function i(t){return t}async function o(t){if(!t.color)return s;let{Chalk:e}=await import("./source-W6ZR7KWX.js"),r=new e({level:1});return{bold:n=>r.bold(n),dim:n=>r.dim(n),green:n=>r.green(n),yellow:n=>r.yellow(n),red:n=>r.red(n),cyan:n=>r.cyan(n)}}export{o as paint};

@@ -1,0 +1,2 @@
+import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
+import{a,b,c,d,e,f,g,h,i}from"./chunk-AXQ7XXXU.js";import"./chunk-TBNVEXJN.js";export{g as Chalk,c as backgroundColorNames,c as backgroundColors,h as chalkStderr,d as colorNames,d as colors,i as default,b as foregroundColorNames,b as foregroundColors,a as modifierNames,a as modifiers,e as supportsColor,f as supportsColorStderr};

@@ -1,2 +1,0 @@
-import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
-import{d as a,e as b,f as c,g as d,h as e,i as f}from"./chunk-QQPJEIFN.js";import"./chunk-Z7YUHMYU.js";import"./chunk-EHNDO3UH.js";import"./chunk-ESL2QWJQ.js";import"./chunk-TBNVEXJN.js";export{b as LedgerEvaluator,c as LedgerView,d as entryOf,e as indexOf,f as legacyState,a as targetKey};
