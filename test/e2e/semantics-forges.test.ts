@@ -196,11 +196,12 @@ const scenarios: { name: string; run(forge: Forge): Promise<void> }[] = [
       // There was no MAINT before optout: none now, and every reader says unset.
       expect(forge.variable("MAINT")).toBeUndefined();
       expect((await run(forge, forge.flagger, ["flag", "get", "MAINT"])).code).toBe(1);
-      const list = await json<{ flag: string; value: string | null }[]>(forge, forge.flagger, [
-        "flag",
-        "list",
-      ]);
-      expect(list.find((f) => f.flag === "MAINT")?.value).toBeNull();
+      const { flags } = await json<{ flags: { flag: string; value: string | null }[] }>(
+        forge,
+        forge.flagger,
+        ["flag", "list"],
+      );
+      expect(flags.find((f) => f.flag === "MAINT")?.value).toBeNull();
       expect((await active(forge, "flag")).filter((a) => a.target.flag === "MAINT")).toEqual([]);
     },
   },
@@ -254,7 +255,9 @@ const scenarios: { name: string; run(forge: Forge): Promise<void> }[] = [
       forge.stall(false);
       expect(slow.code).toBe(1);
       expect(slow.stderr).toMatch(/optout sync/);
-      const [result] = await json<{ type: string; outcome: string; links: { intent: string } }[]>(
+      const {
+        records: [result],
+      } = await json<{ records: { type: string; outcome: string; links: { intent: string } }[] }>(
         forge,
         forge.deployer,
         ["log", "--limit", "1"],
