@@ -811,10 +811,18 @@ export class LedgerView {
     return best;
   }
 
-  /** The value optout has in force for a flag (undefined: not overridden). */
-  flag(flag: string, env: string | null): { value: string | null; override: InForce } | undefined {
+  /**
+   * The value optout has in force for a flag (undefined: not overridden). `due` also takes one
+   * whose TTL has passed but that the forge still holds until `optout expire` (what `flag unset`
+   * may end); readers of the value leave it out.
+   */
+  flag(
+    flag: string,
+    env: string | null,
+    o: { due?: boolean } = {},
+  ): { value: string | null; override: InForce } | undefined {
     const a = this.target(targetKey("flag", { flag, env })).active;
-    if (!a || a.due || a.outcome !== "applied") return undefined;
+    if (!a || (a.due && !o.due) || a.outcome !== "applied") return undefined;
     return { value: flagValue(a.after), override: a };
   }
 }

@@ -232,7 +232,7 @@ async function session(gl: FakeGitLab, w: World, person: string, o: SessionOptio
     runRestore(deps, { kind, id, reason: `${kind} in a test` }, async () => {});
   /** `flag unset`: ends optout's override of the flag (restores the baseline). */
   const unset = async (name: string, env: string | null) => {
-    const now = (await deps.ledger.current()).flag(name, env);
+    const now = (await deps.ledger.current()).flag(name, env, { due: true });
     if (!now) throw new Error(`flag ${name} is not overridden by optout`);
     return restore("revert", now.override.id);
   };

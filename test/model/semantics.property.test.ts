@@ -335,10 +335,11 @@ class Session {
         return;
       }
       case "unset": {
-        // `flag unset` ends what `flag get` shows; nothing shown, nothing recorded (exit 2).
+        // `flag unset` ends optout's applied override, also one past its TTL that the forge still
+        // holds (due); with none, nothing is recorded (exit 2).
         const t = flagTargets[a.t]!;
         const a2 = this.model.inForce(keyOf("flag", t), now);
-        if (!a2 || a2.due || a2.outcome !== "applied") return;
+        if (a2?.outcome !== "applied") return;
         this.end(a.who, "revert", this.written.find((w) => w.id === a2.id)!, a.outcome);
         return;
       }

@@ -105,7 +105,8 @@ export async function runFlagUnset(f: Factory, o: FlagUnsetOptions): Promise<voi
   const env = await envFor(f, flag, o.env);
   const [policy, deps] = await Promise.all([f.policy(), f.flowDeps()]);
   const view = await deps.ledger.current();
-  const now = view.flag(flag.name, env);
+  // An override past its TTL is still on the forge until `optout expire`: unset ends it too.
+  const now = view.flag(flag.name, env, { due: true });
   if (!now) {
     throw new UsageError(`flag ${flag.name}${env ? ` in ${env}` : ""} is not overridden by optout`, {
       hint: "`optout flag list` shows what optout has set; there is nothing to unset",
