@@ -5,7 +5,7 @@
  * (temp repo, bare remote, real keys) and the real GitHub provider as the Factory builds it,
  * against the GitHub fake. After every step the fake's commit statuses for the skipped contexts
  * and its Actions variables must equal what the evaluator says is in force (forge-state.ts). Each
- * sequence starts from a fresh fake and ledger. The clock is injected (OPTOUT_NOW). 25 sequences
+ * sequence starts from a fresh fake and ledger. The clock is injected (OPTOUT_NOW). 15 sequences
  * by default; OPTOUT_FORGE_PROPERTY_RUNS runs more, OPTOUT_PROPERTY_SEED replays a failure's seed.
  * forge-state-gitlab.property.test.ts does the same on the GitLab fake.
  */

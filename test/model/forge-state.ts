@@ -81,7 +81,7 @@ export const sequence = fc.array(action, { minLength: 1, maxLength: 8 });
 export function runOptions(examples: Action[][] = []) {
   const seed = process.env.OPTOUT_PROPERTY_SEED ? Number(process.env.OPTOUT_PROPERTY_SEED) : undefined;
   return {
-    numRuns: Number(process.env.OPTOUT_FORGE_PROPERTY_RUNS) || 25,
+    numRuns: Number(process.env.OPTOUT_FORGE_PROPERTY_RUNS) || 15,
     ...(seed !== undefined ? { seed } : {}),
     endOnFailure: true,
     examples: examples.map((e): [Action[]] => [e]),
