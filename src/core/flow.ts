@@ -16,7 +16,7 @@ import {
 } from "../errors.js";
 import { matchingPrincipal, notAllowed, validateInputs } from "./authorize.js";
 import type { Interrupt } from "./interrupt.js";
-import { approvalsFor, type EntryRules, principalToString } from "./policy.js";
+import { approvalsFor, type EntryRules, principalToString, userNames } from "./policy.js";
 import type {
   AppendOutcome,
   LedgerPort,
@@ -280,7 +280,9 @@ export async function runOverride(deps: FlowDeps, input: OverrideInput): Promise
     if (landed.kind === "queued") throw new FailedError("could not record the request; nothing was changed");
     await announce(deps, "pending", landed.record);
     // The requester cannot approve their own request: never name them as an approver.
-    const others = approvals.from.filter((p) => !(p.kind === "user" && p.login === actor.login));
+    const others = approvals.from.filter(
+      (p) => !(p.kind === "user" && userNames(p, actor.login, actor.provider)),
+    );
     const groups = others.some((p) => p.kind !== "user");
     const who = `${others.map(principalToString).join(", ") || "nobody else"}${groups ? ` (other than ${actor.login})` : ""}`;
     throw new PendingError(`request ${request.id} awaits ${approvals.required} approval(s) from ${who}`, {

@@ -23,6 +23,16 @@ export type Principal =
   | { kind: "group"; path: string }
   | { kind: "role"; role: string };
 
+/**
+ * Whether a `user:` principal names this login. GitHub and GitLab logins are unique whatever their
+ * case, so they compare case-insensitively; plain git's are signer principals from
+ * allowed_signers, compared as written. Writers (each provider's hasPrincipal) and every reader
+ * (the evaluator) use this one rule, so a record a writer allowed is one the readers count.
+ */
+export function userNames(p: { login: string }, login: string, provider: ProviderName | string): boolean {
+  return provider === "git" ? p.login === login : p.login.toLowerCase() === login.toLowerCase();
+}
+
 export function principalToString(p: Principal): string {
   switch (p.kind) {
     case "user":

@@ -34,6 +34,7 @@ import {
   type Policy,
   type Principal,
   principalToString,
+  userNames,
 } from "./policy.js";
 import {
   type ActiveIndex,
@@ -330,7 +331,9 @@ export class LedgerEvaluator {
     person: string,
   ): { ok: boolean; unchecked: Principal[] } {
     const users = allow.filter((p) => p.kind === "user");
-    if (users.some((p) => p.kind === "user" && (p.login === login || p.login === person))) {
+    const named = (p: { login: string }) =>
+      userNames(p, login, this.ctx.provider) || userNames(p, person, this.ctx.provider);
+    if (users.some((p) => p.kind === "user" && named(p))) {
       return { ok: true, unchecked: [] };
     }
     // Teams, groups and roles need the forge to check; offline they are believed, and said so.

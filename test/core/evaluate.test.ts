@@ -325,3 +325,45 @@ describe("a record means only what its signature and the policy allow", () => {
     expect(ev.alerts[0]?.problem).toMatch(/is before/);
   });
 });
+
+describe("a user principal names a login the way its provider does", () => {
+  it("a forge's login matches whatever its case; plain git's signer principal as written", () => {
+    for (const [provider, counts] of [
+      ["github", true],
+      ["gitlab", true],
+      ["git", false],
+    ] as const) {
+      const p = normalizePolicy(
+        {
+          version: 1,
+          provider,
+          repo: "acme/shop",
+          defaults: { ttl: "4h", maxTtl: "24h", reason: { minLength: 15 } },
+          stages: { lint: { mechanism: "guard", allow: ["user:Dana"] } },
+        },
+        { file: "/x/.optoutrc.json", display: ".optoutrc.json", pathPrefix: [] },
+      );
+      const chain = new ChainBuilder("acme/shop", provider);
+      const t = chain.tick();
+      const s = chain.append(
+        dana,
+        {
+          type: "skip",
+          op: "skip",
+          target: { stage: "lint", ref: "main", sha: null },
+          mechanism: "guard",
+          after: { waived: true },
+          expiresAt: new Date(t + H).toISOString(),
+        },
+        { time: t },
+      );
+      const ev = new LedgerEvaluator(p, chain.ctx(keyTrust([{ principal: dana.principal, key: dana.key }])));
+      for (const e of chain.entries) ev.add(e);
+      // What the writer allowed (each provider's hasPrincipal, the same rule) is what readers count.
+      expect([provider, ev.view(new Date(chain.clock)).skipFor("lint", "main", undefined)?.id]).toEqual([
+        provider,
+        counts ? s.id : undefined,
+      ]);
+    }
+  });
+});

@@ -5,7 +5,7 @@
  */
 
 import { formatDuration } from "../../core/duration.js";
-import type { Policy, Principal } from "../../core/policy.js";
+import { type Policy, type Principal, userNames } from "../../core/policy.js";
 import type {
   DoctorCheck,
   DoctorContext,
@@ -83,7 +83,7 @@ export class GitProvider implements ProviderPort {
   }
 
   async hasPrincipal(actor: Actor, p: Principal): Promise<boolean> {
-    return p.kind === "user" && p.login === actor.login;
+    return p.kind === "user" && userNames(p, actor.login, "git");
   }
 
   async plan(spec: OverrideSpec, view: TargetView): Promise<Plan> {

@@ -3,7 +3,7 @@
  * the collaborator permission endpoint, teams from team memberships. Answers are cached for the
  * run: an override asks about the same principals several times (authorize, then revert rules).
  */
-import type { Principal } from "../../core/policy.js";
+import { type Principal, userNames } from "../../core/policy.js";
 import type { Actor } from "../../core/record.js";
 import { ForgeError, NotAllowedError } from "../../errors.js";
 import { type GhContext, repoParams } from "./context.js";
@@ -50,7 +50,7 @@ export class Principals {
   }
 
   has(actor: Actor, p: Principal): Promise<boolean> {
-    if (p.kind === "user") return Promise.resolve(p.login.toLowerCase() === actor.login.toLowerCase());
+    if (p.kind === "user") return Promise.resolve(userNames(p, actor.login, "github"));
     // GitLab groups cannot cover a GitHub actor (the policy check refuses them on github).
     if (p.kind === "group") return Promise.resolve(false);
     const key = `${actor.login.toLowerCase()} ${p.kind}:${p.kind === "role" ? p.role : `${p.org}/${p.slug}`}`;

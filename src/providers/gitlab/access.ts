@@ -5,7 +5,7 @@
  * so a role check costs nothing more than knowing who is acting.
  * https://docs.gitlab.com/api/members/#get-a-member-of-a-group-or-project-including-inherited-and-invited-members
  */
-import type { Policy, Principal } from "../../core/policy.js";
+import { type Policy, type Principal, userNames } from "../../core/policy.js";
 import type { Actor } from "../../core/record.js";
 import { NotAllowedError, UsageError } from "../../errors.js";
 import type { GitLabApi } from "./api.js";
@@ -56,8 +56,7 @@ export class Access {
   async hasPrincipal(actor: Actor, p: Principal): Promise<boolean> {
     switch (p.kind) {
       case "user":
-        // GitLab usernames are unique case-insensitively.
-        return actor.provider === "gitlab" && actor.login.toLowerCase() === p.login.toLowerCase();
+        return actor.provider === "gitlab" && userNames(p, actor.login, "gitlab");
       case "role": {
         const needed = roleLevels[p.role];
         if (needed === undefined) {

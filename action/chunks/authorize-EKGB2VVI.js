@@ -1,2 +1,0 @@
-import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i}from"./chunk-DOZIWK7I.js";import"./chunk-F7G2BQSD.js";import"./chunk-XPDE6EFW.js";import"./chunk-MQUZVJ5B.js";import"./chunk-34WVSLPD.js";import"./chunk-X4KDRK3H.js";import"./chunk-TBNVEXJN.js";export{b as madeIt,c as matchingPrincipal,e as maxReasonLength,f as maxTicketLength,d as notAllowed,h as requireSignerIsActor,a as sameActor,g as validateInputs,i as withSignerCheck};

@@ -1,0 +1,2 @@
+import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
+import{a,b,c,d,e,f}from"./chunk-RN5HESND.js";import"./chunk-XPDE6EFW.js";import"./chunk-JYFOVZDB.js";import"./chunk-EHNDO3UH.js";import"./chunk-ARYU5BQ4.js";import"./chunk-TBNVEXJN.js";export{b as LedgerEvaluator,c as LedgerView,d as entryOf,e as indexOf,f as legacyState,a as targetKey};

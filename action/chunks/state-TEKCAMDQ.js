@@ -1,2 +1,0 @@
-import { createRequire as __optoutRequire } from "node:module"; const require = __optoutRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-4ZK43HEP.js";import"./chunk-XPDE6EFW.js";import"./chunk-JYFOVZDB.js";import"./chunk-EHNDO3UH.js";import"./chunk-MQUZVJ5B.js";import"./chunk-TBNVEXJN.js";export{b as LedgerEvaluator,c as LedgerView,d as entryOf,e as indexOf,f as legacyState,a as targetKey};
