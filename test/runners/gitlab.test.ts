@@ -225,6 +225,17 @@ describe("GitLab's rules for the pipeline files (gitlab-ci-local validates with 
     // gitlab-ci-local reads local includes from what git tracks, as GitLab reads the commit.
     await git(dir, "add", "-A");
     await git(dir, "-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "-q", "-m", name);
+    // gitlab-ci-local downloads two components of one project and version at the same time, and
+    // each copies its files into the same folder: under load the second `cp` fails ("File exists").
+    // The guard component is put where gitlab-ci-local keeps what it downloaded, as a previous run
+    // would have, so it downloads only the expire component (still over HTTP, from the tag). The
+    // jobs' tests above download both, and assert it.
+    const cached = join(dir, ".gitlab-ci-local", "includes", "127.0.0.1", "optout-cli", "optout", version);
+    await mkdir(join(cached, "templates"), { recursive: true });
+    await writeFile(
+      join(cached, "templates", "guard.yml"),
+      await readFile(join(repoRoot, "templates", "guard.yml"), "utf8"),
+    );
     return pipeline(dir, ["--list-all", ...args]);
   }
 
