@@ -5,7 +5,7 @@
  *
  * Records are built with optout's own modules from dist/ (canonical JSON, SSHSIG signing with the
  * in-process ed25519 signer, the record path, the active index) and committed with one
- * `git fast-import` stream, in exactly ledger.md's layout: one commit per record, adding
+ * `git fast-import` stream, in exactly the ledger's layout (docs/auditing.md): one commit per record, adding
  * `records/YYYY/MM/DD/<ULID>.json` and its `.sig` and rewriting `state/active.json`, with the
  * `optout: <type> <subject> <ULID>` subject and the Optout-Seq / Optout-Record trailers, seq
  * contiguous and prev chained. `optout log --verify` accepts the result (test/bench/make-ledger.test.ts).

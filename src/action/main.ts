@@ -12,7 +12,7 @@ import { appendFileSync } from "node:fs";
 import { parseGuard } from "../cli/guard-fast.js";
 import { runFastGuard } from "../cli/guard-run.js";
 import { Interrupt } from "../core/interrupt.js";
-import { ExitCode, OptoutError } from "../errors.js";
+import { OptoutError } from "../errors.js";
 import { IO } from "../ui/io.js";
 import { actionRun } from "./inputs.js";
 
@@ -41,10 +41,19 @@ async function action(env: NodeJS.ProcessEnv): Promise<void> {
     );
     return;
   }
-  // A cancelled job: stop at once, as the CLI does; the runner marks the step cancelled.
-  const interrupt = new Interrupt(() => process.exit(ExitCode.interrupted));
-  process.on("SIGINT", () => interrupt.fire());
-  process.on("SIGTERM", () => interrupt.fire());
+  // A cancelled job: stop at once, ended by the signal itself, as a process without a handler
+  // would be (the runner marks the step cancelled). The exit code is src/main.ts's alone to set.
+  let received: NodeJS.Signals = "SIGTERM";
+  const interrupt = new Interrupt(() => {
+    process.removeAllListeners(received);
+    process.kill(process.pid, received);
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      received = signal;
+      interrupt.fire();
+    });
+  }
   const streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
   const io = new IO(streams, env, fast.globals);
   const code = await runFastGuard(fast, io, { streams, env, cwd: a.cwd }, interrupt);

@@ -6,6 +6,8 @@
  */
 import { spawn } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { defaultLoadersSync } from "cosmiconfig";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -72,6 +74,41 @@ beforeEach(async () => {
 });
 
 describe("the Action's step", () => {
+  it("a cancelled job (SIGTERM while guard waits on the remote): the step ends by that signal", async () => {
+    // A remote that takes the request and never answers: guard is waiting on it when cancelled.
+    let asked!: () => void;
+    const waiting = new Promise<void>((r) => (asked = r));
+    const held: import("node:http").ServerResponse[] = [];
+    const server = createServer((_req, res) => {
+      held.push(res);
+      asked();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const env = {
+      ...w.env("bob"),
+      GITHUB_ACTIONS: "true",
+      GITHUB_OUTPUT: output,
+      GITHUB_WORKSPACE: w.work,
+      GITHUB_JOB: "lint",
+      GITHUB_REF_NAME: "main",
+      GITHUB_SHA: await git(w.work, "rev-parse", "HEAD"),
+      ...inputs({ stage: "lint" }),
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: `url.http://127.0.0.1:${port}/shop.git.insteadOf`,
+      GIT_CONFIG_VALUE_0: w.remote,
+    };
+    const child = spawn(process.execPath, [join(repoRoot, "action", "main.js")], { cwd: w.work, env });
+    const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
+      child.on("close", (code, signal) => r({ code, signal })),
+    );
+    await waiting;
+    child.kill("SIGTERM");
+    expect(await ended).toEqual({ code: null, signal: "SIGTERM" });
+    for (const res of held) res.destroy();
+    server.close();
+  });
+
   it("nothing waived: output skip=false, the step succeeds", async () => {
     const r = await step({ stage: "lint" });
     expect(r.code, r.stderr).toBe(0);
